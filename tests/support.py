@@ -1,0 +1,17 @@
+"""What the tests share: tolerances keyed by dtype and Hypothesis strategies, in one place."""
+
+from __future__ import annotations
+
+import torch
+from hypothesis import strategies as st
+
+# Absolute tolerance for quantities of order 1 that two correct computations may round
+# differently (different summation order). float64: a few hundred ulps of sums of <= 64 terms.
+TOL = {torch.float64: 1e-12, torch.float32: 1e-5}
+
+seeds = st.integers(min_value=0, max_value=2**32 - 1)
+
+
+def generator(seed: int) -> torch.Generator:
+    """A CPU generator from a Hypothesis-drawn seed, so failures shrink and replay."""
+    return torch.Generator().manual_seed(seed)
