@@ -1,0 +1,35 @@
+import pytest
+import torch
+from hypothesis import given
+
+from approx.errors import InvalidArgument
+from approx.masks import Masks
+from approx.random_nets import random_target
+
+from .support import generator, seeds
+
+
+@given(seed=seeds)
+def test_masked_net_keeps_weights_bit_identical_and_only_prunes(seed):
+    g = generator(seed)
+    net = random_target((4, 5, 3), generator=g)
+    masks = Masks(tuple(torch.rand(w.shape, generator=g) < 0.5 for w in net.weights))
+    sub = masks.apply(net)
+    for m, w, s in zip(masks.masks, net.weights, sub.weights, strict=True):
+        assert torch.equal(s[m], w[m])  # kept: the very same values
+        assert bool((s[~m] == 0).all())  # pruned: zero
+    other = Masks(tuple(torch.rand(w.shape, generator=g) < 0.5 for w in net.weights))
+    both = masks & other
+    assert all(bool((b <= a).all()) for a, b in zip(masks.masks, both.masks, strict=True))
+    assert both.n_kept <= min(masks.n_kept, other.n_kept)
+    assert masks.density == masks.n_kept / masks.n_total
+
+
+def test_mask_shape_and_dtype_are_checked():
+    net = random_target((4, 3), generator=generator(0))
+    with pytest.raises(InvalidArgument, match=r"masks\[0\] has shape"):
+        Masks((torch.ones(4, 3, dtype=torch.bool),)).apply(net)
+    with pytest.raises(InvalidArgument, match=r"torch\.bool"):
+        Masks((torch.ones(3, 4),))
+    with pytest.raises(InvalidArgument, match="2 tensors"):
+        Masks((torch.ones(3, 4, dtype=torch.bool),) * 2).apply(net)
