@@ -1,0 +1,118 @@
+"""What every construction provides, and the common form of what pruning produces.
+
+A construction (one module per theorem) sizes, samples and prunes a random network. Every
+construction here realises each target layer `W_i` as a *half-line layer*
+
+    L̂_i(h) = P_i σ(h) − N_i σ(−h)                                                    (*)
+
+i.e. the pruned pair of random layers acts on the positive part of its input with the matrix
+`P_i` and on the negative part with `N_i` (both `(d_out, d_in)`). That is exact for the
+depth-2l constructions of Malach et al. and Pensia et al.: a hidden unit that keeps only the
+edge from input j with weight a, and edge b to output k, computes `b σ(a h_j)`, which is
+`ab h_j` on `h_j ≥ 0` when a > 0 and on `h_j < 0` when a < 0 (positive homogeneity). The target
+is recovered when `P_i = N_i = W_i`; the error analysis (`approx.error`) works on (*) alone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import torch
+
+from ..masks import Masks
+from ..nets import ReLUNet
+
+
+@dataclass(frozen=True)
+class HalfLineLayer:
+    """`h ↦ P σ(h) − N σ(−h)`; `P`, `N` are `(d_out, d_in)`."""
+
+    P: torch.Tensor
+    N: torch.Tensor
+
+    def __call__(self, h: torch.Tensor) -> torch.Tensor:
+        """`h` `(batch, d_in)` -> `(batch, d_out)`."""
+        return torch.relu(h) @ self.P.T - torch.relu(-h) @ self.N.T
+
+
+def realised_forward(layers: tuple[HalfLineLayer, ...], x: torch.Tensor) -> torch.Tensor:
+    """The function the pruned random network computes, evaluated through (*): `x`
+    `(batch, d_0)` -> `(batch, d_l)`, ReLU between layers as in the target."""
+    h = x
+    for i, layer in enumerate(layers):
+        h = layer(h)
+        if i < len(layers) - 1:
+            h = torch.relu(h)
+    return h
+
+
+@dataclass(frozen=True)
+class Theorem:
+    """Which theorem a construction implements, and its width bound as text."""
+
+    citation: str
+    statement: str
+    width: str
+
+
+@dataclass(frozen=True)
+class Violation:
+    """A way a target breaks a theorem's assumption; `layer` is 1-based."""
+
+    layer: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Pruned:
+    """A construction's search result: the masks over the random network, the realised
+    half-line layer of each target layer, and how many subset-sum instances were solved."""
+
+    masks: Masks
+    layers: tuple[HalfLineLayer, ...]
+    n_instances: int
+
+    def max_weight_error(self, target: ReLUNet) -> float:
+        """Largest `|P_ij − W_ij|` or `|N_ij − W_ij|` over all layers (per-weight error)."""
+        return max(
+            float(torch.maximum((lay.P - w).abs().max(), (lay.N - w).abs().max()))
+            for lay, w in zip(self.layers, target.weights, strict=True)
+        )
+
+
+class Construction(Protocol):
+    """One theorem's construction; registered by `name` in `approx.constructions.registry`."""
+
+    name: str
+    theorem: Theorem
+
+    def check_target(self, target: ReLUNet) -> list[Violation]:
+        """The theorem's assumptions on the target that it breaks (empty if none)."""
+        ...
+
+    def size(
+        self, target_widths: tuple[int, ...], eps: float, delta: float, C: float
+    ) -> tuple[int, ...]:
+        """The theorem's samples-per-weight `n_i` for each target layer."""
+        ...
+
+    def random_widths(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> tuple[int, ...]:
+        """Widths `(d_0, h_1, d_1, h_2, …, d_l)` of the random network for `n`."""
+        ...
+
+    def sample(
+        self,
+        target_widths: tuple[int, ...],
+        n: tuple[int, ...],
+        *,
+        generator: torch.Generator,
+        device: torch.device | str,
+        dtype: torch.dtype,
+    ) -> ReLUNet:
+        """The whole random network, drawn up front."""
+        ...
+
+    def prune(self, target: ReLUNet, random_net: ReLUNet, *, solver: str) -> Pruned:
+        """Masks over `random_net` realising `target`, found with subset-sum `solver`."""
+        ...

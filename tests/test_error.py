@@ -1,0 +1,91 @@
+"""The certified bound is an upper bound; the empirical estimate is a lower one, and both are
+exact where the answer is known in closed form."""
+
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from approx.constructions import HalfLineLayer, realised_forward
+from approx.error import certified_error, empirical_error
+from approx.nets import ReLUNet
+from approx.random_nets import random_target
+
+from .support import TOL, generator, seeds
+
+
+def perturbed_layers(target, scale, g, same_halves=False):
+    layers = []
+    for w in target.weights:
+        P = w + scale * torch.randn(w.shape, generator=g, dtype=w.dtype)
+        N = P if same_halves else w + scale * torch.randn(w.shape, generator=g, dtype=w.dtype)
+        layers.append(HalfLineLayer(P, N))
+    return tuple(layers)
+
+
+@given(
+    seed=seeds,
+    widths=st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple),
+    log_scale=st.floats(-6, 0.5),
+    norm=st.floats(0.2, 1.5),
+)
+def test_empirical_never_exceeds_certified(seed, widths, log_scale, norm):
+    g = generator(seed)
+    target = random_target(widths, generator=g, spectral_norm=norm)
+    layers = perturbed_layers(target, 10**log_scale, g)
+    cert = certified_error(target, layers)
+    emp = empirical_error(
+        target,
+        lambda x: realised_forward(layers, x),
+        widths[0],
+        generator=g,
+        n_samples=512,
+        ascent_steps=30,
+    )
+    # f(x) − g(x) is a difference of O(1) outputs: TOL absolute slack for its rounding
+    assert emp.value <= cert.value * (1 + 1e-9) + TOL[torch.float64]
+    assert abs(float(emp.argmax.norm()) - 1) < 1e-9
+
+
+@given(seed=seeds, d_in=st.integers(1, 5), d_out=st.integers(1, 5), log_scale=st.floats(-6, 0))
+def test_both_are_exact_for_one_linear_layer(seed, d_in, d_out, log_scale):
+    """Depth 1 with P = N: the error map is linear, sup = ||P − W||_2 exactly; the certified
+    bound must equal it and gradient ascent on the sphere must find it."""
+    g = generator(seed)
+    target = random_target((d_in, d_out), generator=g)
+    layers = perturbed_layers(target, 10**log_scale, g, same_halves=True)
+    true_sup = float(torch.linalg.matrix_norm(layers[0].P - target.weights[0], ord=2))
+    cert = certified_error(target, layers).value
+    emp = empirical_error(
+        target,
+        lambda x: realised_forward(layers, x),
+        d_in,
+        generator=g,
+        n_samples=256,
+        ascent_steps=200,
+    ).value
+    assert true_sup <= cert <= true_sup * (1 + 1e-9)
+    assert true_sup * (1 - 1e-4) <= emp <= true_sup + TOL[torch.float64]
+
+
+def test_certified_bound_is_zero_for_an_exact_realisation():
+    target = random_target((3, 4, 2), generator=generator(0))
+    layers = tuple(HalfLineLayer(w, w) for w in target.weights)
+    assert certified_error(target, layers).value == 0.0
+
+
+def test_a_planted_error_is_found():
+    """A realisation wrong by 0.3 in one weight: the empirical estimate must see ~0.3."""
+    w = torch.eye(2, dtype=torch.float64)
+    target = ReLUNet((w,))
+    P = w.clone()
+    P[0, 1] += 0.3
+    layers = (HalfLineLayer(P, P),)
+    emp = empirical_error(
+        target,
+        lambda x: realised_forward(layers, x),
+        2,
+        generator=generator(0),
+        n_samples=64,
+        ascent_steps=100,
+    )
+    assert abs(emp.value - 0.3) < 1e-6
