@@ -1,0 +1,55 @@
+"""A RunResult as the readable table `approx run` prints."""
+
+from __future__ import annotations
+
+from .run import RunResult
+
+
+def _widths(ws) -> str:
+    return "-".join(str(w) for w in ws)
+
+
+def _check(ok: bool) -> str:
+    return "within eps" if ok else "EXCEEDS eps"
+
+
+def format_run(r: RunResult) -> str:
+    """The table: target, random net (and where n came from), kept parameters, the three
+    errors against eps, the theorem's width and the lower bound, and where the time went."""
+    n = ", ".join(str(v) for v in r.n_per_layer)
+    theorem_n = ", ".join(str(v) for v in r.theorem_n_per_layer)
+    lower = sum(max(0.0, b) for b in r.lower_bound_params_per_layer)
+    lines = [
+        f"approx run: {r.construction} — {r.theorem}",
+        "",
+        f"  target            widths {_widths(r.target_widths)}   depth {r.target_depth}   "
+        f"params {r.target_params:,}",
+        f"  random network    widths {_widths(r.random_widths)}   depth {r.random_depth}   "
+        f"params {r.random_params:,}",
+        f"  samples/weight n  {n}   ({r.n_source})",
+        f"  theorem's width   n = {theorem_n} for eps={r.eps:g}, delta={r.delta:g}"
+        + (f", C={r.C:g}" if r.C is not None else "")
+        + f"   -> {r.theorem_random_params:,} params",
+        f"  kept              {r.kept_params:,} params (density {r.density:.3%}) from "
+        f"{r.n_instances:,} subset-sum instances, solver {r.solver}",
+        f"  lower bound       >= {lower:,.0f} params (Pensia Thm 2 packing count, summed "
+        "over layers)",
+    ]
+    if r.rescale_factors is not None:
+        factors = ", ".join(f"{f:.4g}" for f in r.rescale_factors)
+        lines.append(f"  rescaled target   layer factors {factors}")
+    lines += [
+        "",
+        f"  {'error':<44}{'value':>12}   vs eps={r.eps:g}",
+        f"  {'max per-weight |w_hat - w|':<44}{r.max_weight_error:>12.3e}",
+        f"  {'certified upper bound  sup||f - g|| <=':<44}{r.certified_error:>12.3e}   "
+        f"{_check(r.certified_within_eps)}",
+        f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
+        f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points + "
+        f"{r.ascent_steps} ascent steps)",
+        "",
+        f"  {r.seconds:.2f} s on {r.device} ({r.dtype}): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in r.phase_seconds.items())
+        + f"   seed {r.seed}",
+    ]
+    return "\n".join(lines)
