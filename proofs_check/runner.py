@@ -1,0 +1,266 @@
+"""Run every check, print a table, write a Markdown report: `python -m proofs_check`.
+
+`run_all(quick)` returns the results; `main(argv)` is the command line (also called by
+`approx check-proofs`). Exit status 0 iff every check passed. Findings — published statements
+that do not hold as written, found by running a check on the published claim next to the
+corrected one — are reported but do not fail the run: the corrected claim is what passes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import sympy as sp
+
+from . import (
+    malach_single_pair,
+    pensia_lemma1,
+    pensia_lemma2,
+    pensia_lemma3,
+    pensia_theorem1,
+    pensia_theorem2,
+    product_distribution,
+    relu,
+    subset_sum_success,
+)
+from .result import CheckResult
+
+DEFAULT_REPORT = "proofs_check_report.md"
+
+
+def _sizes(quick: bool) -> dict[str, int]:
+    """Monte Carlo sample sizes: quick for the test suite (seconds), full for the report."""
+    if quick:
+        return {"mc": 200_000, "union_trials": 500, "subset_sum": 2_000, "max_n": 16}
+    return {"mc": 2_000_000, "union_trials": 5_000, "subset_sum": 10_000, "max_n": 24}
+
+
+def _with_finding(result: CheckResult, finding: str) -> CheckResult:
+    return replace(result, finding=finding) if finding else result
+
+
+def _malach_order() -> CheckResult:
+    result = malach_single_pair.check_single_pair_order("product", 1)
+    published = malach_single_pair.check_single_pair_order(
+        "product", malach_single_pair.REFERENCES_EXPONENT
+    )
+    finding = ""
+    if not published.passed:
+        finding = (
+            "REFERENCES.md: 'a single random pair lands within eps of the needed values with "
+            "probability Theta(eps^2)'. Read as |u*v - w| <= eps this is false: "
+            f"{published.detail.split(';')[0]} (so Theta(eps), and Theta(eps log 1/eps) at "
+            "w = 0), and K = Theta(eps^-1 log(#weights/delta)) candidates suffice. Theta(eps^2) "
+            "holds only when u and v must each be within eps of prescribed values."
+        )
+    return _with_finding(result, finding)
+
+
+def _mixing_weight(setting: str, weight: sp.Expr) -> CheckResult:
+    result = product_distribution.check_mixing_weight(setting, weight)
+    if setting != "product":
+        return result
+    published = product_distribution.check_mixing_weight(
+        "product", product_distribution.REFERENCES_WEIGHT
+    )
+    finding = ""
+    if not published.config["tight"]:
+        finding = (
+            "REFERENCES.md: 'products a*b of a Uniform[0,1] and a Uniform[-1,1] variable, with "
+            "half the units pruned for the wrong sign, contain Uniform[-1/2,1/2] with weight "
+            f"ln 2 / 4'. For the U[0,1]*U[-1,1] product itself: {published.detail.split('; ')[-1]}"
+            " (best ln 2/2). ln 2/4 is exact per DRAWN unit, a ~ U[-1,1] kept only when a >= 0 "
+            "(see product.mixing_weight.sign_pruned)."
+        )
+    return _with_finding(result, finding)
+
+
+def checks(quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], CheckResult]]]:
+    """(name, thunk) for every check in report order; thunks so a crash fails one row only."""
+    size = _sizes(quick)
+    log2 = sp.log(2)
+    out: list[tuple[str, Callable[[], CheckResult]]] = [
+        ("relu.split", relu.check_relu_split),
+        ("relu.positive_homogeneity", relu.check_positive_homogeneity),
+        ("relu.scaling", relu.check_relu_scaling),
+        ("relu.lipschitz", relu.check_relu_lipschitz),
+        ("pensia.lemma1.identity", pensia_lemma1.check_lemma1_identity),
+        ("pensia.lemma1.error_bound", pensia_lemma1.check_lemma1_error_bound),
+        ("pensia.lemma2.decomposition", pensia_lemma2.check_lemma2_decomposition),
+        ("pensia.lemma2.error_sum", pensia_lemma2.check_lemma2_error_sum),
+        ("pensia.lemma3.parameter_count", pensia_lemma3.check_lemma3_parameter_count),
+        ("pensia.lemma3.shared_layer", pensia_lemma3.check_lemma3_shared_layer),
+        ("pensia.theorem1.closed_form", pensia_theorem1.check_theorem1_closed_form),
+        ("pensia.theorem1.layer_budget", pensia_theorem1.check_theorem1_layer_budget),
+        ("pensia.theorem1.sum_of_errors", pensia_theorem1.check_theorem1_sum_of_errors),
+        ("product.density", product_distribution.check_product_density),
+        (
+            "product.density_mc",
+            lambda: product_distribution.check_product_density_mc(
+                samples=size["mc"], seed=seed + 1
+            ),
+        ),
+        ("product.mixing_weight.product", lambda: _mixing_weight("product", log2 / 2)),
+        ("product.mixing_weight.sign_pruned", lambda: _mixing_weight("sign_pruned", log2 / 4)),
+        (
+            "product.mixing_weight_mc.product",
+            lambda: product_distribution.check_mixing_weight_mc(
+                "product", log2 / 2, samples=size["mc"], seed=seed + 2
+            ),
+        ),
+        (
+            "product.mixing_weight_mc.sign_pruned",
+            lambda: product_distribution.check_mixing_weight_mc(
+                "sign_pruned", log2 / 4, samples=size["mc"], seed=seed + 3
+            ),
+        ),
+        ("pensia.theorem2.lower_bound", pensia_theorem2.check_lower_bound),
+        ("malach.single_pair_order.product", _malach_order),
+        (
+            "malach.single_pair_order.both_coordinates",
+            lambda: malach_single_pair.check_single_pair_order("both coordinates", 2),
+        ),
+        (
+            "malach.single_pair_mc",
+            lambda: malach_single_pair.check_single_pair_mc(samples=size["mc"], seed=seed + 4),
+        ),
+        ("malach.union_bound", malach_single_pair.check_union_bound),
+        (
+            "malach.union_bound_mc",
+            lambda: malach_single_pair.check_union_bound_mc(
+                trials=size["union_trials"], seed=seed + 5
+            ),
+        ),
+    ]
+    for k, row in enumerate(subset_sum_success.PUBLISHED):
+        if row.n <= size["max_n"]:
+            out.append(
+                (
+                    f"subset_sum.success.{row.law}.n{row.n}",
+                    lambda row=row, k=k: subset_sum_success.check_subset_sum_success(
+                        row, samples=size["subset_sum"], seed=seed + 10 + k
+                    ),
+                )
+            )
+    return out
+
+
+def _crashed(name: str, error: BaseException) -> CheckResult:
+    where = traceback.extract_tb(error.__traceback__)[-1]
+    return CheckResult(
+        name=name,
+        paper="?",
+        statement="(the check raised)",
+        method="symbolic",
+        status="fail",
+        detail=f"{type(error).__name__}: {error} at {Path(where.filename).name}:{where.lineno}",
+    )
+
+
+def run_all(quick: bool = False, seed: int = 0) -> list[CheckResult]:
+    """Run every check (quick: smaller Monte Carlo samples) and return the results in order."""
+    results = []
+    for name, thunk in checks(quick, seed):
+        try:
+            results.append(thunk())
+        except Exception as error:  # a crashing check is a failing check, not a crashed run
+            results.append(_crashed(name, error))
+    return results
+
+
+def _short_paper(paper: str) -> str:
+    return re.sub(r" \(arXiv [^)]*\)", "", paper)
+
+
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 1] + "…"
+
+
+def format_table(results: Sequence[CheckResult], detail_width: int = 110) -> str:
+    rows = [("check", "paper", "method", "status", "detail")]
+    rows += [
+        (
+            r.name,
+            _clip(_short_paper(r.paper), 40),
+            r.method,
+            r.status.upper(),
+            _clip(r.detail, detail_width),
+        )
+        for r in results
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    lines = [
+        "  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths, strict=True)) + "  " + row[4]
+        for row in rows
+    ]
+    lines.insert(1, "-" * min(max(len(line) for line in lines), 200))
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def markdown_report(results: Sequence[CheckResult], quick: bool, seconds: float) -> str:
+    failed = [r for r in results if not r.passed]
+    findings = [r for r in results if r.finding]
+    lines = [
+        "# proofs_check report",
+        "",
+        f"Mode: {'quick' if quick else 'full'}; {len(results)} checks, "
+        f"{len(results) - len(failed)} passed, {len(failed)} failed, "
+        f"{len(findings)} findings; {seconds:.1f} s.",
+        "",
+        "| check | paper | method | status | detail |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {_md(r.name)} | {_md(r.paper)} | {r.method} | **{r.status}** | {_md(r.detail)} |"
+        for r in results
+    ]
+    lines += ["", "## Findings", ""]
+    lines += [f"- **{r.name}**: {_md(r.finding)}" for r in findings] or ["None."]
+    lines += ["", "## Statements and configuration", ""]
+    lines += [f"- **{r.name}** ({r.method}): {r.statement}. Config: `{r.config}`" for r in results]
+    return "\n".join(lines) + "\n"
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m proofs_check",
+        description="Check every step of the SLT proofs: symbolic where it is algebra, "
+        "Monte Carlo where it is probability.",
+    )
+    parser.add_argument("--quick", action="store_true", help="smaller Monte Carlo samples")
+    parser.add_argument(
+        "--report", default=DEFAULT_REPORT, help=f"Markdown report path (default {DEFAULT_REPORT})"
+    )
+    parser.add_argument("--seed", type=int, default=0, help="base seed of the Monte Carlo checks")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run all checks, print the table and findings, write the report; 0 iff all passed."""
+    args = _parser().parse_args(argv)
+    start = time.perf_counter()
+    results = run_all(quick=args.quick, seed=args.seed)
+    seconds = time.perf_counter() - start
+    print(format_table(results))
+    findings = [r for r in results if r.finding]
+    if findings:
+        print("\nFindings (published statements that do not hold as written):")
+        for r in findings:
+            print(f"- {r.name}: {r.finding}")
+    Path(args.report).write_text(markdown_report(results, args.quick, seconds), encoding="utf-8")
+    failed = sum(not r.passed for r in results)
+    print(
+        f"\n{len(results) - failed}/{len(results)} checks passed in {seconds:.1f} s"
+        f" ({'quick' if args.quick else 'full'} mode); report: {args.report}"
+    )
+    return 1 if failed else 0
