@@ -100,6 +100,10 @@ def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
     return values
 
 
+def _scaled(net: ReLUNet, factors: tuple[float, ...]) -> ReLUNet:
+    return ReLUNet(tuple(w * f for w, f in zip(net.weights, factors, strict=True)))
+
+
 def run(
     target: ReLUNet | None = None,
     *,
@@ -120,9 +124,11 @@ def run(
     """Sample the construction's random network, prune it to approximate `target`, and measure.
 
     `target` or `widths` (a random target with Uniform[-1,1] entries scaled to `||W_i||_2 = 1`,
-    drawn from `seed`). `n`: samples per weight (one int for all layers, or one per layer);
-    None takes the theorem's formula with constant `C`. `rescale`: divide each layer whose
-    spectral norm exceeds 1 by that norm (the factors are reported) instead of refusing it.
+    drawn from `seed`, then scaled down to the boundary of the construction's class where that
+    class is smaller). `n`: samples per weight (one int for all layers, or one per layer);
+    None takes the theorem's formula with constant `C`. `rescale`: scale each layer that breaks the
+    construction's assumptions down into its class (Pensia's: divide by the spectral norm; the
+    factors are reported) instead of refusing it.
     """
     t_start = time.perf_counter()
     check_open_unit("eps", eps)
@@ -151,20 +157,23 @@ def run(
         target = random_target(
             widths, generator=torch.Generator().manual_seed(seed_target), dtype=torch.float64
         )
+        # drawn at ||W_i||_2 = 1; a construction with further assumptions (Malach's entry
+        # bound) scales its layers down to the boundary of its own class
+        if cons.check_target(target):
+            target = _scaled(target, cons.rescale_factors(target))
     target = target.to(device=torch_device, dtype=torch_dtype)
 
     rescale_factors = None
     violations = cons.check_target(target)
     if violations and rescale:
-        norms = target.spectral_norms()
-        rescale_factors = tuple(1 / s if s > 1 else 1.0 for s in norms)
-        target = ReLUNet(tuple(w * f for w, f in zip(target.weights, rescale_factors, strict=True)))
+        rescale_factors = cons.rescale_factors(target)
+        target = _scaled(target, rescale_factors)
         violations = cons.check_target(target)
     if violations:
         detail = "; ".join(v.message for v in violations)
         raise TargetAssumptionError(
             f"target breaks the assumptions of {cons.theorem.citation}: {detail} "
-            "(pass rescale=True / --rescale to rescale such layers to norm 1)"
+            "(pass rescale=True / --rescale to scale such layers down into the class)"
         )
 
     tw = target.widths

@@ -97,6 +97,12 @@ class Construction(Protocol):
         """The theorem's samples-per-weight `n_i` for each target layer."""
         ...
 
+    def rescale_factors(self, target: ReLUNet) -> tuple[float, ...]:
+        """Per-layer factors in (0, 1] that put each layer of `target` inside the theorem's
+        class when it is multiplied by them; 1.0 for a layer already inside. (Every assumption
+        here bounds weight magnitudes, so scaling a layer down always suffices.)"""
+        ...
+
     def random_widths(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> tuple[int, ...]:
         """Widths `(d_0, h_1, d_1, h_2, …, d_l)` of the random network for `n`."""
         ...

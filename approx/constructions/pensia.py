@@ -63,6 +63,9 @@ class Pensia:
                 out.append(Violation(i, f"layer {i} has spectral norm {norm:.6g} > 1"))
         return out
 
+    def rescale_factors(self, target: ReLUNet) -> tuple[float, ...]:
+        return tuple(1 / s if s > 1 + 1e-9 else 1.0 for s in target.spectral_norms())
+
     def size(
         self, target_widths: tuple[int, ...], eps: float, delta: float, C: float
     ) -> tuple[int, ...]:

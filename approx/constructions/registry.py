@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from ..errors import InvalidArgument
 from .base import Construction
+from .malach import MALACH
 from .pensia import PENSIA
 
-CONSTRUCTIONS: dict[str, Construction] = {PENSIA.name: PENSIA}
+CONSTRUCTIONS: dict[str, Construction] = {PENSIA.name: PENSIA, MALACH.name: MALACH}
 
 
 def get_construction(name: str) -> Construction:
