@@ -23,7 +23,7 @@ from .error import certified_error, empirical_error
 from .errors import InvalidArgument, TargetAssumptionError, check_open_unit, check_positive_int
 from .nets import ReLUNet
 from .random_nets import random_target, spawn_seeds
-from .subset_sum import SOLVERS
+from .subset_sum import SOLVERS, max_coefficients
 
 DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
@@ -151,11 +151,39 @@ def run(
     if (target is None) == (widths is None):
         raise InvalidArgument("give exactly one of target= and widths=")
     if target is None:
-        widths = tuple(widths)
-        if len(widths) < 2 or any(not isinstance(w, int) or w < 1 for w in widths):
-            raise InvalidArgument(f"widths={list(widths)} must be >= 2 positive integers")
+        tw = tuple(widths)
+        if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
+            raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
+    else:
+        tw = target.widths
+
+    # Size and refuse before drawing anything: a too-large request fails in milliseconds.
+    theorem_n = cons.size(tw, eps, delta, C)
+    if n is None:
+        n_used, n_source = theorem_n, f"theorem formula, C={C:g}"
+    else:
+        n_used, n_source = _parse_n(n, len(tw) - 1), "user"
+    limit = max_coefficients(solver)
+    size = max(cons.instance_size(k) for k in n_used)
+    if limit is not None and size > limit:
+        raise InvalidArgument(
+            f"n={list(n_used)} gives subset-sum instances of up to {size} coefficients; "
+            f"solver={solver!r} handles at most {limit} (lower n or eps, or pick another solver)"
+        )
+    random_widths = cons.random_widths(tw, n_used)
+    random_params = sum(a * b for a, b in itertools.pairwise(random_widths))
+    itemsize = torch.empty((), dtype=torch_dtype).element_size()
+    if random_params * (itemsize + 1) > MAX_RANDOM_NET_BYTES:
+        raise InvalidArgument(
+            f"n={list(n_used)} for widths {list(tw)} needs a random net of {random_params:,} "
+            f"weights (> {MAX_RANDOM_NET_BYTES / 2**30:.0f} GiB with masks); lower n or widths"
+        )
+    theorem_widths = cons.random_widths(tw, theorem_n)
+    theorem_params = sum(a * b for a, b in itertools.pairwise(theorem_widths))
+
+    if target is None:
         target = random_target(
-            widths, generator=torch.Generator().manual_seed(seed_target), dtype=torch.float64
+            tw, generator=torch.Generator().manual_seed(seed_target), dtype=torch.float64
         )
         # drawn at ||W_i||_2 = 1; a construction with further assumptions (Malach's entry
         # bound) scales its layers down to the boundary of its own class
@@ -175,23 +203,6 @@ def run(
             f"target breaks the assumptions of {cons.theorem.citation}: {detail} "
             "(pass rescale=True / --rescale to scale such layers down into the class)"
         )
-
-    tw = target.widths
-    theorem_n = cons.size(tw, eps, delta, C)
-    if n is None:
-        n_used, n_source = theorem_n, f"theorem formula, C={C:g}"
-    else:
-        n_used, n_source = _parse_n(n, target.depth), "user"
-    random_widths = cons.random_widths(tw, n_used)
-    random_params = sum(a * b for a, b in itertools.pairwise(random_widths))
-    itemsize = torch.empty((), dtype=torch_dtype).element_size()
-    if random_params * (itemsize + 1) > MAX_RANDOM_NET_BYTES:
-        raise InvalidArgument(
-            f"n={list(n_used)} for widths {list(tw)} needs a random net of {random_params:,} "
-            f"weights (> {MAX_RANDOM_NET_BYTES / 2**30:.0f} GiB with masks); lower n or widths"
-        )
-    theorem_widths = cons.random_widths(tw, theorem_n)
-    theorem_params = sum(a * b for a, b in itertools.pairwise(theorem_widths))
 
     phases: dict[str, float] = {}
     t = time.perf_counter()

@@ -107,6 +107,10 @@ class Construction(Protocol):
         """Widths `(d_0, h_1, d_1, h_2, …, d_l)` of the random network for `n`."""
         ...
 
+    def instance_size(self, n_i: int) -> int:
+        """Coefficients per subset-sum instance at `n_i` samples per weight (the solver's `k`)."""
+        ...
+
     def sample(
         self,
         target_widths: tuple[int, ...],

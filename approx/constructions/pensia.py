@@ -77,6 +77,10 @@ class Pensia:
             widths += [2 * d_in * n_i, d_out]
         return tuple(widths)
 
+    def instance_size(self, n_i: int) -> int:
+        # all 2n units of an input are candidates; about n of them have the right sign
+        return 2 * n_i
+
     def sample(
         self,
         target_widths: tuple[int, ...],
