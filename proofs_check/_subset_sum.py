@@ -27,7 +27,9 @@ def brute_force_errors(coeffs: torch.Tensor, targets: torch.Tensor) -> torch.Ten
     return (sums - targets[:, None]).abs().min(dim=1).values
 
 
-def mitm_errors(coeffs: torch.Tensor, targets: torch.Tensor, chunk_elems: int = 1 << 22):
+def mitm_errors(
+    coeffs: torch.Tensor, targets: torch.Tensor, chunk_elems: int = 1 << 22
+) -> torch.Tensor:
     """min_S |Σ_{i∈S} c_i − z| per row, exactly, by meet in the middle (Horowitz–Sahni):
     every sum is a + b with a from the first half's 2^(n/2) sums and b from the second's, and
     the b nearest to z − a is one of the two neighbours of z − a in the sorted list."""

@@ -25,12 +25,15 @@ K formula. Monte Carlo: p(w, ε) against sampled pairs, and the failure rate of 
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Sequence
 from typing import Literal
 
 import sympy as sp
 import torch
+
+from approx.errors import InvalidArgument, check_positive_int
 
 from ._cases import POS, cells, is_nonnegative_in_positives, prove_nonnegative, show
 from ._stats import clopper_pearson, fmt_interval
@@ -42,6 +45,7 @@ READINGS: tuple[str, ...] = ("product", "both coordinates")
 REFERENCES_EXPONENT = 2  # REFERENCES.md: "probability Θ(ε^2)"
 
 
+@functools.cache
 def product_density() -> tuple[sp.Symbol, sp.Expr]:
     """Density of u·v, u, v ~ U[−1, 1], at z with |z| = t ∈ (0, 1]: ∫ over |x| ≥ t of ¼/|x|."""
     t = sp.Symbol("t", positive=True)
@@ -49,6 +53,7 @@ def product_density() -> tuple[sp.Symbol, sp.Expr]:
     return t, 2 * sp.integrate(sp.Rational(1, 4) / x, (x, t, 1))  # x > 0 and x < 0 halves
 
 
+@functools.cache
 def _antiderivative() -> tuple[sp.Symbol, sp.Expr]:
     """G(t) = ∫_0^t ρ for t ∈ [0, 1]; G is odd, so P(a ≤ uv ≤ b) = G(b) − G(a) on [−1, 1]."""
     t, rho = product_density()
@@ -88,7 +93,7 @@ def check_single_pair_order(
     """p(w, ε) = Θ(ε^k) as ε → 0 for every w in `ws`, k = claimed_exponent: the limit of
     p/ε^k must be finite and positive."""
     if reading not in READINGS:
-        raise ValueError(f"reading={reading!r} must be one of {READINGS}")
+        raise InvalidArgument(f"reading={reading!r} must be one of {READINGS}")
     limits = {}
     for w in ws:
         limits[w] = _order(reading, w, claimed_exponent)[1]
@@ -133,6 +138,7 @@ def check_single_pair_mc(
 ) -> CheckResult:
     """The exact p(w, ε) lies in the Clopper–Pearson interval (1 − α/#cases) of the hit rate of
     `samples` random pairs, for each (w, ε) in `cases`; a true formula fails w.p. ≤ α."""
+    check_positive_int("samples", samples)
     claim = claimed_probability or hit_probability
     gen = torch.Generator().manual_seed(seed)
     u = torch.rand(samples, generator=gen, dtype=torch.float64) * 2 - 1  # (samples,)
@@ -239,6 +245,8 @@ def check_union_bound_mc(
     with K = ⌈claimed(p_min, W, δ)⌉, p_min = p(½, ε) the smallest hit probability on [−½, ½] (p
     decreases in |w| because the density does; proven in `_p_decreases`). Fail iff the
     Clopper–Pearson lower bound (1 − α) of the failure rate exceeds δ."""
+    check_positive_int("trials", trials)
+    check_positive_int("num_weights", num_weights)
     p_min = hit_probability(0.5, eps)
     decreasing = _p_decreases()
     p, weights, dlt = sp.symbols("p W delta", positive=True)

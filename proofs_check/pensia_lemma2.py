@@ -37,7 +37,7 @@ def layer_identity(d_in: int, d_out: int, units_per_side: int, mask_cross_edges:
     M1 is a full (2·d_in·n, d_in) matrix of symbols, masked so that unit u keeps only its edge
     from input j(u) (unless `mask_cross_edges` is False: then the claim is false); M2 is a full
     (d_out, 2·d_in·n) matrix of symbols (a pruned M2 is the special case of zero entries).
-    Returns (CaseProof, number of cells).
+    Returns the CaseProof of the first output that fails, or of the last one.
     """
     n = units_per_side
     x = sp.symbols(f"x0:{d_in}", real=True)
@@ -65,11 +65,8 @@ def layer_identity(d_in: int, d_out: int, units_per_side: int, mask_cross_edges:
             claim += sp.Piecewise((big_p * x[j], x[j] >= 0), (big_n * x[j], True))
         residual.append(g_k - claim)
     cell_list = cells(signs)
-    for r in residual:
-        proof = prove_identity(r, cell_list)
-        if not proof.holds:
-            return proof
-    return proof
+    proofs = [prove_identity(r, cell_list) for r in residual]
+    return next((p for p in proofs if not p.holds), proofs[-1])
 
 
 def check_lemma2_decomposition(

@@ -33,6 +33,8 @@ import sympy as sp
 import torch
 from scipy.integrate import quad
 
+from approx.errors import InvalidArgument, check_positive_int
+
 from ._cases import show
 from ._stats import clopper_pearson, fmt_interval
 from .result import CheckResult, status_of
@@ -114,7 +116,7 @@ def best_mixing_weight(setting: Setting) -> tuple[sp.Expr, str]:
 def check_mixing_weight(setting: Setting, claimed_weight: sp.Expr) -> CheckResult:
     """The coefficients' law contains U[−½, ½] with weight claimed_weight, i.e. claimed ≤ m."""
     if setting not in SETTINGS:
-        raise ValueError(f"setting={setting!r} must be one of {SETTINGS}")
+        raise InvalidArgument(f"setting={setting!r} must be one of {SETTINGS}")
     best, why = best_mixing_weight(setting)
     claimed = sp.sympify(claimed_weight)
     margin = sp.N(best - claimed, 30)
@@ -157,6 +159,7 @@ def check_product_density_mc(
 
     Pass iff every bin's claimed mass ∫_bin ρ lies in the bin's Clopper–Pearson interval at
     confidence 1 − α/bins: if the claim is right it fails with probability ≤ α."""
+    check_positive_int("samples", samples)
     z = sp.Symbol("z", real=True)
     claimed = (claimed_density or _default_density)(z)
     rho = sp.lambdify(z, claimed, "numpy")
@@ -212,7 +215,8 @@ def check_mixing_weight_mc(
     Clopper–Pearson upper bound (confidence 1 − α/bins) is below m·width; a true claim fails
     with probability ≤ α."""
     if setting not in SETTINGS:
-        raise ValueError(f"setting={setting!r} must be one of {SETTINGS}")
+        raise InvalidArgument(f"setting={setting!r} must be one of {SETTINGS}")
+    check_positive_int("samples", samples)
     m = float(sp.N(claimed_weight))
     edges = np.linspace(-0.5, 0.5, bins + 1)
     width = 1.0 / bins

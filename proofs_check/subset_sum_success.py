@@ -23,6 +23,8 @@ from typing import Literal
 
 import torch
 
+from approx.errors import InvalidArgument, check_positive_int
+
 from ._stats import clopper_pearson, fmt_interval
 from ._subset_sum import library_solver, mitm_errors
 from .result import CheckResult, status_of
@@ -74,7 +76,8 @@ def check_subset_sum_success(
 ) -> CheckResult:
     """Our success fractions at n agree with the published row within sampling error."""
     if row.law not in LAWS:
-        raise ValueError(f"law={row.law!r} must be one of {LAWS}")
+        raise InvalidArgument(f"law={row.law!r} must be one of {LAWS}")
+    check_positive_int("samples", samples)
     generator = torch.Generator().manual_seed(seed)
     coeffs, targets = sample_instances(row.law, row.n, samples, generator)
     errors = mitm_errors(coeffs, targets)
@@ -123,6 +126,9 @@ def check_library_solver(law: Law, n: int, samples: int = 2_000, seed: int = 0) 
 
     Random instances as in the table; the reference is `mitm_errors`, itself tested against
     listing all 2^n subsets. Any disagreement beyond 1e-9 fails (both are exact in float64)."""
+    if law not in LAWS:
+        raise InvalidArgument(f"law={law!r} must be one of {LAWS}")
+    check_positive_int("samples", samples)
     solve = library_solver()
     if solve is None:
         raise ImportError("approx.subset_sum.solve is not available")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import math
+import re
 import types
 from pathlib import Path
 
@@ -20,6 +21,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import proofs_check
+from approx.errors import InvalidArgument
 from proofs_check import (
     malach_single_pair,
     pensia_lemma1,
@@ -317,3 +319,17 @@ def test_the_library_never_imports_proofs_check():
         )
     ]
     assert not offenders
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: product_distribution.check_mixing_weight("products", LN2), "setting='products'"),
+        (lambda: malach_single_pair.check_single_pair_order("sum", 1), "reading='sum'"),
+        (lambda: malach_single_pair.check_single_pair_mc(samples=0), "samples=0"),
+        (lambda: subset_sum_success.check_library_solver("gauss", 8), "law='gauss'"),
+    ],
+)
+def test_bad_arguments_name_the_argument_and_value(call, message):
+    with pytest.raises(InvalidArgument, match=re.escape(message)):
+        call()
