@@ -259,7 +259,13 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run all checks, print the table and findings, write the report; 0 iff all passed."""
+    """Run all checks, print the table and findings, write the report; 0 iff all passed.
+
+    A leading "--" is dropped: a wrapper that forwards its remaining arguments with argparse's
+    REMAINDER (`approx check-proofs -- --quick`) passes it through."""
+    argv = list(argv) if argv is not None else None
+    if argv and argv[0] == "--":
+        argv = argv[1:]
     args = _parser().parse_args(argv)
     start = time.perf_counter()
     results = run_all(quick=args.quick, seed=args.seed)

@@ -282,6 +282,8 @@ def test_main_defaults_to_a_report_in_the_cwd_and_exit_0(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     assert proofs_check.main([]) == 0
     assert "Mode: full" in Path(runner.DEFAULT_REPORT).read_text()
+    assert proofs_check.main(["--", "--quick"]) == 0  # as `approx check-proofs -- --quick` does
+    assert "Mode: quick" in Path(runner.DEFAULT_REPORT).read_text()
 
 
 def test_a_crashing_check_is_a_failing_row(monkeypatch):
