@@ -106,6 +106,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check-proofs", help="run proofs_check (symbolic and numerical checks)")
     c.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m proofs_check")
+    _add_experiment_commands(sub)
     return parser
 
 
@@ -165,10 +166,247 @@ def _cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- experiments: sweep, plot, tightness (issue 4) ------------------------------------------
+
+
+def _float_list(name: str):
+    def parse(text: str) -> tuple[float, ...]:
+        try:
+            return tuple(float(v) for v in text.split(","))
+        except ValueError:
+            raise argparse.ArgumentTypeError(
+                f"{name}={text!r} must be comma-separated numbers, e.g. 0.1,0.01"
+            ) from None
+
+    return parse
+
+
+def _seed_list(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(int(v) for v in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--seed={text!r} must be comma-separated integers"
+        ) from None
+    if any(v < 0 for v in values):
+        raise argparse.ArgumentTypeError(f"--seed={text!r} must be non-negative")
+    return values
+
+
+def _add_experiment_commands(sub) -> None:
+    s = sub.add_parser(
+        "sweep",
+        help="run a grid of runs (and subset-sum Monte Carlo points) into a resumable store",
+        description=(
+            "Run every grid point of a TOML sweep file (or of the grid given by flags) on all "
+            "cores, writing each finished point to a SQLite store at once. Kill it at any time "
+            "and rerun the same command: stored points are not recomputed. "
+            "See docs/experiments.md for the file format."
+        ),
+    )
+    s.add_argument("config", nargs="?", type=Path, help="TOML sweep file (or give the grid flags)")
+    s.add_argument(
+        "--store",
+        type=Path,
+        help="results store (default: the file's store= key, "
+        "else <config name>.sqlite or sweep.sqlite in the current directory)",
+    )
+    s.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = s.add_argument_group("grid flags (instead of a config file)")
+    g.add_argument("--construction", help="comma-separated names, or all (default all)")
+    g.add_argument("--width", type=_int_list("--width"), help="square target hidden widths")
+    g.add_argument("--depth", type=_int_list("--depth"), help="target depths l")
+    g.add_argument(
+        "--widths",
+        type=_int_list("--widths"),
+        action="append",
+        help="an explicit target d_0,...,d_l (repeatable; instead of --width/--depth)",
+    )
+    g.add_argument("--eps", type=_float_list("--eps"), help="target errors (default 0.01)")
+    size = g.add_mutually_exclusive_group()
+    size.add_argument("--n", type=_int_list("--n"), help="samples per weight")
+    size.add_argument(
+        "--width-factor",
+        type=_float_list("--width-factor"),
+        help="random-net hidden width / target width",
+    )
+    size.add_argument("--C", type=_float_list("--C"), help="n from the theorem formula, these C")
+    seeds = g.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=_seed_list, help="seeds, e.g. 0,1,2")
+    seeds.add_argument("--seeds", type=int, help="seeds 0..N-1")
+    g.add_argument("--delta", type=float)
+    g.add_argument("--solver")
+    g.add_argument("--samples", type=int, help="sphere points for the empirical error")
+    g.add_argument("--ascent-steps", type=int, help="gradient-ascent steps (empirical error)")
+
+    p = sub.add_parser(
+        "plot",
+        help="draw the figures a results store supports",
+        description="Error vs width, error vs depth, subset-sum success vs n, parameters vs eps.",
+    )
+    p.add_argument("store", type=Path, help="a store written by approx sweep")
+    p.add_argument("--out", type=Path, required=True, help="directory for the figures")
+    p.add_argument("--format", default="png,pdf", help="comma-separated png, pdf, svg")
+
+    t = sub.add_parser(
+        "tightness",
+        help="smallest n meeting eps in (1-delta) of seeds, vs the theorem's n; fitted C",
+        description=(
+            "For each construction, target and eps: the smallest samples per weight n at which "
+            "the certified error is <= eps in at least (1 - delta) of the seeds (doubling then "
+            "bisection per seed), beside the n the theorem asks for with constant --C, their "
+            "ratio, and the empirical C in n = C*log(d_{i-1} d_i l / min(eps, delta))."
+        ),
+    )
+    t.add_argument("--construction", default="all", help="comma-separated names, or all")
+    t.add_argument(
+        "--widths",
+        type=_int_list("--widths"),
+        action="append",
+        help="target d_0,...,d_l (repeatable; default 4,4,4)",
+    )
+    t.add_argument("--eps", type=_float_list("--eps"), default=(0.1, 0.03, 0.01))
+    t.add_argument("--delta", type=float, default=0.1)
+    t.add_argument("--seeds", type=int, default=40, help="seeds per row (default 40)")
+    t.add_argument("--n-max", type=int, default=32, help="largest n tried (default 32)")
+    t.add_argument("--C", type=float, default=DEFAULT_C, help="the theorem's constant")
+    t.add_argument("--solver", default="exact")
+    t.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    t.add_argument("--store", type=Path, help="keep (and reuse) every probe run in this store")
+    t.add_argument("--format", choices=("md", "csv"), default="md")
+    t.add_argument("--out", type=Path, help="also write the table to this file")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def _sweep_grid_from_flags(args: argparse.Namespace) -> dict:
+    table: dict = {}
+    if args.construction is not None:
+        table["construction"] = args.construction.split(",")
+    for key, value in (
+        ("width", args.width),
+        ("depth", args.depth),
+        ("widths", args.widths),
+        ("eps", args.eps),
+        ("n", args.n),
+        ("width_factor", args.width_factor),
+        ("C", args.C),
+        ("seed", args.seed),
+        ("delta", args.delta),
+        ("solver", args.solver),
+        ("empirical_samples", args.samples),
+        ("ascent_steps", args.ascent_steps),
+    ):
+        if value is not None:
+            table[key] = list(value) if isinstance(value, tuple) else value
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise InvalidArgument(f"--seeds={args.seeds} must be >= 1")
+        table["seed"] = list(range(args.seeds))
+    return table
+
+
+def _cmd_sweep(args: argparse.Namespace) -> int:
+    import signal
+
+    from .sweep import SweepCrash, config_from_dict, load_config, sweep
+
+    flags = _sweep_grid_from_flags(args)
+    if args.config is not None:
+        if flags:
+            raise InvalidArgument(
+                f"give a config file or grid flags, not both (flags: {sorted(flags)})"
+            )
+        cfg = load_config(args.config)
+        default_store = Path(f"{args.config.stem}.sqlite")
+    else:
+        if not flags:
+            raise InvalidArgument("give a config file or grid flags (see approx sweep --help)")
+        cfg = config_from_dict({"runs": flags}, where="flags")
+        default_store = Path("sweep.sqlite")
+    store = args.store or (Path(cfg.store) if cfg.store else default_store)
+    workers = args.workers or cfg.workers
+    print(f"approx sweep: {len(cfg.points)} points -> {store}", file=sys.stderr)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _, summary = sweep(cfg.points, store, workers=workers, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(
+            f"approx sweep: interrupted; finished points are in {store}; rerun the same "
+            "command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    except SweepCrash as e:
+        print(f"approx sweep: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"approx sweep: {summary.total} points in {store}: {summary.already_stored} already "
+        f"stored, {summary.computed} computed ({summary.failed} failed) in "
+        f"{summary.seconds:.1f} s"
+    )
+    return 0
+
+
+def _cmd_plot(args: argparse.Namespace) -> int:
+    from .plotting import plot_store
+
+    written, skipped = plot_store(args.store, args.out, tuple(args.format.split(",")))
+    for p in written:
+        print(f"wrote {p}")
+    for note in skipped:
+        print(f"skipped {note}")
+    return 0 if written else 2
+
+
+def _cmd_tightness(args: argparse.Namespace) -> int:
+    from .store import ResultStore
+    from .sweep import Runner
+    from .tightness import constructions_named, format_table, tightness
+
+    names = constructions_named(args.construction.split(","))
+    shapes = args.widths or [(4, 4, 4)]
+    rows = []
+    with (
+        ResultStore(args.store) as store,
+        Runner(store, args.workers, progress=not args.quiet) as runner,
+    ):
+        for name in names:
+            for shape in shapes:
+                for eps in args.eps:
+                    rows.append(
+                        tightness(
+                            runner,
+                            name,
+                            shape,
+                            eps,
+                            args.delta,
+                            seeds=args.seeds,
+                            n_max=args.n_max,
+                            C=args.C,
+                            solver=args.solver,
+                        )
+                    )
+    table = format_table(rows, args.format)
+    if args.out is not None:
+        args.out.write_text(table)
+    print(table, end="")
+    return 0
+
+
+_EXPERIMENT_COMMANDS = {"sweep": _cmd_sweep, "plot": _cmd_plot, "tightness": _cmd_tightness}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
+        if args.command in _EXPERIMENT_COMMANDS:
+            return _EXPERIMENT_COMMANDS[args.command](args)
         if args.command == "run":
             return _cmd_run(args)
         if args.command == "check-proofs":
