@@ -106,6 +106,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     c = sub.add_parser("check-proofs", help="run proofs_check (symbolic and numerical checks)")
     c.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m proofs_check")
+    _add_search_command(sub)
     _add_experiment_commands(sub)
     return parser
 
@@ -401,12 +402,94 @@ def _cmd_tightness(args: argparse.Namespace) -> int:
 _EXPERIMENT_COMMANDS = {"sweep": _cmd_sweep, "plot": _cmd_plot, "tightness": _cmd_tightness}
 
 
+# ---- search: masks found without the construction's blueprint (issue 3) ---------------------
+
+
+def _add_search_command(sub) -> None:
+    s = sub.add_parser(
+        "search",
+        help="search masks without the construction's blueprint and compare with its masks",
+        description=(
+            "Draw a target and the construction's random network (as approx run does), prune it "
+            "with the construction, then search the same network with edge-popup and/or the "
+            "greedy layer-wise search, which see only the network and the target as a function. "
+            "Every set of masks is measured the same way. See docs/search.md."
+        ),
+    )
+    s.add_argument(
+        "--widths",
+        type=_int_list("--widths"),
+        default=(4, 4, 2),
+        help="random target d_0,...,d_l (default 4,4,2)",
+    )
+    s.add_argument(
+        "--construction",
+        default="pensia",
+        help=f"whose random network and masks to compare with: one of {sorted(CONSTRUCTIONS)}",
+    )
+    s.add_argument(
+        "--n",
+        type=_int_list("--n"),
+        default=(8,),
+        help="samples per weight (the random net's width): one value or one per layer (default 8)",
+    )
+    s.add_argument(
+        "--method", default="edge-popup,greedy", help="comma-separated: edge-popup, greedy"
+    )
+    s.add_argument(
+        "--density",
+        type=float,
+        default=0.3,
+        help="edge-popup: fraction of each layer's weights kept (default 0.3)",
+    )
+    s.add_argument("--steps", type=int, default=2000, help="edge-popup: Adam steps (default 2000)")
+    s.add_argument("--lr", type=float, default=0.01, help="edge-popup: Adam step size")
+    s.add_argument(
+        "--points", type=int, default=512, help="greedy: sphere points it fits (default 512)"
+    )
+    s.add_argument("--max-steps", type=int, default=2000, help="greedy: most moves per layer pair")
+    s.add_argument("--seed", type=int, default=0)
+    s.add_argument(
+        "--samples", type=int, default=4096, help="sphere points for the empirical error"
+    )
+    s.add_argument(
+        "--ascent-steps", type=int, default=100, help="gradient-ascent steps (empirical error)"
+    )
+    s.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
+
+
+def _cmd_search(args: argparse.Namespace) -> int:
+    from .search import compare, format_comparison
+
+    comparison = compare(
+        widths=args.widths,
+        construction=args.construction,
+        n=args.n[0] if len(args.n) == 1 else args.n,
+        methods=tuple(m.strip() for m in args.method.split(",")),
+        seed=args.seed,
+        density=args.density,
+        steps=args.steps,
+        lr=args.lr,
+        samples=args.points,
+        max_steps=args.max_steps,
+        empirical_samples=args.samples,
+        ascent_steps=args.ascent_steps,
+    )
+    if args.json:
+        print(json.dumps(comparison.to_json()))
+    else:
+        print(format_comparison(comparison))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
         if args.command in _EXPERIMENT_COMMANDS:
             return _EXPERIMENT_COMMANDS[args.command](args)
+        if args.command == "search":
+            return _cmd_search(args)
         if args.command == "run":
             return _cmd_run(args)
         if args.command == "check-proofs":
