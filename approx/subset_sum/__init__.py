@@ -1,0 +1,175 @@
+"""Batched subset sum: for every row, the subset of its coefficients whose sum is closest to
+its target.
+
+Every strong-lottery-ticket construction (Pensia et al. 2020, Lemmas 1-3; Burkholz 2022;
+da Cunha et al. 2022) ends in one subset-sum problem per target weight: among n random
+coefficients c_1..c_n, keep a subset S minimising |sum_{i in S} c_i - w|. `solve` takes m such
+instances at once, one per row, and returns which coefficients each row keeps.
+
+Methods (`SOLVERS`):
+
+- ``exact``: the true optimum by Horowitz-Sahni meet-in-the-middle, O(n 2^(n/2)) time with
+  O(2^(n/2)) memory: a vectorised torch kernel (sorted half sums + searchsorted).
+- ``greedy``: add the unused coefficient that most reduces |residual| while one does. A fast
+  baseline, not a solver: its error stays near 3e-2 whatever n (REFERENCES.md).
+- ``brute``: all 2^n subsets; the test oracle (n <= 20).
+- ``milp``: one scipy.optimize.milp (HiGHS) problem per row, as the published code did with
+  Gurobi. HiGHS stops at its default 1e-6 absolute gap, so it can miss the optimum by ~1e-6.
+
+All methods search in float64 (float32 coefficients are widened exactly); `value` is then
+recomputed in the coefficients' own dtype as ``(coeffs * chosen).sum(1)``, one fixed order for
+every method, so errors from different methods are comparable.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from ..errors import InvalidArgument, check_finite, check_positive_int
+from ._brute import MAX_K, brute
+from ._greedy import greedy
+from ._milp import milp
+from ._torch_mitm import MAX_VALID, exact_torch, torch_fits
+
+__all__ = ["SOLVERS", "SubsetSumResult", "max_coefficients", "solve"]
+
+
+@dataclass(frozen=True)
+class SubsetSumResult:
+    """The answer for m instances.
+
+    chosen: (m, k) bool, True = coefficient kept; never True where `valid` is False.
+    value:  (m,) the kept coefficients' sum, ``(coeffs * chosen).sum(1)``, coeffs' dtype.
+    error:  (m,) |value - target|.
+    """
+
+    chosen: torch.Tensor
+    value: torch.Tensor
+    error: torch.Tensor
+
+
+SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp")
+
+
+def max_coefficients(method: str, memory_budget: int = 2**30) -> int | None:
+    """The most valid coefficients per instance that `method` accepts within `memory_budget`
+    (48 for ``exact`` at the default budget, 20 for ``brute``); None = no fixed limit."""
+    if method not in SOLVERS:
+        raise InvalidArgument(f"method={method!r} is not one of {SOLVERS}")
+    check_positive_int("memory_budget", memory_budget)
+    if method == "brute":
+        return MAX_K
+    if method == "exact":
+        fits = [c for c in range(MAX_VALID + 1) if exact_fits(c, memory_budget)]
+        return max(fits, default=0)
+    return None
+
+
+_FLOATS = (torch.float32, torch.float64)
+
+
+def exact_fits(c: int, memory_budget: int) -> bool:
+    """Whether one instance of c valid coefficients fits the budget."""
+    return torch_fits(c, memory_budget)
+
+
+def solve(
+    coeffs: torch.Tensor,
+    targets: torch.Tensor,
+    valid: torch.Tensor | None = None,
+    *,
+    method: str = "exact",
+    memory_budget: int = 2**30,
+) -> SubsetSumResult:
+    """Solve m independent subset-sum instances, one per row.
+
+    Row r: choose S within {i : valid[r, i]} minimising |sum_{i in S} coeffs[r, i] - targets[r]|
+    (the empty subset is allowed).
+
+    Args:
+        coeffs: (m, k) float32 or float64, finite, on any device; m may be 0.
+        targets: (m,) same dtype and device as coeffs, finite.
+        valid: (m, k) bool, or None for all valid. Rows with few valid coefficients cost
+            little for ``exact`` (work ~ 2^(c/2) for c valid, not 2^(k/2)).
+        method: one of `SOLVERS`.
+        memory_budget: bytes of temporary memory the solver may hold at once; rows are
+            processed in chunks to stay within it whatever m is. Workspace per instance with
+            c valid coefficients, h = ceil(c/2):
+            exact: ~40 * 2^h bytes per row for
+            the sorted half plus ~100 bytes per enumerated subset of the other half, which is
+            sliced when a row does not fit; brute: ~24 * 2^k bytes per row plus a 9k * 2^k
+            byte bit table; greedy: ~40k bytes per row; milp: one instance at a time.
+            A budget below one instance's workspace raises InvalidArgument naming coeffs.
+
+    Returns:
+        SubsetSumResult on coeffs' device with chosen (m, k) bool, value and error (m,) in
+        coeffs' dtype.
+
+    Raises:
+        InvalidArgument: wrong shapes, dtypes, devices, non-finite values, unknown method, or
+            too many valid coefficients for the method or the budget.
+    """
+    valid = _check(coeffs, targets, valid, method, memory_budget)
+    coeffs, targets = coeffs.detach(), targets.detach()
+    if method == "exact":
+        chosen = exact_torch(coeffs, targets, valid, memory_budget)
+    elif method == "greedy":
+        chosen = greedy(coeffs, targets, valid, memory_budget)
+    elif method == "brute":
+        chosen = brute(coeffs, targets, valid, memory_budget)
+    else:
+        chosen = milp(coeffs, targets, valid)
+    return result(coeffs, targets, chosen)
+
+
+def result(coeffs: torch.Tensor, targets: torch.Tensor, chosen: torch.Tensor) -> SubsetSumResult:
+    """Value and error recomputed from the chosen mask, in one fixed order for every method."""
+    value = (coeffs * chosen).sum(1)  # (m,)
+    return SubsetSumResult(chosen=chosen, value=value, error=(value - targets).abs())
+
+
+def _check(
+    coeffs: torch.Tensor,
+    targets: torch.Tensor,
+    valid: torch.Tensor | None,
+    method: str,
+    memory_budget: int,
+) -> torch.Tensor:
+    """Validate at the boundary; returns `valid` as an (m, k) bool tensor."""
+    if method not in SOLVERS:
+        raise InvalidArgument(f"method={method!r} is not one of {SOLVERS}")
+    check_positive_int("memory_budget", memory_budget)
+    if not isinstance(coeffs, torch.Tensor):
+        raise InvalidArgument(f"coeffs must be a torch.Tensor, got {type(coeffs).__name__}")
+    if coeffs.dim() != 2:
+        raise InvalidArgument(f"coeffs must be 2-D (m, k), got shape {tuple(coeffs.shape)}")
+    if coeffs.dtype not in _FLOATS:
+        raise InvalidArgument(f"coeffs has dtype {coeffs.dtype}; expected float32 or float64")
+    m, k = coeffs.shape
+    if not isinstance(targets, torch.Tensor):
+        raise InvalidArgument(f"targets must be a torch.Tensor, got {type(targets).__name__}")
+    if targets.shape != (m,):
+        raise InvalidArgument(
+            f"targets has shape {tuple(targets.shape)}; expected ({m},) to match coeffs"
+        )
+    if targets.dtype != coeffs.dtype or targets.device != coeffs.device:
+        raise InvalidArgument(
+            f"targets is {targets.dtype} on {targets.device}; expected coeffs' "
+            f"{coeffs.dtype} on {coeffs.device}"
+        )
+    if valid is None:
+        valid = torch.ones((m, k), dtype=torch.bool, device=coeffs.device)
+    elif not isinstance(valid, torch.Tensor):
+        raise InvalidArgument(f"valid must be a torch.Tensor or None, got {type(valid).__name__}")
+    elif valid.dtype != torch.bool:
+        raise InvalidArgument(f"valid has dtype {valid.dtype}; expected torch.bool")
+    elif valid.shape != (m, k) or valid.device != coeffs.device:
+        raise InvalidArgument(
+            f"valid has shape {tuple(valid.shape)} on {valid.device}; expected ({m}, {k}) "
+            f"on {coeffs.device} to match coeffs"
+        )
+    check_finite("coeffs", coeffs)
+    check_finite("targets", targets)
+    return valid

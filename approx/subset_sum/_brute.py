@@ -1,0 +1,41 @@
+"""Brute force over all 2^k subsets: the obviously-correct oracle the fast solvers are
+tested against."""
+
+from __future__ import annotations
+
+import torch
+
+from ..errors import InvalidArgument
+from ._budget import row_chunks
+
+MAX_K = 20
+
+
+def subset_bits(k: int, device: torch.device) -> torch.Tensor:
+    """(2^k, k) bool: row s holds the bits of s, bit i = coefficient i is in subset s."""
+    s = torch.arange(2**k, device=device)
+    return (s[:, None] >> torch.arange(k, device=device)) & 1 == 1  # (2^k, k)
+
+
+def brute(
+    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, budget: int
+) -> torch.Tensor:
+    """(m, k) bool: for each row the first subset (in binary order) of least |sum - target|."""
+    m, k = coeffs.shape
+    if k > MAX_K:
+        raise InvalidArgument(
+            f"coeffs has k={k} columns; method='brute' enumerates 2^k subsets and accepts "
+            f"k <= {MAX_K}"
+        )
+    bits = subset_bits(k, coeffs.device)  # (2^k, k)
+    bits64 = bits.to(torch.float64)
+    chosen = torch.zeros((m, k), dtype=torch.bool, device=coeffs.device)
+    # Per row: the sums, their distances (float64) and the argmin's scratch.
+    shared = bits.numel() * 9
+    for rows in row_chunks(m, 2**k * 24 + 16 * k, budget, shared=shared, why="brute force"):
+        x = torch.where(valid[rows], coeffs[rows], 0).to(torch.float64)  # (b, k)
+        sums = x @ bits64.T  # (b, 2^k)
+        best = (sums - targets[rows, None].to(torch.float64)).abs_().argmin(1)  # (b,)
+        # An invalid coefficient is zero here, so dropping it leaves the sum unchanged.
+        chosen[rows] = bits[best] & valid[rows]
+    return chosen

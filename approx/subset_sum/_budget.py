@@ -1,0 +1,34 @@
+"""Chunking over rows so that a solver's temporaries fit in `memory_budget` bytes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import torch
+
+from ..errors import InvalidArgument
+
+
+def row_chunks(m: int, per_row: int, budget: int, *, shared: int = 0, why: str) -> Iterator[slice]:
+    """Slices of range(m), each as long as `shared + len * per_row <= budget` allows.
+
+    `why` says what one row needs the memory for; it goes in the error when one row does not
+    fit, which names `coeffs` (its size is what the caller can change).
+    """
+    rows = (budget - shared) // per_row
+    if rows < 1:
+        raise InvalidArgument(
+            f"coeffs: {why} needs {shared + per_row} bytes per instance, more than "
+            f"memory_budget={budget}"
+        )
+    for start in range(0, m, rows):
+        yield slice(start, min(start + rows, m))
+
+
+def max_valid_count(valid: torch.Tensor, budget: int) -> int:
+    """The largest number of valid coefficients in a row (0 if there are no rows), counted in
+    blocks of rows so that the (rows,) int64 counts stay within a quarter of the budget."""
+    rows = max(1, budget // 32)
+    return max(
+        (int(valid[s : s + rows].sum(1).max()) for s in range(0, len(valid), rows)), default=0
+    )
