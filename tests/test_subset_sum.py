@@ -1,5 +1,5 @@
-"""approx.subset_sum: every solver against the brute-force oracle, the properties every answer
-must have, chunking and argument validation."""
+"""approx.subset_sum: every solver against the brute-force oracle, the fast paths against each
+other, the properties every answer must have, chunking and argument validation."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from approx.errors import InvalidArgument
 from approx.subset_sum import SOLVERS, SubsetSumResult, max_coefficients, result, solve
+from approx.subset_sum._numba_mitm import workspace_bytes
 from approx.subset_sum._torch_mitm import exact_torch
 
 from .support import TOL, generator, seeds
@@ -117,6 +118,25 @@ def test_large_m_against_vectorised_brute_force():
     assert torch.allclose(exact.error, brute.error, rtol=0, atol=TOL[F64])
 
 
+# --- the two exact implementations against each other ------------------------------------------
+
+
+@given(seed=seeds, k=st.integers(0, 24), p_valid=st.sampled_from([0.5, 0.9, 1.0]))
+def test_torch_mitm_equals_numba_kernel(seed, k, p_valid):
+    coeffs, targets, valid = instances(seed, 8, k, p_valid)
+    numba_res = solve(coeffs, targets, valid)
+    torch_res = torch_exact(coeffs, targets, valid)
+    check_answer(torch_res, coeffs, targets, valid)
+    assert torch.allclose(numba_res.error, torch_res.error, rtol=0, atol=TOL[F64])
+
+
+def test_torch_mitm_equals_numba_kernel_at_k40():
+    coeffs, targets, _ = instances(5, 2, 40, p_valid=1.0)
+    numba_res = solve(coeffs, targets)
+    torch_res = torch_exact(coeffs, targets, torch.ones(2, 40, dtype=torch.bool))
+    assert torch.allclose(numba_res.error, torch_res.error, rtol=0, atol=TOL[F64])
+
+
 # --- properties of every method ------------------------------------------------------------------
 
 
@@ -165,6 +185,7 @@ def test_tiny_memory_budget_gives_identical_results():
     coeffs, targets, valid = instances(4, 64, 12)
     # Room for one worker (exact) or the shared bit table (brute), plus three rows.
     tiny = {
+        "exact": workspace_bytes(12) + 3 * (9 * 12 + 8),
         "greedy": 3 * (40 * 12 + 64),
         "brute": 2**12 * 12 * 9 + 3 * (2**12 * 24 + 16 * 12),
     }

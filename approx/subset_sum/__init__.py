@@ -9,7 +9,8 @@ instances at once, one per row, and returns which coefficients each row keeps.
 Methods (`SOLVERS`):
 
 - ``exact``: the true optimum by Horowitz-Sahni meet-in-the-middle, O(n 2^(n/2)) time with
-  O(2^(n/2)) memory: a vectorised torch kernel (sorted half sums + searchsorted).
+  O(2^(n/2)) memory. On CPU a numba kernel, parallel over rows; on CUDA a vectorised torch
+  kernel (sorted half sums + searchsorted).
 - ``greedy``: add the unused coefficient that most reduces |residual| while one does. A fast
   baseline, not a solver: its error stays near 3e-2 whatever n (REFERENCES.md).
 - ``brute``: all 2^n subsets; the test oracle (n <= 20).
@@ -31,7 +32,8 @@ from ..errors import InvalidArgument, check_finite, check_positive_int
 from ._brute import MAX_K, brute
 from ._greedy import greedy
 from ._milp import milp
-from ._torch_mitm import MAX_VALID, exact_torch, torch_fits
+from ._numba_mitm import MAX_VALID, exact_numba, workspace_bytes
+from ._torch_mitm import exact_torch, torch_fits
 
 __all__ = ["SOLVERS", "SubsetSumResult", "max_coefficients", "solve"]
 
@@ -71,8 +73,8 @@ _FLOATS = (torch.float32, torch.float64)
 
 
 def exact_fits(c: int, memory_budget: int) -> bool:
-    """Whether one instance of c valid coefficients fits the budget."""
-    return torch_fits(c, memory_budget)
+    """Whether one instance of c valid coefficients fits the budget on CPU and with torch."""
+    return workspace_bytes(c) + 9 * c + 8 <= memory_budget and torch_fits(c, memory_budget)
 
 
 def solve(
@@ -97,7 +99,9 @@ def solve(
         memory_budget: bytes of temporary memory the solver may hold at once; rows are
             processed in chunks to stay within it whatever m is. Workspace per instance with
             c valid coefficients, h = ceil(c/2):
-            exact: ~40 * 2^h bytes per row for
+            exact on CPU: ~32.5 * 2^h bytes per worker thread (four float64 lists of 2^h
+            sums and the merges' decision bits; see `_numba_mitm`), plus 9k + 8 bytes per row
+            for the float64 copy of the input; exact with torch: ~40 * 2^h bytes per row for
             the sorted half plus ~100 bytes per enumerated subset of the other half, which is
             sliced when a row does not fit; brute: ~24 * 2^k bytes per row plus a 9k * 2^k
             byte bit table; greedy: ~40k bytes per row; milp: one instance at a time.
@@ -114,7 +118,8 @@ def solve(
     valid = _check(coeffs, targets, valid, method, memory_budget)
     coeffs, targets = coeffs.detach(), targets.detach()
     if method == "exact":
-        chosen = exact_torch(coeffs, targets, valid, memory_budget)
+        exact = exact_numba if coeffs.device.type == "cpu" else exact_torch
+        chosen = exact(coeffs, targets, valid, memory_budget)
     elif method == "greedy":
         chosen = greedy(coeffs, targets, valid, memory_budget)
     elif method == "brute":
