@@ -1,7 +1,10 @@
 """Malach et al.'s construction: one unit per weight and sign, its identity, its width formula,
 and the rate at which the single best product's error falls."""
 
+import csv
+import importlib.util
 import math
+from pathlib import Path
 
 import pytest
 import torch
@@ -150,3 +153,30 @@ def test_single_best_error_falls_like_one_over_n_with_the_predicted_law():
         assert ks < 1.95 / math.sqrt(reps)
         medians.append(float(errs.median()))
     assert 16 / 1.5 < medians[0] / medians[1] < 16 * 1.5
+
+
+def test_comparison_script_writes_its_table_csv_and_plot(tmp_path):
+    """scripts/compare_malach_pensia.py end to end at a tiny size (smoke test)."""
+    path = Path(__file__).parent.parent / "scripts" / "compare_malach_pensia.py"
+    spec = importlib.util.spec_from_file_location("compare_malach_pensia", path)
+    script = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(script)
+    assert script.main(["--quick", "--trials", "60", "--eps", "3", "--out", str(tmp_path)]) == 0
+    with open(tmp_path / "candidates_vs_eps.csv") as f:
+        rows = list(csv.DictReader(f))
+    methods = {r["method"] for r in rows}
+    assert methods == {
+        "single best product (Malach)",
+        "greedy subset sum",
+        "exact subset sum (Pensia)",
+    }
+    for eps in ("0.1", "0.01"):
+        need = {
+            r["method"]: float(r["n_needed"])
+            for r in rows
+            if r["eps"] == eps and "U" in r["targets"]
+        }
+        assert need["exact subset sum (Pensia)"] <= need["greedy subset sum"]
+        assert need["greedy subset sum"] <= need["single best product (Malach)"]
+    assert (tmp_path / "candidates_vs_eps.png").stat().st_size > 0
+    assert "alpha" in (tmp_path / "candidates_vs_eps.md").read_text()
