@@ -1,7 +1,13 @@
 """approx.subset_sum: every solver against the brute-force oracle, the fast paths against each
-other, the properties every answer must have, chunking and argument validation."""
+other, the properties every answer must have, chunking, argument validation, and the benchmark
+script's smoke run."""
 
 from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +22,7 @@ from approx.subset_sum._torch_mitm import exact_torch
 from .support import TOL, generator, seeds
 
 F64 = torch.float64
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def instances(seed: int, m: int, k: int, p_valid: float = 0.7, dtype=F64):
@@ -290,3 +297,20 @@ def test_cuda_exact_equals_cpu_exact():
         check_answer(res, *dev)
         if method != "greedy":
             assert torch.allclose(res.error.cpu(), cpu.error, rtol=0, atol=TOL[F64])
+
+
+# --- benchmark smoke run -------------------------------------------------------------------------
+
+
+def test_benchmark_quick_run_ends_with_json():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bench_subset_sum.py"), "--quick"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout
+    figures = json.loads(out.strip().splitlines()[-1])
+    for row in figures["sizes"]:
+        assert row["exact_inst_per_s"] > 0
+        assert 0 <= row["greedy_optimal_fraction"] <= 1

@@ -1,0 +1,174 @@
+"""Benchmark the batched subset-sum solvers on identical instances.
+
+Instances: coefficients and targets i.i.d. U[-1, 1], float64, one fixed seed; n coefficients
+per instance, all valid. For each n it reports the exact engine's instances/s (median of
+repeats, on all numba threads and on one), greedy's, and milp's (HiGHS, timed on a few
+instances and extrapolated: labelled so), how often greedy and milp reach the exact optimum,
+the largest gap between milp's and exact's error, the engine's element steps per instance
+(2 (2^h1 + 2^h2) merge steps + (2^h1 + 2^h2) sweep steps, h1 + h2 = n) and the implied
+nanoseconds per step, and memory: the engine's workspace (exact, from its formula) and the
+process's peak resident set so far (getrusage; tracemalloc cannot see numba's buffers).
+
+The last line of output is one JSON object with all figures.
+
+    python scripts/bench_subset_sum.py                # n = 16, 21, 24, 28, 32
+    python scripts/bench_subset_sum.py --n 16,21 --milp 0
+    python scripts/bench_subset_sum.py --quick        # seconds; the smoke test runs this
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import sys
+import time
+
+import numba
+import torch
+
+from approx.subset_sum import solve
+from approx.subset_sum._numba_mitm import workspace_bytes
+
+GOAL_N = 21
+GOAL_RATE = 40_000  # instances/s at n = 21 on 2 cores, exact (issue 6)
+HIT_TOL = 1e-12  # a method "reaches the optimum" when its error is within this of exact's
+
+
+def instances(n: int, m: int, seed: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    coeffs = torch.rand(m, n, generator=g, dtype=torch.float64) * 2 - 1  # (m, n)
+    targets = torch.rand(m, generator=g, dtype=torch.float64) * 2 - 1  # (m,)
+    return coeffs.to(device), targets.to(device)
+
+
+def timed(fn, repeats: int, device: str) -> tuple[float, object]:
+    """Median wall time of `repeats` calls (after one warm-up call) and the last result."""
+    out = fn()
+    times = []
+    for _ in range(repeats):
+        if device == "cuda":
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        out = fn()
+        if device == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times), out
+
+
+def steps_per_instance(n: int) -> int:
+    h1 = n // 2
+    return 3 * (2**h1 + 2 ** (n - h1))
+
+
+def bench_size(
+    n: int, m: int, milp_count: int, repeats: int, seed: int, device: str, budget: int
+) -> dict:
+    coeffs, targets = instances(n, m, seed, device)
+    threads = numba.get_num_threads()
+    row: dict = {"n": n, "instances": m}
+
+    t, exact = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
+    row["exact_inst_per_s"] = m / t
+    steps = steps_per_instance(n)
+    row["element_steps_per_instance"] = steps
+    if device == "cpu":
+        numba.set_num_threads(1)
+        try:
+            t1, _ = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
+        finally:
+            numba.set_num_threads(threads)
+        row["exact_inst_per_s_1thread"] = m / t1
+        row["ns_per_step_1thread"] = t1 / m / steps * 1e9
+        row["workspace_bytes_per_thread"] = workspace_bytes(n)
+    row["exact_mean_error"] = exact.error.mean().item()
+    row["exact_max_error"] = exact.error.max().item()
+
+    t, greedy = timed(
+        lambda: solve(coeffs, targets, method="greedy", memory_budget=budget), repeats, device
+    )
+    row["greedy_inst_per_s"] = m / t
+    row["greedy_mean_error"] = greedy.error.mean().item()
+    row["greedy_optimal_fraction"] = (greedy.error <= exact.error + HIT_TOL).double().mean().item()
+
+    if milp_count:
+        start = time.perf_counter()
+        milp = solve(coeffs[:milp_count], targets[:milp_count], method="milp")
+        t = time.perf_counter() - start
+        gap = milp.error - exact.error[:milp_count]
+        row["milp_instances_timed"] = milp_count
+        row["milp_inst_per_s_extrapolated"] = milp_count / t
+        row["exact_over_milp"] = row["exact_inst_per_s"] / row["milp_inst_per_s_extrapolated"]
+        row["milp_optimal_fraction"] = (gap <= HIT_TOL).double().mean().item()
+        row["max_milp_minus_exact_error"] = gap.max().item()
+        row["min_milp_minus_exact_error"] = gap.min().item()
+    row["peak_rss_mb_so_far"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return row
+
+
+# (instances for exact and greedy, milp instances) per n: about a second of exact per repeat.
+FULL = {16: (200_000, 6), 21: (50_000, 3), 24: (20_000, 2), 28: (3_000, 1), 32: (800, 1)}
+QUICK = {12: (2_000, 2), 16: (2_000, 1)}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small counts (smoke test)")
+    parser.add_argument("--n", help="comma-separated sizes, e.g. 16,21")
+    parser.add_argument("--device", default="cpu", help="cpu or cuda (exact uses torch there)")
+    parser.add_argument("--milp", type=int, help="milp instances per size (0 skips milp)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--memory-budget", type=int, default=2**30, help="bytes, passed to solve")
+    args = parser.parse_args(argv)
+
+    plan = QUICK if args.quick else FULL
+    sizes = [int(s) for s in args.n.split(",")] if args.n else list(plan)
+    rows = []
+    for n in sizes:
+        m, milp_count = plan.get(n, (max(100, 2_000_000 >> (n // 2)), 1))
+        if args.milp is not None:
+            milp_count = args.milp
+        row = bench_size(n, m, milp_count, args.repeats, args.seed, args.device, args.memory_budget)
+        rows.append(row)
+        print(_line(row), flush=True)
+    summary = {
+        "device": args.device,
+        "numba_threads": numba.get_num_threads(),
+        "dtype": "float64",
+        "seed": args.seed,
+        "repeats": args.repeats,
+        "quick": args.quick,
+        "memory_budget": args.memory_budget,
+        "sizes": rows,
+    }
+    goal = next((r for r in rows if r["n"] == GOAL_N), None)
+    if goal is not None and args.device == "cpu":
+        summary["goal_n21_inst_per_s"] = GOAL_RATE
+        summary["goal_reached"] = goal["exact_inst_per_s"] >= GOAL_RATE
+    print(json.dumps(summary))
+    return summary
+
+
+def _line(row: dict) -> str:
+    parts = [f"n={row['n']:2d}", f"exact {row['exact_inst_per_s']:10,.0f}/s"]
+    if "exact_inst_per_s_1thread" in row:
+        parts.append(f"(1 thread {row['exact_inst_per_s_1thread']:,.0f}/s, ")
+        parts[-1] += f"{row['ns_per_step_1thread']:.2f} ns/step)"
+    parts.append(f"greedy {row['greedy_inst_per_s']:,.0f}/s")
+    parts.append(f"greedy optimal {row['greedy_optimal_fraction']:.3f}")
+    if "milp_inst_per_s_extrapolated" in row:
+        parts.append(
+            f"milp {row['milp_inst_per_s_extrapolated']:.3g}/s "
+            f"(extrapolated from {row['milp_instances_timed']}), "
+            f"exact/milp {row['exact_over_milp']:,.0f}x, "
+            f"milp optimal {row['milp_optimal_fraction']:.2f}, "
+            f"max gap {row['max_milp_minus_exact_error']:.1e}"
+        )
+    return "  ".join(parts)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
