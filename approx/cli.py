@@ -270,7 +270,12 @@ def _add_experiment_commands(sub) -> None:
     t.add_argument("--eps", type=_float_list("--eps"), default=(0.1, 0.03, 0.01))
     t.add_argument("--delta", type=float, default=0.1)
     t.add_argument("--seeds", type=int, default=40, help="seeds per row (default 40)")
-    t.add_argument("--n-max", type=int, default=32, help="largest n tried (default 32)")
+    t.add_argument(
+        "--n-max",
+        type=int,
+        default=30,
+        help="largest n tried (default 30; lowered to what the solver accepts)",
+    )
     t.add_argument("--C", type=float, default=DEFAULT_C, help="the theorem's constant")
     t.add_argument("--solver", default="exact")
     t.add_argument("--workers", type=int, help="worker processes (default: all cores)")

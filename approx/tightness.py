@@ -51,7 +51,10 @@ def wilson_interval(successes: int, trials: int, z: float = Z95) -> tuple[float,
     denom = 1 + z * z / trials
     centre = (p + z * z / (2 * trials)) / denom
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # exact ends at 0 and 1 (the formula gives them up to rounding)
+    lo = 0.0 if successes == 0 else max(0.0, centre - half)
+    hi = 1.0 if successes == trials else min(1.0, centre + half)
+    return lo, hi
 
 
 @dataclass(frozen=True)
@@ -169,21 +172,28 @@ def log_term(widths: Sequence[int], eps: float, delta: float) -> float:
     return max(math.log(a * b * depth / min(eps, delta)) for a, b in itertools.pairwise(widths))
 
 
-def quantile_interval(values: Sequence[float], p: float, level: float = 0.95):
-    """(estimate, lo, hi) of the p-quantile from a sample: the ⌈p·S⌉-th smallest value, and the
-    distribution-free order-statistic interval with coverage ≥ `level` (Binomial(S, p) counts).
-    `hi` is math.inf where S values cannot bound it; values may contain inf themselves."""
+def order_statistic_indices(s: int, p: float, level: float = 0.95) -> tuple[int, int, int]:
+    """1-based (k, l, u) for the p-quantile from s values: the estimate is the k-th smallest,
+    k = ⌈p·s⌉; [l-th, u-th smallest] covers the quantile with probability ≥ `level`, from
+    B ~ Binomial(s, p) (the count of values below the quantile): l is the largest index with
+    P(B < l) ≤ α, u the smallest with P(B ≥ u) ≤ α, α = (1 − level)/2. l = 0 or u = s + 1
+    mean that side cannot be bounded by s values."""
     from scipy.stats import binom
 
-    v = sorted(values)
-    s = len(v)
     k = max(1, math.ceil(p * s - 1e-12))
     alpha = (1 - level) / 2
-    # lo = N_(l) with P(B < l) <= alpha; hi = N_(u) with P(B >= u) <= alpha, B ~ Bin(S, p).
     l = max((j for j in range(1, s + 1) if binom.cdf(j - 1, s, p) <= alpha), default=0)
     u = min((j for j in range(1, s + 1) if binom.sf(j - 1, s, p) <= alpha), default=s + 1)
+    return k, l, u
+
+
+def quantile_interval(values: Sequence[float], p: float, level: float = 0.95):
+    """(estimate, lo, hi) of the p-quantile from a sample (`order_statistic_indices`); lo is
+    -inf and hi is inf where the sample cannot bound them. Values may be inf themselves."""
+    v = sorted(values)
+    k, l, u = order_statistic_indices(len(v), p, level)
     lo = v[l - 1] if l >= 1 else -math.inf
-    hi = v[u - 1] if u <= s else math.inf
+    hi = v[u - 1] if u <= len(v) else math.inf
     return v[k - 1], lo, hi
 
 
@@ -200,7 +210,7 @@ class Tightness:
     n_needed: float  # inf if more than n_max
     n_lo: float
     n_hi: float
-    n_max: int
+    n_max: int  # the reach: largest n that could be run (see `thresholds`)
     theorem_n: tuple[int, ...]
     C: float
     ratio: float
@@ -232,29 +242,35 @@ def thresholds(
     start: int,
     n_max: int,
     base: dict,
-) -> list[float]:
-    """`N_s` for every seed (inf if n_max fails), all seeds' probes in one batch per step."""
+) -> tuple[list[float], int]:
+    """(`N_s` for every seed, inf where no n within reach succeeds; the reach). All seeds'
+    probes run in one batch per step. The reach is n_max, lowered to n − 1 when a run at n is
+    refused (InvalidArgument: e.g. more coefficients than the exact solver takes)."""
     lo = {s: 0 for s in seeds}  # largest n known to fail
     hi: dict[int, int | None] = {s: None for s in seeds}  # smallest n known to succeed
-    nxt = {s: min(start, n_max) for s in seeds}
+    reach = n_max
+    nxt = {s: min(start, reach) for s in seeds}
     while nxt:
         configs = [_probe_config(base, construction, widths, eps, n, s) for s, n in nxt.items()]
         rows = runner.run(configs)
+        for (_, n), row in zip(nxt.items(), rows, strict=True):
+            if row.status != "ok":
+                if n == 1:
+                    raise InvalidArgument(f"tightness probe {row.config} failed: {row.error}")
+                reach = min(reach, n - 1)
         new = {}
         for (s, n), row in zip(nxt.items(), rows, strict=True):
-            if row.status != "ok":
-                raise InvalidArgument(f"tightness probe {row.config} failed: {row.error}")
-            if row.result["certified_error"] <= eps:
+            if row.status == "ok" and row.result["certified_error"] <= eps:
                 hi[s] = n
-            else:
+            elif row.status == "ok":
                 lo[s] = n
             if hi[s] is None:
-                if lo[s] < n_max:
-                    new[s] = min(2 * lo[s], n_max)
+                if lo[s] < reach:
+                    new[s] = min(max(2 * lo[s], 1), reach)
             elif hi[s] - lo[s] > 1:
                 new[s] = (lo[s] + hi[s]) // 2
         nxt = new
-    return [math.inf if hi[s] is None else float(hi[s]) for s in seeds]
+    return [math.inf if hi[s] is None else float(hi[s]) for s in seeds], reach
 
 
 def tightness(
@@ -265,7 +281,7 @@ def tightness(
     delta: float,
     *,
     seeds: int = 40,
-    n_max: int = 32,
+    n_max: int = 30,
     C: float = DEFAULT_C,
     solver: str = "exact",
 ) -> Tightness:
@@ -287,7 +303,7 @@ def tightness(
         "ascent_steps": 0,
         "rescale": False,
     }
-    ths = thresholds(
+    ths, reach = thresholds(
         runner,
         construction,
         widths,
@@ -309,7 +325,7 @@ def tightness(
         n_needed=est,
         n_lo=lo,
         n_hi=hi,
-        n_max=n_max,
+        n_max=reach,
         theorem_n=theorem_n,
         C=float(C),
         ratio=max(theorem_n) / est,
@@ -366,28 +382,35 @@ COLUMNS = (
 )
 
 
-def _num(x: float, fmt: str = "g") -> str:
-    if math.isinf(x):
-        return "> n_max" if x > 0 else "-inf"
-    return format(x, fmt)
-
-
 def _cells(r: Tightness) -> list[str]:
-    hi = "unbounded" if math.isinf(r.n_hi) else f"{r.n_hi:g}"
-    c_hi = "unbounded" if math.isinf(r.C_hi) else f"{r.C_hi:.2f}"
+    """Table cells; a row whose n_needed exceeds n_max shows the bounds that implies."""
+    top = max(r.theorem_n)
+    if math.isinf(r.n_needed):
+        needed, ratio, c_emp = f"> {r.n_max}", f"< {top / r.n_max:.3g}", f"> {r.n_max / r.L:.2f}"
+    else:
+        needed, ratio, c_emp = f"{r.n_needed:g}", f"{r.ratio:.2f}", f"{r.C_emp:.2f}"
+
+    def bound(x: float, fmt: str, scale: float = 1.0) -> str:
+        if math.isinf(x):
+            return f"> {r.n_max / scale:{fmt}}" if x > 0 else "-"
+        return f"{x / scale:{fmt}}"
+
+    n_ci = f"[{bound(r.n_lo, 'g')}, {'unbounded' if math.isinf(r.n_hi) else f'{r.n_hi:g}'}]"
+    c_hi = "unbounded" if math.isinf(r.n_hi) else f"{r.n_hi / r.L:.2f}"
+    c_ci = f"[{bound(r.n_lo, '.2f', r.L)}, {c_hi}]"
     return [
         r.construction,
         "-".join(map(str, r.widths)),
         f"{r.eps:g}",
         f"{r.delta:g}",
         str(r.seeds),
-        _num(r.n_needed) if math.isfinite(r.n_needed) else f"> {r.n_max}",
-        f"[{_num(r.n_lo)}, {hi}]",
+        needed,
+        n_ci,
         ",".join(map(str, r.theorem_n)) + f" (C={r.C:g})",
-        f"{r.ratio:.2f}",
+        ratio,
         f"{r.L:.2f}",
-        f"{r.C_emp:.2f}",
-        f"[{r.C_lo:.2f}, {c_hi}]",
+        c_emp,
+        c_ci,
     ]
 
 
