@@ -38,12 +38,19 @@ def _int_list(name: str):
     return parse
 
 
+class _Parser(argparse.ArgumentParser):
+    """Usage errors as one line (not argparse's usage dump), exit status 2."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="approx",
         description="Numerical checks of the strong lottery ticket theorems.",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser(
         "run",
@@ -488,6 +495,13 @@ def _cmd_search(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["check-proofs"]:
+        # everything after the command belongs to proofs_check's own parser (argparse's
+        # REMAINDER would reject a leading option such as --quick)
+        import proofs_check
+
+        return proofs_check.main(argv[1:])
     parser = _build_parser()
     args = parser.parse_args(argv)
     try:
@@ -497,10 +511,6 @@ def main(argv: list[str] | None = None) -> int:
             return _cmd_search(args)
         if args.command == "run":
             return _cmd_run(args)
-        if args.command == "check-proofs":
-            import proofs_check
-
-            return proofs_check.main(args.args)
     except InvalidArgument as e:
         print(f"approx: error: {e}", file=sys.stderr)
         return 2
