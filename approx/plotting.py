@@ -102,6 +102,18 @@ def _save(fig, out_dir: Path, stem: str, formats: tuple[str, ...]) -> list[Path]
     return paths
 
 
+def _panels(k: int, cols: int = 3):
+    """A figure with k panels, at most `cols` per row; the unused ones hidden."""
+    rows = -(-k // cols)
+    fig, axes = plt.subplots(
+        rows, min(k, cols), figsize=(6 * min(k, cols), 4.5 * rows), squeeze=False
+    )
+    flat = list(axes.flat)
+    for ax in flat[k:]:
+        ax.set_visible(False)
+    return fig, flat[:k]
+
+
 def _theorem_width_curve(construction: str, widths: tuple[int, ...], delta: float, C: float):
     """(hidden widths, eps): the width the construction's theorem asks for at each eps."""
     from .constructions import get_construction
@@ -127,8 +139,8 @@ def fig_error_vs_width(results: list[dict], C: float | None = None):
     }
     if not shapes:
         raise ValueError("no target shape has runs at two or more random-net widths")
-    fig, axes = plt.subplots(1, len(shapes), figsize=(6 * len(shapes), 4.5), squeeze=False)
-    for ax, (shape, rows) in zip(axes[0], sorted(shapes.items()), strict=True):
+    fig, axes = _panels(len(shapes))
+    for ax, (shape, rows) in zip(axes, sorted(shapes.items()), strict=True):
         for i, (name, rs) in enumerate(sorted(_groups(rows, lambda r: r["construction"]).items())):
             color = f"C{i}"
             for field, style, marker, what in (
@@ -302,8 +314,8 @@ def fig_params_vs_eps(results: list[dict], C: float | None = None):
     }
     if not shapes:
         raise ValueError("no target shape has runs at two or more random-net sizes")
-    fig, axes = plt.subplots(1, len(shapes), figsize=(6 * len(shapes), 4.5), squeeze=False)
-    for ax, (shape, rows) in zip(axes[0], sorted(shapes.items()), strict=True):
+    fig, axes = _panels(len(shapes))
+    for ax, (shape, rows) in zip(axes, sorted(shapes.items()), strict=True):
         errs = [r["certified_error"] for r in rows if 0 < r["certified_error"] < 0.5]
         if not errs:
             continue
