@@ -342,7 +342,7 @@ def _cmd_sweep(args: argparse.Namespace) -> int:
         cfg = config_from_dict({"runs": flags}, where="flags")
         default_store = Path("sweep.sqlite")
     store = args.store or (Path(cfg.store) if cfg.store else default_store)
-    workers = args.workers or cfg.workers
+    workers = cfg.workers if args.workers is None else args.workers
     print(f"approx sweep: {len(cfg.points)} points -> {store}", file=sys.stderr)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:

@@ -381,7 +381,9 @@ class Runner:
     """Computes grid points into a `ResultStore`, skipping stored ones; keeps its process pool
     alive across `run` calls (a worker's start costs seconds: imports of torch and numba).
 
-    workers=1 computes in this process (no pool, no thread limit)."""
+    workers=1 computes in this process (no pool, no thread limit). Workers are started with
+    `spawn`, which re-imports the calling script: a script that uses workers > 1 must guard its
+    entry point with `if __name__ == "__main__":`."""
 
     def __init__(
         self,
@@ -392,9 +394,11 @@ class Runner:
         stream: IO[str] | None = None,
     ) -> None:
         self.store = store
-        self.workers = workers or os.cpu_count() or 1
-        if isinstance(self.workers, bool) or not isinstance(self.workers, int) or self.workers < 1:
+        if workers is None:
+            workers = os.cpu_count() or 1
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InvalidArgument(f"workers={workers!r} must be a positive integer")
+        self.workers = workers
         self.progress, self.stream = progress, stream
         self._pool: cf.ProcessPoolExecutor | None = None
         self.last: SweepSummary | None = None
@@ -410,6 +414,8 @@ class Runner:
             return
         if terminate:
             # Points in flight are lost (not stored), so the next run recomputes them.
+            # ProcessPoolExecutor has no public terminate(); its worker table is the only
+            # handle on the processes it started (stable since Python 3.8).
             processes = list((self._pool._processes or {}).values())
             self._pool.shutdown(wait=False, cancel_futures=True)
             for p in processes:

@@ -357,6 +357,8 @@ def test_flag_form_and_usage_errors(tmp_path, capsys):
     assert len(load_rows(store)) == 4
     assert main(["sweep", "--store", str(store)]) == 2
     assert "give a config file or grid flags" in capsys.readouterr().err
+    assert main(["sweep", "--width", "2", "--n", "2", "--store", str(store), "--workers", "0"]) == 2
+    assert "workers=0 must be a positive integer" in capsys.readouterr().err
     notes = tmp_path / "notes.txt"
     notes.write_text("not a store")
     cfg = _write_config(tmp_path)
