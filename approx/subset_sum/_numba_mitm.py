@@ -57,15 +57,23 @@ _LOG64 = np.uint64(6)
 def _lengths(c: int) -> tuple[int, int]:
     """(floats per list buffer, decision words per half) for up to c valid coefficients."""
     h = (c + 1) // 2
-    return 2**h + 2, 2 ** (h + 1) // 64 + h + 1
+    return _padded(2**h + 2), _padded(2 ** (h + 1) // 64 + h + 1)
+
+
+def _padded(n: int, itemsize: int = 8) -> int:
+    """n items plus at least one cache line (64 bytes), rounded to whole lines, so that rows
+    of a per-thread array never share a line (one thread's writes would keep evicting the
+    other thread's copy)."""
+    per_line = 64 // itemsize
+    return (n + 2 * per_line - 1) // per_line * per_line
 
 
 def workspace_bytes(c: int) -> int:
     """Bytes of one worker's workspace for instances of up to c valid coefficients.
 
     Four float64 buffers of 2^ceil(c/2) + 2 entries (ping-pong lists for both halves and the
-    shifted copy L + x_e) and two halves' decision bits (2^(ceil(c/2)+1) bits each): about
-    32.5 * 2^ceil(c/2) bytes.
+    shifted copy L + x_e) and two halves' decision bits (2^(ceil(c/2)+1) bits each), each
+    padded by a cache line: about 32.5 * 2^ceil(c/2) bytes.
     """
     floats, words = _lengths(c)
     return 8 * (4 * floats + 2 * words)
@@ -95,9 +103,9 @@ def exact_numba(
     lists = np.empty((lanes, 4, floats), dtype=np.float64)
     decisions = np.empty((lanes, 2, words), dtype=np.uint64)
     # Per worker: the row's valid coefficients' magnitudes, signs and columns.
-    x = np.empty((lanes, k), dtype=np.float64)
-    neg = np.empty((lanes, k), dtype=np.bool_)
-    cols = np.empty((lanes, k), dtype=np.int64)
+    x = np.empty((lanes, _padded(k)), dtype=np.float64)
+    neg = np.empty((lanes, _padded(k, 1)), dtype=np.bool_)
+    cols = np.empty((lanes, _padded(k)), dtype=np.int64)
     threads = numba.get_num_threads()
     numba.set_num_threads(lanes)
     try:
