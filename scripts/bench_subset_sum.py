@@ -3,7 +3,8 @@
 Instances: coefficients and targets i.i.d. U[-1, 1], float64, one fixed seed; n coefficients
 per instance, all valid. For each n it reports the exact engine's instances/s (median of
 repeats, on all numba threads and on one), greedy's, and milp's (HiGHS, timed on a few
-instances and extrapolated: labelled so), how often greedy and milp reach the exact optimum,
+instances and extrapolated: labelled so), instances per CPU-second of the exact engine (robust to
+neighbours on a shared machine), how often greedy and milp reach the exact optimum,
 the largest gap between milp's and exact's error, the engine's element steps per instance
 (2 (2^h1 + 2^h2) merge steps + (2^h1 + 2^h2) sweep steps, h1 + h2 = n) and the implied
 nanoseconds per step, and memory: the engine's workspace (exact, from its formula) and the
@@ -43,19 +44,22 @@ def instances(n: int, m: int, seed: int, device: str) -> tuple[torch.Tensor, tor
     return coeffs.to(device), targets.to(device)
 
 
-def timed(fn, repeats: int, device: str) -> tuple[float, object]:
-    """Median wall time of `repeats` calls (after one warm-up call) and the last result."""
+def timed(fn, repeats: int, device: str) -> tuple[float, float, object]:
+    """Median wall time and median process CPU time (all threads) of `repeats` calls, after
+    one warm-up call, and the last result. On a shared machine the wall time depends on the
+    neighbours; instances per CPU-second does much less."""
     out = fn()
-    times = []
+    wall, cpu = [], []
     for _ in range(repeats):
         if device == "cuda":
             torch.cuda.synchronize()
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         out = fn()
         if device == "cuda":
             torch.cuda.synchronize()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), out
+        wall.append(time.perf_counter() - start)
+        cpu.append(time.process_time() - start_cpu)
+    return statistics.median(wall), statistics.median(cpu), out
 
 
 def steps_per_instance(n: int) -> int:
@@ -70,14 +74,15 @@ def bench_size(
     threads = numba.get_num_threads()
     row: dict = {"n": n, "instances": m}
 
-    t, exact = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
+    t, cpu, exact = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
     row["exact_inst_per_s"] = m / t
+    row["exact_inst_per_cpu_s"] = m / cpu
     steps = steps_per_instance(n)
     row["element_steps_per_instance"] = steps
     if device == "cpu":
         numba.set_num_threads(1)
         try:
-            t1, _ = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
+            t1, _, _ = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
         finally:
             numba.set_num_threads(threads)
         row["exact_inst_per_s_1thread"] = m / t1
@@ -86,7 +91,7 @@ def bench_size(
     row["exact_mean_error"] = exact.error.mean().item()
     row["exact_max_error"] = exact.error.max().item()
 
-    t, greedy = timed(
+    t, _, greedy = timed(
         lambda: solve(coeffs, targets, method="greedy", memory_budget=budget), repeats, device
     )
     row["greedy_inst_per_s"] = m / t
