@@ -194,7 +194,7 @@ def test_tiny_memory_budget_gives_identical_results():
     tiny = {
         "exact": workspace_bytes(12) + 3 * (9 * 12 + 8),
         "greedy": 3 * (40 * 12 + 64),
-        "brute": 2**12 * 12 * 9 + 3 * (2**12 * 24 + 16 * 12),
+        "brute": 13 * 12 * 2**12 + 3 * (16 * 2**12 + 16 * 12 + 8),
     }
     for method, budget in tiny.items():
         big = solve(coeffs, targets, valid, method=method)

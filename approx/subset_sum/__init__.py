@@ -103,8 +103,8 @@ def solve(
             sums and the merges' decision bits; see `_numba_mitm`), plus 9k + 8 bytes per row
             for the float64 copy of the input; exact with torch: ~40 * 2^h bytes per row for
             the sorted half plus ~100 bytes per enumerated subset of the other half, which is
-            sliced when a row does not fit; brute: ~24 * 2^k bytes per row plus a 9k * 2^k
-            byte bit table; greedy: ~40k bytes per row; milp: one instance at a time.
+            sliced when a row does not fit; brute: ~16 * 2^k bytes per row plus a 13k * 2^k
+            byte subset table; greedy: ~40k bytes per row; milp: one instance at a time.
             A budget below one instance's workspace raises InvalidArgument naming coeffs.
 
     Returns:

@@ -13,8 +13,9 @@ MAX_K = 20
 
 def subset_bits(k: int, device: torch.device) -> torch.Tensor:
     """(2^k, k) bool: row s holds the bits of s, bit i = coefficient i is in subset s."""
-    s = torch.arange(2**k, device=device)
-    return (s[:, None] >> torch.arange(k, device=device)) & 1 == 1  # (2^k, k)
+    s = torch.arange(2**k, dtype=torch.int32, device=device)
+    bits = s[:, None] >> torch.arange(k, dtype=torch.int32, device=device)  # (2^k, k)
+    return (bits & 1).bool()
 
 
 def brute(
@@ -27,12 +28,14 @@ def brute(
             f"coeffs has k={k} columns; method='brute' enumerates 2^k subsets and accepts "
             f"k <= {MAX_K}"
         )
+    # Shared: the subset table as int32 while it is built, as bool and as float64. Per row:
+    # the sums and their distances (float64), the row's coefficients and the argmin.
+    shared = 13 * k * 2**k
+    chunks = row_chunks(m, 16 * 2**k + 16 * k + 8, budget, shared=shared, why="brute force")
     bits = subset_bits(k, coeffs.device)  # (2^k, k)
     bits64 = bits.to(torch.float64)
     chosen = torch.zeros((m, k), dtype=torch.bool, device=coeffs.device)
-    # Per row: the sums, their distances (float64) and the argmin's scratch.
-    shared = bits.numel() * 9
-    for rows in row_chunks(m, 2**k * 24 + 16 * k, budget, shared=shared, why="brute force"):
+    for rows in chunks:
         x = torch.where(valid[rows], coeffs[rows], 0).to(torch.float64)  # (b, k)
         sums = x @ bits64.T  # (b, 2^k)
         best = (sums - targets[rows, None].to(torch.float64)).abs_().argmin(1)  # (b,)

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import torch
 
 from ..errors import InvalidArgument
 
 
-def row_chunks(m: int, per_row: int, budget: int, *, shared: int = 0, why: str) -> Iterator[slice]:
+def row_chunks(m: int, per_row: int, budget: int, *, shared: int = 0, why: str) -> list[slice]:
     """Slices of range(m), each as long as `shared + len * per_row <= budget` allows.
 
-    `why` says what one row needs the memory for; it goes in the error when one row does not
-    fit, which names `coeffs` (its size is what the caller can change).
+    Raises at once (before the caller allocates anything) when one row does not fit; `why`
+    says what a row needs the memory for, and the message names `coeffs`, whose size is what
+    the caller can change.
     """
     rows = (budget - shared) // per_row
     if rows < 1:
@@ -21,8 +20,7 @@ def row_chunks(m: int, per_row: int, budget: int, *, shared: int = 0, why: str) 
             f"coeffs: {why} needs {shared + per_row} bytes per instance, more than "
             f"memory_budget={budget}"
         )
-    for start in range(0, m, rows):
-        yield slice(start, min(start + rows, m))
+    return [slice(start, min(start + rows, m)) for start in range(0, m, rows)]
 
 
 def max_valid_count(valid: torch.Tensor, budget: int) -> int:
