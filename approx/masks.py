@@ -7,6 +7,7 @@ network's weights.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -76,3 +77,31 @@ class Masks:
 
     def n_kept_per_layer(self) -> tuple[int, ...]:
         return tuple(int(m.sum()) for m in self.masks)
+
+
+def masked_forward(net: ReLUNet, masks: Masks) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The forward pass of `masks.apply(net)`, `(batch, d_0) -> (batch, d_l)`, faster where a
+    layer keeps at most one weight per row (every depth-2l construction's first layer of each
+    pair: a hidden unit keeps only its edge from one input). Such a layer is a gather and a
+    scale, `h[:, u] = x[:, col[u]] · w[u]`, which is the dense product's value exactly (the
+    other terms are exact zeros); other layers stay dense. Differentiable in the input."""
+    sub = masks.apply(net)
+    layers: list[tuple[str, torch.Tensor, torch.Tensor | None]] = []
+    for w, m in zip(sub.weights, masks.masks, strict=True):
+        m = m.to(w.device)
+        if bool((m.sum(1) <= 1).all()):
+            col = m.to(torch.uint8).argmax(1)  # (d_out,): the kept column (0 if none)
+            val = w.gather(1, col[:, None]).squeeze(1)  # (d_out,): 0 where nothing is kept
+            layers.append(("gather", col, val))
+        else:
+            layers.append(("dense", w, None))
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for i, (kind, a, b) in enumerate(layers):
+            h = h[:, a] * b if kind == "gather" else h @ a.T  # (batch, d_{i+1})
+            if i < len(layers) - 1:
+                h = torch.relu(h)
+        return h
+
+    return forward

@@ -21,6 +21,7 @@ from .bounds import DEFAULT_C, packing_lower_bound_params
 from .constructions import Pruned, get_construction
 from .error import certified_error, empirical_error
 from .errors import InvalidArgument, TargetAssumptionError, check_open_unit, check_positive_int
+from .masks import masked_forward
 from .nets import ReLUNet
 from .random_nets import random_target, spawn_seeds
 from .subset_sum import SOLVERS, max_coefficients
@@ -224,10 +225,9 @@ def run(
     phases["certify"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    subnet = pruned.masks.apply(random_net)
     emp = empirical_error(
         target.forward,
-        subnet.forward,
+        masked_forward(random_net, pruned.masks),
         tw[0],
         generator=torch.Generator().manual_seed(seed_empirical),
         n_samples=empirical_samples,
