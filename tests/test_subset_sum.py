@@ -15,7 +15,14 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from approx.errors import InvalidArgument
-from approx.subset_sum import SOLVERS, SubsetSumResult, max_coefficients, result, solve
+from approx.subset_sum import (
+    SOLVERS,
+    SubsetSumResult,
+    exact_in_memory,
+    max_coefficients,
+    result,
+    solve,
+)
 from approx.subset_sum._numba_mitm import workspace_bytes
 from approx.subset_sum._torch_mitm import exact_torch
 
@@ -208,23 +215,31 @@ def test_tiny_memory_budget_gives_identical_results():
     assert torch.allclose(big.error, small.error, rtol=0, atol=TOL[F64])
 
 
-def test_max_coefficients_is_what_fits_the_budget():
-    assert max_coefficients("exact") == 48  # the documented guarantee at the default budget
+def test_max_coefficients_and_what_fits_the_budget():
+    assert max_coefficients("exact") == 62  # the bit-mask width; memory does not bind it
+    assert exact_in_memory() == 48  # the documented single-pass size at the default budget
     assert max_coefficients("brute") == 20
     assert max_coefficients("greedy") is None and max_coefficients("milp") is None
-    budget = 2**20
-    c = max_coefficients("exact", budget)
-    coeffs, targets, _ = instances(6, 1, c + 1, p_valid=1.0)
-    fits = coeffs[:, :c]
-    every = torch.ones(1, c + 1, dtype=torch.bool)
-    check_answer(solve(fits, targets, memory_budget=budget), fits, targets, every[:, :c])
-    torch_exact(fits, targets, every[:, :c], memory_budget=budget)
-    with pytest.raises(InvalidArgument, match=r"^coeffs"):
-        solve(coeffs, targets, memory_budget=budget)
-    with pytest.raises(InvalidArgument, match=r"^coeffs"):
-        torch_exact(coeffs, targets, every, memory_budget=budget)
+    coeffs, targets, _ = instances(6, 1, 63, p_valid=1.0)
+    with pytest.raises(InvalidArgument, match=r"^coeffs has a row with 63"):
+        solve(coeffs, targets)
     with pytest.raises(InvalidArgument, match=r"^method"):
         max_coefficients("gurobi")
+
+
+@given(seed=seeds, extra=st.integers(1, 4))
+def test_rows_beyond_the_budget_are_solved_exactly_by_enumeration(seed, extra):
+    """A budget that fits only c valid coefficients at once; rows with up to c + 4 valid go
+    through the enumeration of their excess choices and must still match brute force."""
+    budget = next(b for b in (2**k for k in range(10, 30)) if exact_in_memory(b) >= 8)
+    c = exact_in_memory(budget)
+    assert c <= 16
+    coeffs, targets, valid = instances(seed, 6, min(c + extra, 20), p_valid=1.0)
+    valid[0, : c // 2] = False  # one row that fits, the others do not
+    got = solve(coeffs, targets, valid, memory_budget=budget)
+    want = solve(coeffs, targets, valid, method="brute")
+    check_answer(got, coeffs, targets, valid)
+    assert torch.allclose(got.error, want.error, rtol=0, atol=TOL[F64])
 
 
 # --- argument validation -------------------------------------------------------------------------
@@ -264,10 +279,9 @@ BAD = [
     ("memory_budget", {}, {"memory_budget": 0}),
     ("memory_budget", {}, {"memory_budget": 1.5}),
     ("memory_budget", {}, {"memory_budget": True}),
-    ("coeffs", {}, {"memory_budget": 1}),  # one instance does not fit
+    ("memory_budget", {}, {"memory_budget": 1}),  # one instance does not fit
     ("coeffs", _one_row(21), {"method": "brute"}),  # brute force stops at k = 20
     ("coeffs", _one_row(70), {}),  # more valid coefficients than the kernel's masks hold
-    ("coeffs", _one_row(52), {}),  # 2^26-entry lists: over the default budget
 ]
 
 

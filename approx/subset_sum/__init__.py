@@ -35,7 +35,7 @@ from ._milp import milp
 from ._numba_mitm import MAX_VALID, exact_numba, workspace_bytes
 from ._torch_mitm import exact_torch, torch_fits
 
-__all__ = ["SOLVERS", "SubsetSumResult", "max_coefficients", "solve"]
+__all__ = ["SOLVERS", "SubsetSumResult", "exact_in_memory", "max_coefficients", "solve"]
 
 
 @dataclass(frozen=True)
@@ -56,17 +56,30 @@ SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp")
 
 
 def max_coefficients(method: str, memory_budget: int = 2**30) -> int | None:
-    """The most valid coefficients per instance that `method` accepts within `memory_budget`
-    (48 for ``exact`` at the default budget, 20 for ``brute``); None = no fixed limit."""
+    """The most valid coefficients per instance that `method` accepts (``exact``: 62, the
+    bit-mask width; ``brute``: 20); None = no fixed limit.
+
+    ``exact`` solves instances of up to `exact_in_memory(memory_budget)` valid coefficients
+    (48 at the default budget) in one meet in the middle; a row with more is still solved
+    exactly, by enumerating the 2^e choices of its e excess coefficients and solving the rest
+    for each (time grows by 2^e, memory does not).
+    """
     if method not in SOLVERS:
         raise InvalidArgument(f"method={method!r} is not one of {SOLVERS}")
     check_positive_int("memory_budget", memory_budget)
     if method == "brute":
         return MAX_K
     if method == "exact":
-        fits = [c for c in range(MAX_VALID + 1) if exact_fits(c, memory_budget)]
-        return max(fits, default=0)
+        return MAX_VALID
     return None
+
+
+def exact_in_memory(memory_budget: int = 2**30) -> int:
+    """The most valid coefficients one ``exact`` instance may have to be solved in a single
+    meet in the middle within `memory_budget` bytes."""
+    check_positive_int("memory_budget", memory_budget)
+    fits = [c for c in range(MAX_VALID + 1) if exact_fits(c, memory_budget)]
+    return max(fits, default=0)
 
 
 _FLOATS = (torch.float32, torch.float64)
@@ -118,8 +131,7 @@ def solve(
     valid = _check(coeffs, targets, valid, method, memory_budget)
     coeffs, targets = coeffs.detach(), targets.detach()
     if method == "exact":
-        exact = exact_numba if coeffs.device.type == "cpu" else exact_torch
-        chosen = exact(coeffs, targets, valid, memory_budget)
+        chosen = _exact(coeffs, targets, valid, memory_budget)
     elif method == "greedy":
         chosen = greedy(coeffs, targets, valid, memory_budget)
     elif method == "brute":
@@ -127,6 +139,57 @@ def solve(
     else:
         chosen = milp(coeffs, targets, valid)
     return result(coeffs, targets, chosen)
+
+
+def _exact(
+    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, budget: int
+) -> torch.Tensor:
+    """Exact optimum of every row: one meet in the middle where the row fits the budget, else
+    the excess coefficients' choices enumerated (rows with that many valid are rare in the
+    constructions: Pensia's rows have Binomial(2n, 1/2) valid coefficients)."""
+    kernel = exact_numba if coeffs.device.type == "cpu" else exact_torch
+    counts = valid.sum(1)
+    if counts.numel() and int(counts.max()) > MAX_VALID:
+        raise InvalidArgument(
+            f"coeffs has a row with {int(counts.max())} valid coefficients; method='exact' "
+            f"accepts at most {MAX_VALID}"
+        )
+    cap = exact_in_memory(budget)
+    if cap == 0:
+        raise InvalidArgument(
+            f"memory_budget={budget} is below one exact instance's workspace; raise it"
+        )
+    large = counts > cap
+    if not bool(large.any()):
+        return kernel(coeffs, targets, valid, budget)
+    chosen = torch.zeros_like(valid)
+    fits = ~large
+    chosen[fits] = kernel(coeffs[fits], targets[fits], valid[fits], budget)
+    for r in large.nonzero().flatten().tolist():
+        chosen[r] = _exact_by_enumeration(coeffs[r], targets[r], valid[r], cap, kernel, budget)
+    return chosen
+
+
+def _exact_by_enumeration(coeff, target, valid, cap, kernel, budget) -> torch.Tensor:
+    """One row with c > cap valid coefficients: for each of the 2^(c−cap) subsets F of its
+    first c − cap valid coefficients, the optimum over the other cap for target − ΣF (one
+    batch for the kernel); the best of those is the row's optimum."""
+    cols = valid.nonzero().flatten()
+    excess = cols.numel() - cap
+    fixed, rest = cols[:excess], cols[excess:]
+    shifts = torch.arange(excess, device=coeff.device)
+    bits = (torch.arange(2**excess, device=coeff.device)[:, None] >> shifts) & 1
+    bits = bits.to(torch.bool)  # (2^e, e): subset F of the fixed coefficients
+    fixed_sums = (bits * coeff[fixed]).sum(1)  # (2^e,)
+    batch = coeff[rest].expand(2**excess, cap).contiguous()  # (2^e, cap)
+    everything = torch.ones_like(batch, dtype=torch.bool)
+    sub = kernel(batch, target - fixed_sums, everything, budget)  # (2^e, cap)
+    err = (fixed_sums + (batch * sub).sum(1) - target).abs()
+    best = int(err.argmin())
+    row = torch.zeros_like(valid)
+    row[fixed] = bits[best]
+    row[rest] = sub[best]
+    return row
 
 
 def result(coeffs: torch.Tensor, targets: torch.Tensor, chosen: torch.Tensor) -> SubsetSumResult:
