@@ -13,7 +13,6 @@ from pathlib import Path
 
 import torch
 
-from .bounds import DEFAULT_C
 from .constructions import CONSTRUCTIONS
 from .errors import InvalidArgument
 from .nets import ReLUNet
@@ -88,8 +87,8 @@ def _build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--C",
         type=float,
-        default=DEFAULT_C,
-        help=f"constant in the theorem's width formula (default {DEFAULT_C:g}, our calibration)",
+        help="constant C in the theorem's width formula (default: the construction's own; "
+        "pensia 2.5 is our calibration, malach 1 is proven for our width derivation)",
     )
     p.add_argument("--solver", default="exact", help=f"one of {list(SOLVERS)} (default exact)")
     p.add_argument("--seed", type=int, default=0)
@@ -283,7 +282,9 @@ def _add_experiment_commands(sub) -> None:
         default=30,
         help="largest n tried (default 30; lowered to what the solver accepts)",
     )
-    t.add_argument("--C", type=float, default=DEFAULT_C, help="the theorem's constant")
+    t.add_argument(
+        "--C", type=float, help="the theorem's constant (default: the construction's own)"
+    )
     t.add_argument("--solver", default="exact")
     t.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     t.add_argument("--store", type=Path, help="keep (and reuse) every probe run in this store")

@@ -13,6 +13,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 import torch
 
+from .bounds import packing_lower_bound_params
+from .constructions import get_construction
 from .errors import InvalidArgument
 from .run import RunResult
 
@@ -114,11 +116,11 @@ def _panels(k: int, cols: int = 3):
     return fig, flat[:k]
 
 
-def _theorem_width_curve(construction: str, widths: tuple[int, ...], delta: float, C: float):
+def _theorem_width_curve(construction: str, widths: tuple[int, ...], delta: float, C: float | None):
     """(hidden widths, eps): the width the construction's theorem asks for at each eps."""
-    from .constructions import get_construction
 
     cons = get_construction(construction)
+    C = cons.default_C if C is None else C
     eps = np.logspace(-8, math.log10(0.5), 200)
     ws = [max(cons.random_widths(widths, cons.size(widths, float(e), delta, C))[1:-1]) for e in eps]
     return np.array(ws), eps
@@ -129,9 +131,6 @@ def fig_error_vs_width(results: list[dict], C: float | None = None):
     hidden width, log-log, one panel per target shape, medians over seeds (seeds as dots), with
     the theorem's predicted curve: the width its formula asks for to reach error ε (w.p.
     ≥ 1 − δ, the rows' δ, constant C). Needs >= 2 widths for some shape."""
-    from .bounds import DEFAULT_C
-
-    C = DEFAULT_C if C is None else C
     shapes = {
         s: rs
         for s, rs in _groups(results, lambda r: tuple(r["target_widths"])).items()
@@ -158,7 +157,8 @@ def fig_error_vs_width(results: list[dict], C: float | None = None):
                 xs, ys = _median_series(rs, _hidden_width, lambda r, f=field: r[f])
                 ax.plot(xs, ys, style, color=color, marker=marker, label=f"{name}: {what}")
             delta = rs[0]["delta"]
-            ws, eps = _theorem_width_curve(name, shape, delta, C)
+            c = get_construction(name).default_C if C is None else C
+            ws, eps = _theorem_width_curve(name, shape, delta, c)
             lim = (0.5 * min(_hidden_width(r) for r in rs), 2 * max(_hidden_width(r) for r in rs))
             keep = (ws >= lim[0]) & (ws <= lim[1])
             ax.plot(
@@ -167,7 +167,7 @@ def fig_error_vs_width(results: list[dict], C: float | None = None):
                 ":",
                 color=color,
                 lw=2,
-                label=f"{name}: theorem's width for error eps (C={C:g}, delta={delta:g})",
+                label=f"{name}: theorem's width for error eps (C={c:g}, delta={delta:g})",
             )
         ax.set_xscale("log")
         ax.set_yscale("log")
@@ -303,10 +303,7 @@ def fig_params_vs_eps(results: list[dict], C: float | None = None):
     swept net whose certified error is ≤ ε in ≥ 1 − δ of its seeds), the construction's
     theorem (constant C), and the packing lower bound Σ_i d_i d_{i-1} log2(1/(2ε)) − 1
     (Pensia et al. 2020, Theorem 2), for ε across the observed certified errors."""
-    from .bounds import DEFAULT_C, packing_lower_bound_params
-    from .constructions import get_construction
 
-    C = DEFAULT_C if C is None else C
     shapes = {
         s: rs
         for s, rs in _groups(results, lambda r: tuple(r["target_widths"])).items()
@@ -332,11 +329,12 @@ def fig_params_vs_eps(results: list[dict], C: float | None = None):
                     label=f"{name}: measured (certified <= eps in >= {1 - delta:g} of seeds)",
                 )
             cons = get_construction(name)
+            c = cons.default_C if C is None else C
             theorem = [
-                _n_params(cons.random_widths(shape, cons.size(shape, float(e), delta, C)))
+                _n_params(cons.random_widths(shape, cons.size(shape, float(e), delta, c)))
                 for e in eps
             ]
-            ax.plot(eps, theorem, ":", color=f"C{i}", lw=2, label=f"{name}: theorem (C={C:g})")
+            ax.plot(eps, theorem, ":", color=f"C{i}", lw=2, label=f"{name}: theorem (C={c:g})")
         lower = [
             sum(
                 max(0.0, packing_lower_bound_params(b, a, float(e)))

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 
 from . import __version__
-from .bounds import DEFAULT_C, packing_lower_bound_params
+from .bounds import packing_lower_bound_params
 from .constructions import Pruned, get_construction
 from .error import certified_error, empirical_error
 from .errors import InvalidArgument, TargetAssumptionError, check_open_unit, check_positive_int
@@ -113,7 +113,7 @@ def run(
     delta: float = 0.01,
     construction: str = "pensia",
     n: int | Sequence[int] | None = None,
-    C: float = DEFAULT_C,
+    C: float | None = None,
     solver: str = "exact",
     seed: int = 0,
     rescale: bool = False,
@@ -159,6 +159,7 @@ def run(
         tw = target.widths
 
     # Size and refuse before drawing anything: a too-large request fails in milliseconds.
+    C = cons.default_C if C is None else C
     theorem_n = cons.size(tw, eps, delta, C)
     if n is None:
         n_used, n_source = theorem_n, f"theorem formula, C={C:g}"

@@ -240,7 +240,6 @@ def n_for_width_factor(construction: str, widths: Sequence[int], factor: float) 
 def evaluate(config: dict) -> dict:
     """Compute one grid point; the JSON dict the store keeps. Raises what the run raises."""
     if config["kind"] == "run":
-        from .bounds import DEFAULT_C
         from .run import run
 
         n = config.get("n")
@@ -252,7 +251,7 @@ def evaluate(config: dict) -> dict:
             delta=config["delta"],
             construction=config["construction"],
             n=n,
-            C=config.get("C", DEFAULT_C),
+            C=config.get("C"),
             solver=config["solver"],
             seed=config["seed"],
             rescale=config["rescale"],

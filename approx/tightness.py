@@ -17,7 +17,7 @@ Definitions (every number here is one of these):
 - `L` = `max_i ln(d_{i-1} d_i l / min(ε, δ))`, the log term of Pensia et al.'s Theorem 1 for
   the layer that needs most (n is the same for every layer here). `C_emp = n_needed / L`.
 - `theorem_n` = the construction's own `size(widths, ε, δ, C)` with the explicit C given
-  (default `approx.bounds.DEFAULT_C`, our calibration, not the paper's); `ratio` =
+  (default: the construction's `default_C`; Pensia's is our calibration); `ratio` =
   max(theorem_n) / n_needed (> 1: the theorem asks for more than needed).
 """
 
@@ -32,7 +32,6 @@ import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
-from .bounds import DEFAULT_C
 from .constructions import CONSTRUCTIONS, get_construction
 from .errors import InvalidArgument, check_open_unit, check_positive_int
 
@@ -282,7 +281,7 @@ def tightness(
     *,
     seeds: int = 40,
     n_max: int = 30,
-    C: float = DEFAULT_C,
+    C: float | None = None,
     solver: str = "exact",
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (an `approx.sweep.Runner`, whose store
@@ -293,6 +292,7 @@ def tightness(
     check_positive_int("seeds", seeds)
     check_positive_int("n_max", n_max)
     widths = tuple(widths)
+    C = cons.default_C if C is None else C
     theorem_n = cons.size(widths, eps, delta, C)
     # Only the certified error is needed: the empirical one is kept cheap.
     base = {
@@ -439,7 +439,8 @@ def format_table(rows: Sequence[Tightness], fmt: str = "md") -> str:
             hi = "unbounded" if math.isinf(fit.hi) else f"{fit.hi:.2f}"
             lines.append(
                 f"{name}: fitted C = {fit.C:.2f}, 95% CI [{fit.lo:.2f}, {hi}] over {fit.rows} "
-                f"row(s) (n = C·L through the origin); default C = {DEFAULT_C:g}"
+                f"row(s) (n = C·L through the origin); "
+                f"default C = {get_construction(name).default_C:g}"
             )
     return "\n".join(lines) + "\n"
 

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import binom
 
+from approx.bounds import DEFAULT_C
 from approx.cli import main
 from approx.errors import InvalidArgument
 from approx.store import ResultStore, Row
@@ -191,7 +192,7 @@ def test_real_row_and_its_table(tmp_path):
     assert row.n_needed in row.thresholds
     assert sum(t <= row.n_needed for t in row.thresholds) >= 0.8 * 6
     assert sum(t < row.n_needed for t in row.thresholds) < 0.8 * 6
-    assert row.theorem_n == (math.ceil(2.0 * math.log(2 * 2 * 1 / 0.1)),)
+    assert row.theorem_n == (math.ceil(DEFAULT_C * math.log(2 * 2 * 1 / 0.1)),)
     md = format_table([row], "md")
     assert md.splitlines()[0].startswith("| construction | target | eps")
     assert "| pensia | 2-2 | 0.1 | 0.2 | 6 |" in md

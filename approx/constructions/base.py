@@ -86,6 +86,9 @@ class Construction(Protocol):
 
     name: str
     theorem: Theorem
+    # the constant C of the width formula used when none is given (say in the module whether
+    # it is the paper's, proven, or our calibration)
+    default_C: float
 
     def check_target(self, target: ReLUNet) -> list[Violation]:
         """The theorem's assumptions on the target that it breaks (empty if none)."""

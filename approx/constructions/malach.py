@@ -128,6 +128,7 @@ def best_single_match(
 
 class Malach:
     name = "malach"
+    default_C = 1.0  # proven for our derivation of the width (module docstring)
     theorem = Theorem(
         citation="Malach et al. 2020, arXiv 2002.00585, weight-subnetwork theorem",
         statement=(

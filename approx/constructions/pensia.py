@@ -30,7 +30,7 @@ import itertools
 
 import torch
 
-from ..bounds import pensia_samples_per_weight
+from ..bounds import DEFAULT_C, pensia_samples_per_weight
 from ..errors import InvalidArgument
 from ..masks import Masks
 from ..nets import ReLUNet
@@ -47,6 +47,7 @@ def unit_input_weights(m1: torch.Tensor, d_in: int, n: int) -> torch.Tensor:
 
 class Pensia:
     name = "pensia"
+    default_C = DEFAULT_C  # our calibration; the paper gives no value
     theorem = Theorem(
         citation="Pensia et al. 2020, arXiv 2006.07990, Theorem 1 (Lemmas 1-3)",
         statement=(
