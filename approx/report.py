@@ -31,7 +31,7 @@ def format_run(r: RunResult) -> str:
         + (f", C={r.C:g}" if r.C is not None else "")
         + f"   -> {r.theorem_random_params:,} params",
         f"  kept              {r.kept_params:,} params (density {r.density:.3%}) from "
-        f"{r.n_instances:,} subset-sum instances, solver {r.solver}",
+        f"{r.n_instances:,} per-weight instances, {r.search}",
         f"  lower bound       >= {lower:,.0f} params (Pensia Thm 2 packing count, summed "
         "over layers)",
     ]

@@ -59,6 +59,7 @@ class RunResult:
     kept_per_layer: tuple[int, ...]
     density: float
     n_instances: int
+    search: str
     max_weight_error: float
     certified_error: float
     certified_layer_errors: tuple[float, ...]
@@ -256,6 +257,7 @@ def run(
         kept_per_layer=pruned.masks.n_kept_per_layer(),
         density=pruned.masks.density,
         n_instances=pruned.n_instances,
+        search=pruned.search,
         max_weight_error=pruned.max_weight_error(target),
         certified_error=cert.value,
         certified_layer_errors=cert.layer_errors,

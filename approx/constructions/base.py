@@ -67,11 +67,13 @@ class Violation:
 @dataclass(frozen=True)
 class Pruned:
     """A construction's search result: the masks over the random network, the realised
-    half-line layer of each target layer, and how many subset-sum instances were solved."""
+    half-line layer of each target layer, how many per-weight instances were solved, and
+    how (`search`, e.g. "exact subset sum")."""
 
     masks: Masks
     layers: tuple[HalfLineLayer, ...]
     n_instances: int
+    search: str
 
     def max_weight_error(self, target: ReLUNet) -> float:
         """Largest `|P_ij − W_ij|` or `|N_ij − W_ij|` over all layers (per-weight error)."""

@@ -234,7 +234,12 @@ class Malach:
             unit_input_weights(mask1, d_in, n).copy_(chosen.any(dim=0))
             masks += [mask1, chosen.reshape(d_out, hidden)]
             layers.append(HalfLineLayer(P=value_p, N=value_n))
-        return Pruned(masks=Masks(tuple(masks)), layers=tuple(layers), n_instances=n_instances)
+        return Pruned(
+            masks=Masks(tuple(masks)),
+            layers=tuple(layers),
+            n_instances=n_instances,
+            search="single best product (argmin; the solver is not used)",
+        )
 
 
 MALACH = Malach()

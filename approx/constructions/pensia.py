@@ -142,7 +142,12 @@ class Pensia:
                     P=result.value[:m].view(d_out, d_in), N=result.value[m:].view(d_out, d_in)
                 )
             )
-        return Pruned(masks=Masks(tuple(masks)), layers=tuple(layers), n_instances=n_instances)
+        return Pruned(
+            masks=Masks(tuple(masks)),
+            layers=tuple(layers),
+            n_instances=n_instances,
+            search=f"{solver} subset sum",
+        )
 
 
 PENSIA = Pensia()
