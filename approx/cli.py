@@ -91,6 +91,12 @@ def _build_parser() -> argparse.ArgumentParser:
         "pensia 2.5 is our calibration, malach 1 is proven for our width derivation)",
     )
     p.add_argument("--solver", default="exact", help=f"one of {list(SOLVERS)} (default exact)")
+    p.add_argument(
+        "--weight-tol",
+        type=float,
+        help="--solver fewest only: per-weight error within which the sparsest subset is kept "
+        "(default eps / (2 l sqrt(2 max d_{i-1} d_i)): certified error <= eps when all reach it)",
+    )
     p.add_argument("--seed", type=int, default=0)
     p.add_argument(
         "--rescale",
@@ -159,6 +165,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         dtype=args.dtype,
         empirical_samples=args.samples,
         ascent_steps=args.ascent_steps,
+        weight_tolerance=args.weight_tol,
     )
     if args.out is not None:
         _write_out(result, args.out)

@@ -74,6 +74,7 @@ class RunResult:
     rescale_factors: tuple[float, ...] | None
     seed: int
     solver: str
+    weight_tolerance: float | None
     device: str
     dtype: str
     seconds: float
@@ -102,6 +103,23 @@ def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
     return values
 
 
+def default_weight_tolerance(widths: Sequence[int], eps: float) -> float:
+    """Per-weight tolerance `τ = ε / (2 l sqrt(2 max_i d_{i-1} d_i))` for solver ``fewest``.
+
+    If every realised weight of a half-line layer is within τ of its target (`|P − W|`,
+    `|N − W|` entrywise), the layer error of `approx.error.certified_error` is at most
+    `||[P − W, N − W]||_2 ≤ ||[P − W, N − W]||_F ≤ τ sqrt(2 d_{i-1} d_i) ≤ ε / (2l)`, and with
+    `||W_i||_2 ≤ 1` its recursion gives `1 + Δ_i ≤ (1 + e_i)(1 + Δ_{i-1})`, so the certified
+    error is at most `(1 + ε/(2l))^l − 1 ≤ e^{ε/2} − 1 ≤ ε` for ε ≤ 1. Our choice (the
+    Frobenius step is loose by up to sqrt(d): the guarantee holds whatever the errors' signs),
+    not the paper's; weights no subset brings within τ keep their exact optimum.
+    """
+    tw = tuple(widths)
+    depth = len(tw) - 1
+    widest = max(a * b for a, b in itertools.pairwise(tw))
+    return eps / (2 * depth * (2 * widest) ** 0.5)
+
+
 def _scaled(net: ReLUNet, factors: tuple[float, ...]) -> ReLUNet:
     return ReLUNet(tuple(w * f for w, f in zip(net.weights, factors, strict=True)))
 
@@ -122,6 +140,7 @@ def run(
     dtype: str = "float64",
     empirical_samples: int = 4096,
     ascent_steps: int = 100,
+    weight_tolerance: float | None = None,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure.
 
@@ -131,6 +150,11 @@ def run(
     None takes the theorem's formula with constant `C`. `rescale`: scale each layer that breaks the
     construction's assumptions down into its class (Pensia's: divide by the spectral norm; the
     factors are reported) instead of refusing it.
+
+    `weight_tolerance` (solver ``fewest`` only): each weight keeps the sparsest subset whose
+    error is at most this. None takes `default_weight_tolerance(widths, eps)`,
+    `ε / (2 l sqrt(2 max_i d_{i-1} d_i))`, which keeps the certified error ≤ ε wherever every
+    weight reaches it (see there).
     """
     t_start = time.perf_counter()
     check_open_unit("eps", eps)
@@ -147,6 +171,10 @@ def run(
     cons = get_construction(construction)
     if solver not in SOLVERS:
         raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    if solver != "fewest" and weight_tolerance is not None:
+        raise InvalidArgument(
+            f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
+        )
     seed_target, seed_random, seed_empirical = spawn_seeds(seed, 3)
     torch_dtype = DTYPES[dtype]
 
@@ -181,6 +209,8 @@ def run(
             f"n={list(n_used)} for widths {list(tw)} needs a random net of {random_params:,} "
             f"weights (> {MAX_RANDOM_NET_BYTES / 2**30:.0f} GiB with masks); lower n or widths"
         )
+    if solver == "fewest" and weight_tolerance is None:
+        weight_tolerance = default_weight_tolerance(tw, eps)
     theorem_widths = cons.random_widths(tw, theorem_n)
     theorem_params = sum(a * b for a, b in itertools.pairwise(theorem_widths))
 
@@ -219,7 +249,7 @@ def run(
     phases["sample"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    pruned = cons.prune(target, random_net, solver=solver)
+    pruned = cons.prune(target, random_net, solver=solver, tolerance=weight_tolerance)
     phases["prune"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -274,6 +304,7 @@ def run(
         rescale_factors=rescale_factors,
         seed=seed,
         solver=solver,
+        weight_tolerance=weight_tolerance,
         device=str(torch_device),
         dtype=dtype,
         seconds=time.perf_counter() - t_start,

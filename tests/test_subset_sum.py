@@ -174,11 +174,16 @@ def test_exact_versus_milp():
     assert (milp.error <= exact.error + 1e-5).all()
 
 
+def options(method: str) -> dict:
+    """The keywords `method` needs beyond the common ones (fewest: its tolerance)."""
+    return {"tolerance": 0.01} if method == "fewest" else {}
+
+
 @pytest.mark.parametrize("method", SOLVERS)
 def test_every_method_handles_empty_and_degenerate_shapes(method):
     for m, k in [(0, 0), (0, 5), (3, 0), (3, 1)]:
         coeffs, targets, valid = instances(1, m, k)
-        res = solve(coeffs, targets, valid, method=method)
+        res = solve(coeffs, targets, valid, method=method, **options(method))
         check_answer(res, coeffs, targets, valid)
         if k == 0:
             assert torch.equal(res.error, targets.abs())
@@ -188,7 +193,7 @@ def test_inputs_are_left_untouched():
     coeffs, targets, valid = instances(2, 30, 8)
     copies = coeffs.clone(), targets.clone(), valid.clone()
     for method in SOLVERS:
-        solve(coeffs, targets, valid, method=method)
+        solve(coeffs, targets, valid, method=method, **options(method))
     assert all(torch.equal(a, b) for a, b in zip((coeffs, targets, valid), copies, strict=True))
 
 

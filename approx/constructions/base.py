@@ -128,6 +128,14 @@ class Construction(Protocol):
         """The whole random network, drawn up front."""
         ...
 
-    def prune(self, target: ReLUNet, random_net: ReLUNet, *, solver: str) -> Pruned:
-        """Masks over `random_net` realising `target`, found with subset-sum `solver`."""
+    def prune(
+        self,
+        target: ReLUNet,
+        random_net: ReLUNet,
+        *,
+        solver: str,
+        tolerance: float | None = None,
+    ) -> Pruned:
+        """Masks over `random_net` realising `target`, found with subset-sum `solver`;
+        `tolerance` is the per-weight error solver ``fewest`` needs (None for the others)."""
         ...

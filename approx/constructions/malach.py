@@ -201,9 +201,16 @@ class Malach:
             )
         )
 
-    def prune(self, target: ReLUNet, random_net: ReLUNet, *, solver: str = "exact") -> Pruned:
-        """One unit per target weight and sign, the best single product; `solver` is unused
-        (an argmin is exact for subsets of size ≤ 1)."""
+    def prune(
+        self,
+        target: ReLUNet,
+        random_net: ReLUNet,
+        *,
+        solver: str = "exact",
+        tolerance: float | None = None,
+    ) -> Pruned:
+        """One unit per target weight and sign, the best single product; `solver` and
+        `tolerance` are unused (an argmin is exact for subsets of size ≤ 1)."""
         if random_net.depth != 2 * target.depth:
             raise InvalidArgument(
                 f"random_net has depth {random_net.depth}; Malach's construction needs "

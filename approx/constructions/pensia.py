@@ -99,7 +99,16 @@ class Pensia:
             )
         )
 
-    def prune(self, target: ReLUNet, random_net: ReLUNet, *, solver: str = "exact") -> Pruned:
+    def prune(
+        self,
+        target: ReLUNet,
+        random_net: ReLUNet,
+        *,
+        solver: str = "exact",
+        tolerance: float | None = None,
+    ) -> Pruned:
+        """One subset-sum instance per target weight and sign; `tolerance` (solver ``fewest``
+        only): the per-weight error within which the sparsest subset is kept."""
         if random_net.depth != 2 * target.depth:
             raise InvalidArgument(
                 f"random_net has depth {random_net.depth}; Pensia's construction needs "
@@ -128,6 +137,7 @@ class Pensia:
                 torch.cat([w.reshape(m), w.reshape(m)]),  # (2m,)
                 torch.cat([pos.reshape(m, 2 * n), neg.reshape(m, 2 * n)]),
                 method=solver,
+                tolerance=tolerance,
             )
             n_instances += 2 * m
             chosen = (result.chosen[:m] | result.chosen[m:]).view(d_out, d_in, 2 * n)
@@ -146,7 +156,8 @@ class Pensia:
             masks=Masks(tuple(masks)),
             layers=tuple(layers),
             n_instances=n_instances,
-            search=f"{solver} subset sum",
+            search=f"{solver} subset sum"
+            + (f", per-weight tolerance {tolerance:.3g}" if tolerance is not None else ""),
         )
 
 

@@ -14,6 +14,11 @@ Methods (`SOLVERS`):
 - ``greedy``: add the unused coefficient that most reduces |residual| while one does. A fast
   baseline, not a solver: its error stays near 3e-2 whatever n (REFERENCES.md).
 - ``brute``: all 2^n subsets; the test oracle (n <= 20).
+- ``fewest``: among the subsets with error <= `tolerance`, one with the fewest kept
+  coefficients (ties: the smaller error); where no subset is that close, the ``exact`` optimum.
+  Exact, by meet in the middle with popcounts and a sliding-window minimum (`_numba_fewest`),
+  O(n 2^(n/2)) like ``exact``; computed on CPU for tensors on any device. Sparser tickets:
+  Natale et al. 2024's question.
 - ``milp``: one scipy.optimize.milp (HiGHS) problem per row, as the published code did with
   Gurobi. HiGHS stops at its default 1e-6 absolute gap, so it can miss the optimum by ~1e-6.
 
@@ -24,6 +29,7 @@ every method, so errors from different methods are comparable.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import torch
@@ -32,10 +38,19 @@ from ..errors import InvalidArgument, check_finite, check_positive_int
 from ._brute import MAX_K, brute
 from ._greedy import greedy
 from ._milp import milp
+from ._numba_fewest import fewest_numba
+from ._numba_fewest import workspace_bytes as fewest_workspace_bytes
 from ._numba_mitm import MAX_VALID, exact_numba, workspace_bytes
 from ._torch_mitm import exact_torch, torch_fits
 
-__all__ = ["SOLVERS", "SubsetSumResult", "exact_in_memory", "max_coefficients", "solve"]
+__all__ = [
+    "SOLVERS",
+    "SubsetSumResult",
+    "exact_in_memory",
+    "fewest_in_memory",
+    "max_coefficients",
+    "solve",
+]
 
 
 @dataclass(frozen=True)
@@ -52,24 +67,25 @@ class SubsetSumResult:
     error: torch.Tensor
 
 
-SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp")
+SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp", "fewest")
 
 
 def max_coefficients(method: str, memory_budget: int = 2**30) -> int | None:
-    """The most valid coefficients per instance that `method` accepts (``exact``: 62, the
-    bit-mask width; ``brute``: 20); None = no fixed limit.
+    """The most valid coefficients per instance that `method` accepts (``exact`` and
+    ``fewest``: 62, the bit-mask width; ``brute``: 20); None = no fixed limit.
 
     ``exact`` solves instances of up to `exact_in_memory(memory_budget)` valid coefficients
     (48 at the default budget) in one meet in the middle; a row with more is still solved
     exactly, by enumerating the 2^e choices of its e excess coefficients and solving the rest
-    for each (time grows by 2^e, memory does not).
+    for each (time grows by 2^e, memory does not). ``fewest`` does the same beyond
+    `fewest_in_memory(memory_budget)` (46 at the default budget).
     """
     if method not in SOLVERS:
         raise InvalidArgument(f"method={method!r} is not one of {SOLVERS}")
     check_positive_int("memory_budget", memory_budget)
     if method == "brute":
         return MAX_K
-    if method == "exact":
+    if method in ("exact", "fewest"):
         return MAX_VALID
     return None
 
@@ -79,6 +95,16 @@ def exact_in_memory(memory_budget: int = 2**30) -> int:
     meet in the middle within `memory_budget` bytes."""
     check_positive_int("memory_budget", memory_budget)
     fits = [c for c in range(MAX_VALID + 1) if exact_fits(c, memory_budget)]
+    return max(fits, default=0)
+
+
+def fewest_in_memory(memory_budget: int = 2**30) -> int:
+    """The most valid coefficients one ``fewest`` instance may have to be solved in a single
+    meet in the middle within `memory_budget` bytes."""
+    check_positive_int("memory_budget", memory_budget)
+    fits = [
+        c for c in range(MAX_VALID + 1) if fewest_workspace_bytes(c) + 9 * c + 8 <= memory_budget
+    ]
     return max(fits, default=0)
 
 
@@ -97,11 +123,14 @@ def solve(
     *,
     method: str = "exact",
     memory_budget: int = 2**30,
+    tolerance: float | None = None,
 ) -> SubsetSumResult:
     """Solve m independent subset-sum instances, one per row.
 
     Row r: choose S within {i : valid[r, i]} minimising |sum_{i in S} coeffs[r, i] - targets[r]|
-    (the empty subset is allowed).
+    (the empty subset is allowed). ``fewest`` instead minimises |S| over the S within
+    `tolerance` of the target (ties: the smaller error), and falls back to the least error
+    where no S is that close.
 
     Args:
         coeffs: (m, k) float32 or float64, finite, on any device; m may be 0.
@@ -118,7 +147,12 @@ def solve(
             the sorted half plus ~100 bytes per enumerated subset of the other half, which is
             sliced when a row does not fit; brute: ~16 * 2^k bytes per row plus a 13k * 2^k
             byte subset table; greedy: ~40k bytes per row; milp: one instance at a time.
-            A budget below one instance's workspace raises InvalidArgument naming coeffs.
+            fewest: ~74 * 2^h bytes per worker thread (`_numba_fewest.workspace_bytes`)
+            plus 9k + 8 bytes per row. A budget below one instance's workspace raises
+            InvalidArgument naming coeffs.
+        tolerance: ``fewest`` only, and required there: the largest error, > 0, at which a
+            subset counts as close enough. Compared with float64 sums (for float32 coeffs
+            too), so a float32 `error` may differ from it in the last float32 place.
 
     Returns:
         SubsetSumResult on coeffs' device with chosen (m, k) bool, value and error (m,) in
@@ -129,9 +163,12 @@ def solve(
             too many valid coefficients for the method or the budget.
     """
     valid = _check(coeffs, targets, valid, method, memory_budget)
+    _check_tolerance(method, tolerance)
     coeffs, targets = coeffs.detach(), targets.detach()
     if method == "exact":
         chosen = _exact(coeffs, targets, valid, memory_budget)
+    elif method == "fewest":
+        chosen = _fewest(coeffs, targets, valid, float(tolerance), memory_budget)
     elif method == "greedy":
         chosen = greedy(coeffs, targets, valid, memory_budget)
     elif method == "brute":
@@ -190,6 +227,77 @@ def _exact_by_enumeration(coeff, target, valid, cap, kernel, budget) -> torch.Te
     row[fixed] = bits[best]
     row[rest] = sub[best]
     return row
+
+
+def _fewest(
+    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, tol: float, budget: int
+) -> torch.Tensor:
+    """``fewest`` for every row: one meet in the middle where the row fits the budget, else the
+    excess coefficients' choices enumerated, as in `_exact`."""
+    counts = valid.sum(1)
+    if counts.numel() and int(counts.max()) > MAX_VALID:
+        raise InvalidArgument(
+            f"coeffs has a row with {int(counts.max())} valid coefficients; method='fewest' "
+            f"accepts at most {MAX_VALID}"
+        )
+    cap = fewest_in_memory(budget)
+    if cap == 0:
+        raise InvalidArgument(
+            f"memory_budget={budget} is below one fewest instance's workspace; raise it"
+        )
+    large = counts > cap
+    if not bool(large.any()):
+        return fewest_numba(coeffs, targets, valid, tol, budget)
+    chosen = torch.zeros_like(valid)
+    fits = ~large
+    chosen[fits] = fewest_numba(coeffs[fits], targets[fits], valid[fits], tol, budget)
+    for r in large.nonzero().flatten().tolist():
+        chosen[r] = _fewest_by_enumeration(coeffs[r], targets[r], valid[r], cap, tol, budget)
+    return chosen
+
+
+def _fewest_by_enumeration(coeff, target, valid, cap, tol, budget) -> torch.Tensor:
+    """One row with c > cap valid coefficients: for each subset F of its first c − cap valid
+    coefficients, the fewest-kept answer over the other cap for target − ΣF. Each answer is the
+    sparsest within `tol` given F (else the least error given F), so the row's answer is the
+    sparsest |F| + kept among those within `tol` (ties: smaller error), else the least error."""
+    cols = valid.nonzero().flatten()
+    excess = cols.numel() - cap
+    fixed, rest = cols[:excess], cols[excess:]
+    shifts = torch.arange(excess, device=coeff.device)
+    bits = (torch.arange(2**excess, device=coeff.device)[:, None] >> shifts) & 1
+    bits = bits.to(torch.bool)  # (2^e, e): subset F of the fixed coefficients
+    batch = coeff[rest].to(torch.float64).expand(2**excess, cap).contiguous()  # (2^e, cap)
+    fixed_sums = (bits * coeff[fixed].to(torch.float64)).sum(1)  # (2^e,)
+    everything = torch.ones_like(batch, dtype=torch.bool)
+    sub = fewest_numba(batch, target.double() - fixed_sums, everything, tol, budget)
+    err = (fixed_sums + (batch * sub).sum(1) - target.double()).abs()  # (2^e,)
+    kept = bits.sum(1) + sub.sum(1)  # (2^e,)
+    close = err <= tol
+    if bool(close.any()):
+        fewest = kept[close].min()
+        err = torch.where(close & (kept == fewest), err, torch.inf)
+    best = int(err.argmin())
+    row = torch.zeros_like(valid)
+    row[fixed] = bits[best]
+    row[rest] = sub[best]
+    return row
+
+
+def _check_tolerance(method: str, tolerance: float | None) -> None:
+    """``fewest`` needs a finite tolerance > 0; the other methods take none."""
+    if method != "fewest":
+        if tolerance is not None:
+            raise InvalidArgument(
+                f"tolerance={tolerance!r} is only used by method='fewest', not {method!r}"
+            )
+        return
+    if tolerance is None:
+        raise InvalidArgument("tolerance=None: method='fewest' needs a tolerance > 0")
+    if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+        raise InvalidArgument(f"tolerance={tolerance!r} must be a number > 0")
+    if not (math.isfinite(tolerance) and tolerance > 0):
+        raise InvalidArgument(f"tolerance={tolerance!r} must be finite and > 0")
 
 
 def result(coeffs: torch.Tensor, targets: torch.Tensor, chosen: torch.Tensor) -> SubsetSumResult:
