@@ -6,7 +6,8 @@ plain optimum (least error). The question of Natale et al. 2024 (sparser tickets
 
 1. Split the valid coefficients into half A (h1 = floor(c/2)) and half B (h2 = c − h1) and build
    each half's 2^h sums in ascending order by merging, merge(L, L + x_e), carrying each sum's
-   subset as a bit mask (no sign trick: merging two sorted lists needs no sign assumption).
+   subset as a bit mask (no sign trick: merging two sorted lists needs no sign assumption);
+   each merge runs as two branch-free chains, from the front and from the back.
    The popcount of a mask is the number of coefficients that sum keeps.
 2. The fewest count p*. For a in A taken in descending order, the sums b of B with
    −τ ≤ (a + b) − t ≤ τ form a window of sorted B that only moves right (rounding is monotone,
@@ -20,9 +21,10 @@ plain optimum (least error). The question of Natale et al. 2024 (sparser tickets
    Without any subset within τ, the same sweep over all of A and B gives the plain optimum.
 
 Work per instance: 2 (2^h1 + 2^h2) merge steps, ~2 (2^h1 + 2^h2) window steps and at most
-2 (2^h1 + 2^h2) sweep steps: O(2^(c/2)), like `_numba_mitm`, but with plain (branching) loops
-and masks moved with the sums, so a few times slower per step. Sums and errors are float64 in
-merge order, so τ is applied to float64 sums (for float32 coefficients too).
+2 (2^h1 + 2^h2) sweep steps: O(2^(c/2)), like `_numba_mitm`, but with masks moved with the
+sums and branching window and sweep loops, so a few times slower per instance. Sums and
+errors are float64 in merge order, so τ is applied to float64 sums (for float32 coefficients
+too).
 """
 
 from __future__ import annotations
@@ -36,16 +38,17 @@ from ._budget import max_valid_count, row_chunks
 
 
 def _length(c: int) -> int:
-    """Entries per list buffer for up to c valid coefficients: 2^ceil(c/2) sums, one +inf."""
-    return 2 ** ((c + 1) // 2) + 1
+    """Entries per list buffer for up to c valid coefficients: −inf, 2^ceil(c/2) sums, +inf."""
+    return 2 ** ((c + 1) // 2) + 2
 
 
 def workspace_bytes(c: int) -> int:
     """Bytes of one worker's workspace for instances of up to c valid coefficients: per half,
-    two float64 sum buffers and two int64 mask buffers (ping-pong; the idle pair later holds
-    the popcount buckets) and uint8 popcounts, plus the int64 deque: ~74 * 2^ceil(c/2)."""
+    three float64 sum buffers and three int64 mask buffers (ping-pong and L + x_e; the idle
+    ping-pong pair later holds the popcount buckets) and uint8 popcounts, plus the int64
+    deque: ~106 * 2^ceil(c/2)."""
     n = _length(c)
-    return 2 * (2 * 8 * n + 2 * 8 * n + n) + 8 * n + 2 * 8 * 64
+    return 2 * (3 * 8 * n + 3 * 8 * n + n) + 8 * n + 2 * 8 * 64
 
 
 def fewest_numba(
@@ -70,8 +73,8 @@ def fewest_numba(
         m, 9 * k + 8, budget, shared=lanes * ws, why=f"fewest-kept search over {c_max} valid"
     )
     n = _length(c_max)
-    sums = np.empty((lanes, 2, 2, n), dtype=np.float64)
-    masks = np.empty((lanes, 2, 2, n), dtype=np.int64)
+    sums = np.empty((lanes, 2, 3, n), dtype=np.float64)
+    masks = np.empty((lanes, 2, 3, n), dtype=np.int64)
     counts = np.empty((lanes, 2, n), dtype=np.uint8)
     deque = np.empty((lanes, n), dtype=np.int64)
     starts = np.empty((lanes, 2, 64), dtype=np.int64)
@@ -126,8 +129,8 @@ def _solve_row(
     h2 = c - h1
     pa = _build(coeffs, cols[:h1], sums[0], masks[0], counts[0])
     pb = _build(coeffs, cols[h1:c], sums[1], masks[1], counts[1])
-    a, ma, ca = sums[0, pa], masks[0, pa], counts[0]
-    b, mb, cb = sums[1, pb], masks[1, pb], counts[1]
+    a, ma, ca = sums[0, pa, 1:], masks[0, pa, 1:], counts[0]
+    b, mb, cb = sums[1, pb, 1:], masks[1, pb, 1:], counts[1]
     na = 1 << h1
     nb = 1 << h2
     best = _fewest_count(a, ca, na, b, cb, nb, t, tol, deque)
@@ -137,8 +140,8 @@ def _solve_row(
         subset_b = mb[j]
     else:
         # The idle ping-pong buffers take the popcount buckets.
-        sa, ka = sums[0, 1 - pa], masks[0, 1 - pa]
-        sb, kb = sums[1, 1 - pb], masks[1, 1 - pb]
+        sa, ka = sums[0, 1 - pa, 1:], masks[0, 1 - pa, 1:]
+        sb, kb = sums[1, 1 - pb, 1:], masks[1, 1 - pb, 1:]
         _bucket(a, ma, ca, na, h1, sa, ka, starts[0])
         _bucket(b, mb, cb, nb, h2, sb, kb, starts[1])
         err = np.inf
@@ -164,41 +167,69 @@ def _solve_row(
 @njit(cache=True)
 def _build(coeffs, cols, sums, masks, counts):  # pragma: no cover - compiled
     """Ascending subset sums of coeffs[cols] with their masks and popcounts, ping-ponging
-    between sums[0]/sums[1] (and masks likewise); returns which buffer holds the result.
-    Each buffer ends in +inf, the merges' sentinel."""
+    between buffers 0 and 1 of `sums` (and `masks`); returns which one holds the result.
+
+    A buffer holds −inf, the list, +inf (list index + 1), the sentinels of the merges. Buffer 2
+    takes L + x_e and its masks first, so the merge's chain has no add. Each merge runs as two
+    independent, branch-free chains (which list the next sum comes from is a coin flip on
+    random data): from the front taking the smaller head (L on ties) and from the back taking
+    the larger tail (L + x_e on ties), the same order, n steps each.
+    """
     p = 0
-    sums[p, 0] = 0.0
-    masks[p, 0] = 0
+    sums[p, 1] = 0.0
+    masks[p, 1] = 0
     n = 1
+    sh, msh = sums[2], masks[2]
     for e in range(cols.shape[0]):
         x = coeffs[cols[e]]
         bit = np.int64(1) << e
         src, dst = sums[p], sums[1 - p]
         msrc, mdst = masks[p], masks[1 - p]
-        src[n] = np.inf
-        i = 0
-        j = 0
-        for o in range(n + n):
-            u = src[i]
-            v = src[j] + x
-            if u <= v:
-                dst[o] = u
-                mdst[o] = msrc[i]
-                i += 1
-            else:
-                dst[o] = v
-                mdst[o] = msrc[j] | bit
-                j += 1
+        src[0] = -np.inf
+        src[n + 1] = np.inf
+        sh[0] = -np.inf
+        sh[n + 1] = np.inf
+        for s in range(1, n + 1):
+            sh[s] = src[s] + x
+            msh[s] = msrc[s] | bit
+        i0 = 1
+        j0 = 1
+        o0 = 1
+        i1 = n
+        j1 = n
+        o1 = n + n
+        for _ in range(n):
+            u = src[i0]
+            v = sh[j0]
+            t = u <= v
+            dst[o0] = min(u, v)
+            mi = msrc[i0]
+            mj = msh[j0]
+            mdst[o0] = mj ^ ((mi ^ mj) & -np.int64(t))
+            i0 += t
+            j0 += not t
+            o0 += 1
+            u = src[i1]
+            v = sh[j1]
+            t = u > v
+            dst[o1] = max(u, v)
+            mi = msrc[i1]
+            mj = msh[j1]
+            mdst[o1] = mj ^ ((mi ^ mj) & -np.int64(t))
+            i1 -= t
+            j1 -= not t
+            o1 -= 1
         n += n
         p = 1 - p
-    sums[p, n] = np.inf
-    for s in range(n):
+    sums[p, 0] = -np.inf
+    sums[p, n + 1] = np.inf
+    for s in range(1, n + 1):
         w = masks[p, s]
         q = 0
         while w:
             w &= w - 1
             q += 1
-        counts[s] = q
+        counts[s - 1] = q
     return p
 
 
