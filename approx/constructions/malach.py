@@ -58,11 +58,9 @@ import math
 import torch
 
 from ..errors import InvalidArgument, check_open_unit
-from ..masks import Masks
 from ..nets import ReLUNet
-from ..random_nets import sample_weights
-from .base import HalfLineLayer, Pruned, Theorem, Violation
-from .pensia import unit_input_weights
+from .base import Theorem, Violation
+from .layout import HalfLineLayout
 
 # Relative slack on the assumptions' bounds, for targets scaled exactly onto them.
 _TOL = 1e-9
@@ -126,7 +124,7 @@ def best_single_match(
     return chosen, value
 
 
-class Malach:
+class Malach(HalfLineLayout):
     name = "malach"
     default_C = 1.0  # proven for our derivation of the width (module docstring)
     theorem = Theorem(
@@ -174,79 +172,18 @@ class Malach:
     ) -> tuple[int, ...]:
         return malach_samples_per_weight(target_widths, eps, delta, C)
 
-    def random_widths(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> tuple[int, ...]:
-        widths = [target_widths[0]]
-        for d_in, d_out, n_i in zip(target_widths[:-1], target_widths[1:], n, strict=True):
-            widths += [2 * d_in * n_i, d_out]
-        return tuple(widths)
-
     def instance_size(self, n_i: int) -> int:
         # the best single product is an argmin: no subset-sum solver is called, at any n
         return 0
 
-    def sample(
-        self,
-        target_widths: tuple[int, ...],
-        n: tuple[int, ...],
-        *,
-        generator: torch.Generator,
-        device: torch.device | str = "cpu",
-        dtype: torch.dtype = torch.float64,
-    ) -> ReLUNet:
-        widths = self.random_widths(target_widths, n)
-        return ReLUNet(
-            tuple(
-                sample_weights((d_out, d_in), generator=generator, device=device, dtype=dtype)
-                for d_in, d_out in itertools.pairwise(widths)
-            )
-        )
+    search = "single best product (argmin; the solver is not used)"
 
-    def prune(
-        self,
-        target: ReLUNet,
-        random_net: ReLUNet,
-        *,
-        solver: str = "exact",
-        tolerance: float | None = None,
-    ) -> Pruned:
+    def match(self, products, w, pos, neg, *, solver, tolerance):
         """One unit per target weight and sign, the best single product; `solver` and
         `tolerance` are unused (an argmin is exact for subsets of size ≤ 1)."""
-        if random_net.depth != 2 * target.depth:
-            raise InvalidArgument(
-                f"random_net has depth {random_net.depth}; Malach's construction needs "
-                f"2 x target depth = {2 * target.depth}"
-            )
-        masks, layers, n_instances = [], [], 0
-        for i, w in enumerate(target.weights):
-            m1, m2 = random_net.weights[2 * i], random_net.weights[2 * i + 1]
-            d_out, d_in = w.shape
-            hidden = m1.shape[0]
-            if m1.shape[1] != d_in or hidden % (2 * d_in) or m2.shape != (d_out, hidden):
-                raise InvalidArgument(
-                    f"random_net layers {2 * i + 1},{2 * i + 2} have shapes "
-                    f"{tuple(m1.shape)}, {tuple(m2.shape)}; not the depth-2l layout for a "
-                    f"{d_out}x{d_in} target layer"
-                )
-            n = hidden // (2 * d_in)
-            a = unit_input_weights(m1, d_in, n)  # (d_in, 2n)
-            products = m2.view(d_out, d_in, 2 * n) * a  # (d_out, d_in, 2n): b_{k,u} a_u
-            pos = (a > 0).expand(d_out, d_in, 2 * n)
-            neg = (a < 0).expand(d_out, d_in, 2 * n)
-            chosen_p, value_p = best_single_match(products, w, pos)
-            chosen_n, value_n = best_single_match(products, w, neg)
-            n_instances += 2 * d_out * d_in
-            chosen = chosen_p | chosen_n  # (d_out, d_in, 2n)
-            mask1 = torch.zeros(m1.shape, dtype=torch.bool, device=m1.device)
-            # mask1 is contiguous, so this diagonal view writes into it
-            unit_input_weights(mask1, d_in, n).copy_(chosen.any(dim=0))
-            masks += [mask1, chosen.reshape(d_out, hidden)]
-            layers.append(HalfLineLayer(P=value_p, N=value_n))
-        return Pruned(
-            masks=Masks(tuple(masks)),
-            layers=tuple(layers),
-            n_instances=n_instances,
-            search="single best product (argmin; the solver is not used)",
-        )
+        chosen_p, P = best_single_match(products, w, pos)
+        chosen_n, N = best_single_match(products, w, neg)
+        return chosen_p | chosen_n, P, N
 
 
 MALACH = Malach()

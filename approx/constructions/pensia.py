@@ -26,26 +26,18 @@ Sign split: with i.i.d. weights, the number of units of each sign per input is B
 
 from __future__ import annotations
 
-import itertools
-
 import torch
 
 from ..bounds import DEFAULT_C, pensia_samples_per_weight
-from ..errors import InvalidArgument
-from ..masks import Masks
 from ..nets import ReLUNet
-from ..random_nets import sample_weights
 from ..subset_sum import solve
-from .base import HalfLineLayer, Pruned, Theorem, Violation
+from .base import Theorem, Violation
+from .layout import HalfLineLayout, spectral_norm_violations, unit_input_weights
+
+__all__ = ["PENSIA", "Pensia", "unit_input_weights"]
 
 
-def unit_input_weights(m1: torch.Tensor, d_in: int, n: int) -> torch.Tensor:
-    """The incoming weight `a` of each hidden unit from the one input it serves: `(d_in, 2n)`,
-    `a[j, r] = M1[j·2n + r, j]`."""
-    return torch.diagonal(m1.reshape(d_in, 2 * n, d_in), dim1=0, dim2=2).T  # (d_in, 2n)
-
-
-class Pensia:
+class Pensia(HalfLineLayout):
     name = "pensia"
     default_C = DEFAULT_C  # our calibration; the paper gives no value
     theorem = Theorem(
@@ -58,11 +50,7 @@ class Pensia:
     )
 
     def check_target(self, target: ReLUNet) -> list[Violation]:
-        out = []
-        for i, norm in enumerate(target.spectral_norms(), start=1):
-            if norm > 1 + 1e-9:
-                out.append(Violation(i, f"layer {i} has spectral norm {norm:.6g} > 1"))
-        return out
+        return spectral_norm_violations(target)
 
     def rescale_factors(self, target: ReLUNet) -> tuple[float, ...]:
         return tuple(1 / s if s > 1 + 1e-9 else 1.0 for s in target.spectral_norms())
@@ -72,93 +60,31 @@ class Pensia:
     ) -> tuple[int, ...]:
         return pensia_samples_per_weight(target_widths, eps, delta, C)
 
-    def random_widths(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> tuple[int, ...]:
-        widths = [target_widths[0]]
-        for d_in, d_out, n_i in zip(target_widths[:-1], target_widths[1:], n, strict=True):
-            widths += [2 * d_in * n_i, d_out]
-        return tuple(widths)
-
     def instance_size(self, n_i: int) -> int:
         # all 2n units of an input are candidates; about n of them have the right sign
         return 2 * n_i
 
-    def sample(
-        self,
-        target_widths: tuple[int, ...],
-        n: tuple[int, ...],
-        *,
-        generator: torch.Generator,
-        device: torch.device | str = "cpu",
-        dtype: torch.dtype = torch.float64,
-    ) -> ReLUNet:
-        widths = self.random_widths(target_widths, n)
-        return ReLUNet(
-            tuple(
-                sample_weights((d_out, d_in), generator=generator, device=device, dtype=dtype)
-                for d_in, d_out in itertools.pairwise(widths)
-            )
+    def match(self, products, w, pos, neg, *, solver, tolerance):
+        """Two subset-sum instances per target weight (one per sign), solved in one batch;
+        `tolerance` (solver ``fewest`` only): the per-weight error within which the sparsest
+        subset is kept."""
+        d_out, d_in, k = products.shape
+        m = d_out * d_in
+        flat = products.reshape(m, k)
+        result = solve(
+            torch.cat([flat, flat]),  # (2m, 2n)
+            torch.cat([w.reshape(m), w.reshape(m)]),  # (2m,)
+            torch.cat([pos.reshape(m, k), neg.reshape(m, k)]),
+            method=solver,
+            tolerance=tolerance,
         )
+        chosen = (result.chosen[:m] | result.chosen[m:]).view(d_out, d_in, k)
+        return chosen, result.value[:m].view(d_out, d_in), result.value[m:].view(d_out, d_in)
 
-    def prune(
-        self,
-        target: ReLUNet,
-        random_net: ReLUNet,
-        *,
-        solver: str = "exact",
-        tolerance: float | None = None,
-    ) -> Pruned:
-        """One subset-sum instance per target weight and sign; `tolerance` (solver ``fewest``
-        only): the per-weight error within which the sparsest subset is kept."""
-        if random_net.depth != 2 * target.depth:
-            raise InvalidArgument(
-                f"random_net has depth {random_net.depth}; Pensia's construction needs "
-                f"2 x target depth = {2 * target.depth}"
-            )
-        masks, layers, n_instances = [], [], 0
-        for i, w in enumerate(target.weights):
-            m1, m2 = random_net.weights[2 * i], random_net.weights[2 * i + 1]
-            d_out, d_in = w.shape
-            hidden = m1.shape[0]
-            if m1.shape[1] != d_in or hidden % (2 * d_in) or m2.shape != (d_out, hidden):
-                raise InvalidArgument(
-                    f"random_net layers {2 * i + 1},{2 * i + 2} have shapes "
-                    f"{tuple(m1.shape)}, {tuple(m2.shape)}; not Pensia's layout for a "
-                    f"{d_out}x{d_in} target layer"
-                )
-            n = hidden // (2 * d_in)
-            a = unit_input_weights(m1, d_in, n)  # (d_in, 2n)
-            products = m2.reshape(d_out, d_in, 2 * n) * a  # (d_out, d_in, 2n): b_{k,u} a_u
-            pos = (a > 0).expand(d_out, d_in, 2 * n)
-            neg = (a < 0).expand(d_out, d_in, 2 * n)
-            m = d_out * d_in
-            flat = products.reshape(m, 2 * n)
-            result = solve(
-                torch.cat([flat, flat]),  # (2m, 2n)
-                torch.cat([w.reshape(m), w.reshape(m)]),  # (2m,)
-                torch.cat([pos.reshape(m, 2 * n), neg.reshape(m, 2 * n)]),
-                method=solver,
-                tolerance=tolerance,
-            )
-            n_instances += 2 * m
-            chosen = (result.chosen[:m] | result.chosen[m:]).view(d_out, d_in, 2 * n)
-            used = chosen.any(dim=0)  # (d_in, 2n): units some output keeps
-            mask1 = torch.zeros(m1.shape, dtype=torch.bool, device=m1.device)
-            unit_input_weights(mask1, d_in, n).copy_(
-                used
-            )  # mask1 is contiguous: a view, written in place
-            masks += [mask1, chosen.reshape(d_out, hidden)]
-            layers.append(
-                HalfLineLayer(
-                    P=result.value[:m].view(d_out, d_in), N=result.value[m:].view(d_out, d_in)
-                )
-            )
-        return Pruned(
-            masks=Masks(tuple(masks)),
-            layers=tuple(layers),
-            n_instances=n_instances,
-            search=f"{solver} subset sum"
-            + (f", per-weight tolerance {tolerance:.3g}" if tolerance is not None else ""),
-        )
+    def describe_search(self, solver: str, tolerance: float | None) -> str:
+        if tolerance is None:
+            return f"{solver} subset sum"
+        return f"{solver} subset sum, per-weight tolerance {tolerance:.3g}"
 
 
 PENSIA = Pensia()
