@@ -27,20 +27,10 @@ from approx.subset_sum._numba_mitm import workspace_bytes
 from approx.subset_sum._torch_mitm import exact_torch
 
 from .support import TOL, generator, seeds
+from .support import subset_sum_instances as instances
 
 F64 = torch.float64
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def instances(seed: int, m: int, k: int, p_valid: float = 0.7, dtype=F64):
-    """Coefficients and targets ~ U[-1, 1] and a random valid mask; row 0 is all invalid."""
-    g = generator(seed)
-    coeffs = torch.rand(m, k, generator=g, dtype=dtype) * 2 - 1  # (m, k)
-    targets = torch.rand(m, generator=g, dtype=dtype) * 2 - 1  # (m,)
-    valid = torch.rand(m, k, generator=g) < p_valid  # (m, k)
-    if m:
-        valid[0] = False
-    return coeffs, targets, valid
 
 
 def torch_exact(coeffs, targets, valid, memory_budget=2**30) -> SubsetSumResult:

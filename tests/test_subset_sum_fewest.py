@@ -19,20 +19,10 @@ from approx.subset_sum._brute import subset_bits
 from approx.subset_sum._numba_fewest import workspace_bytes
 
 from .support import TOL, generator, seeds
+from .support import subset_sum_instances as instances
 
 F64 = torch.float64
 tolerances = st.sampled_from([1e-3, 1e-2, 0.05, 0.3])
-
-
-def instances(seed: int, m: int, k: int, p_valid: float = 0.7, dtype=F64):
-    """Coefficients and targets ~ U[-1, 1] and a random valid mask; row 0 is all invalid."""
-    g = generator(seed)
-    coeffs = torch.rand(m, k, generator=g, dtype=dtype) * 2 - 1  # (m, k)
-    targets = torch.rand(m, generator=g, dtype=dtype) * 2 - 1  # (m,)
-    valid = torch.rand(m, k, generator=g) < p_valid  # (m, k)
-    if m:
-        valid[0] = False
-    return coeffs, targets, valid
 
 
 def oracle(coeffs, targets, valid, tol):

@@ -178,33 +178,45 @@ def solve(
     return result(coeffs, targets, chosen)
 
 
-def _exact(
-    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, budget: int
-) -> torch.Tensor:
-    """Exact optimum of every row: one meet in the middle where the row fits the budget, else
-    the excess coefficients' choices enumerated (rows with that many valid are rare in the
-    constructions: Pensia's rows have Binomial(2n, 1/2) valid coefficients)."""
-    kernel = exact_numba if coeffs.device.type == "cpu" else exact_torch
+def _by_row_size(method, coeffs, targets, valid, cap, solve_rows, solve_large_row):
+    """Rows with at most `cap` valid coefficients (what one meet in the middle holds within the
+    memory budget) go to `solve_rows` in one batch; each larger row to `solve_large_row`
+    (enumeration of its excess choices). Such rows are rare in the constructions: Pensia's
+    rows have Binomial(2n, 1/2) valid coefficients."""
     counts = valid.sum(1)
     if counts.numel() and int(counts.max()) > MAX_VALID:
         raise InvalidArgument(
-            f"coeffs has a row with {int(counts.max())} valid coefficients; method='exact' "
+            f"coeffs has a row with {int(counts.max())} valid coefficients; method={method!r} "
             f"accepts at most {MAX_VALID}"
         )
-    cap = exact_in_memory(budget)
     if cap == 0:
-        raise InvalidArgument(
-            f"memory_budget={budget} is below one exact instance's workspace; raise it"
-        )
+        raise InvalidArgument(f"memory_budget is below one {method} instance's workspace; raise it")
     large = counts > cap
     if not bool(large.any()):
-        return kernel(coeffs, targets, valid, budget)
+        return solve_rows(coeffs, targets, valid)
     chosen = torch.zeros_like(valid)
     fits = ~large
-    chosen[fits] = kernel(coeffs[fits], targets[fits], valid[fits], budget)
+    chosen[fits] = solve_rows(coeffs[fits], targets[fits], valid[fits])
     for r in large.nonzero().flatten().tolist():
-        chosen[r] = _exact_by_enumeration(coeffs[r], targets[r], valid[r], cap, kernel, budget)
+        chosen[r] = solve_large_row(coeffs[r], targets[r], valid[r])
     return chosen
+
+
+def _exact(
+    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, budget: int
+) -> torch.Tensor:
+    """Exact optimum of every row (`_by_row_size`)."""
+    kernel = exact_numba if coeffs.device.type == "cpu" else exact_torch
+    cap = exact_in_memory(budget)
+    return _by_row_size(
+        "exact",
+        coeffs,
+        targets,
+        valid,
+        cap,
+        lambda c, t, v: kernel(c, t, v, budget),
+        lambda c, t, v: _exact_by_enumeration(c, t, v, cap, kernel, budget),
+    )
 
 
 def _exact_by_enumeration(coeff, target, valid, cap, kernel, budget) -> torch.Tensor:
@@ -232,28 +244,17 @@ def _exact_by_enumeration(coeff, target, valid, cap, kernel, budget) -> torch.Te
 def _fewest(
     coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, tol: float, budget: int
 ) -> torch.Tensor:
-    """``fewest`` for every row: one meet in the middle where the row fits the budget, else the
-    excess coefficients' choices enumerated, as in `_exact`."""
-    counts = valid.sum(1)
-    if counts.numel() and int(counts.max()) > MAX_VALID:
-        raise InvalidArgument(
-            f"coeffs has a row with {int(counts.max())} valid coefficients; method='fewest' "
-            f"accepts at most {MAX_VALID}"
-        )
+    """``fewest`` for every row (`_by_row_size`)."""
     cap = fewest_in_memory(budget)
-    if cap == 0:
-        raise InvalidArgument(
-            f"memory_budget={budget} is below one fewest instance's workspace; raise it"
-        )
-    large = counts > cap
-    if not bool(large.any()):
-        return fewest_numba(coeffs, targets, valid, tol, budget)
-    chosen = torch.zeros_like(valid)
-    fits = ~large
-    chosen[fits] = fewest_numba(coeffs[fits], targets[fits], valid[fits], tol, budget)
-    for r in large.nonzero().flatten().tolist():
-        chosen[r] = _fewest_by_enumeration(coeffs[r], targets[r], valid[r], cap, tol, budget)
-    return chosen
+    return _by_row_size(
+        "fewest",
+        coeffs,
+        targets,
+        valid,
+        cap,
+        lambda c, t, v: fewest_numba(c, t, v, tol, budget),
+        lambda c, t, v: _fewest_by_enumeration(c, t, v, cap, tol, budget),
+    )
 
 
 def _fewest_by_enumeration(coeff, target, valid, cap, tol, budget) -> torch.Tensor:
