@@ -22,7 +22,7 @@ from .subset_sum import SOLVERS
 DEFAULT_WIDTHS = (16, 16, 16, 4)
 
 
-def _int_list(name: str):
+def _int_list(name: str, minimum: int = 1):
     def parse(text: str) -> tuple[int, ...]:
         try:
             values = tuple(int(v) for v in text.split(","))
@@ -30,8 +30,8 @@ def _int_list(name: str):
             raise argparse.ArgumentTypeError(
                 f"{name}={text!r} must be comma-separated integers, e.g. 16,16,4"
             ) from None
-        if any(v < 1 for v in values):
-            raise argparse.ArgumentTypeError(f"{name}={text!r} must be positive integers")
+        if any(v < minimum for v in values):
+            raise argparse.ArgumentTypeError(f"{name}={text!r} must be integers >= {minimum}")
         return values
 
     return parse
@@ -195,18 +195,6 @@ def _float_list(name: str):
     return parse
 
 
-def _seed_list(text: str) -> tuple[int, ...]:
-    try:
-        values = tuple(int(v) for v in text.split(","))
-    except ValueError:
-        raise argparse.ArgumentTypeError(
-            f"--seed={text!r} must be comma-separated integers"
-        ) from None
-    if any(v < 0 for v in values):
-        raise argparse.ArgumentTypeError(f"--seed={text!r} must be non-negative")
-    return values
-
-
 def _add_experiment_commands(sub) -> None:
     s = sub.add_parser(
         "sweep",
@@ -247,7 +235,7 @@ def _add_experiment_commands(sub) -> None:
     )
     size.add_argument("--C", type=_float_list("--C"), help="n from the theorem formula, these C")
     seeds = g.add_mutually_exclusive_group()
-    seeds.add_argument("--seed", type=_seed_list, help="seeds, e.g. 0,1,2")
+    seeds.add_argument("--seed", type=_int_list("--seed", minimum=0), help="seeds, e.g. 0,1,2")
     seeds.add_argument("--seeds", type=int, help="seeds 0..N-1")
     g.add_argument("--delta", type=float)
     g.add_argument("--solver")
