@@ -15,6 +15,16 @@ from torch import nn
 
 from .errors import InvalidArgument, check_finite
 
+# The only classes a target file may name besides tensors: the layers some construction can
+# load. Anything else in a pickle (a `__reduce__` that calls a function, a custom class) is
+# refused by torch's weights-only unpickler before it is built.
+SAFE_MODULE_CLASSES: tuple[type[nn.Module], ...] = (nn.Sequential, nn.Linear, nn.ReLU)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
 
 @dataclass(frozen=True)
 class ReLUNet:
@@ -189,14 +199,17 @@ class ReLUNet:
         if not path.is_file():
             raise InvalidArgument(f"target={str(path)!r} is not a file")
         try:
-            obj = torch.load(path, map_location="cpu", weights_only=True)
-        except Exception as weights_only_error:  # a pickled nn.Module needs full unpickling
-            try:
-                obj = torch.load(path, map_location="cpu", weights_only=False)
-            except Exception as e:
-                raise InvalidArgument(
-                    f"target={str(path)!r} could not be read by torch.load: {e}"
-                ) from weights_only_error
+            # weights_only=True refuses every global outside torch's tensor types and the
+            # module classes allowed here, so a crafted pickle cannot run code. There is no
+            # fallback to full unpickling.
+            with torch.serialization.safe_globals(list(SAFE_MODULE_CLASSES)):
+                obj = torch.load(path, map_location="cpu", weights_only=True)
+        except Exception as e:
+            raise InvalidArgument(
+                f"target={str(path)!r} could not be read safely by torch.load "
+                f"(weights_only=True): {_first_line(e)}; save a state dict "
+                "(torch.save(model.state_dict(), path)) or a list of weight tensors"
+            ) from None
         if isinstance(obj, nn.Module):
             return cls.from_module(obj, dtype=dtype)
         if isinstance(obj, dict):
