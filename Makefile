@@ -1,6 +1,6 @@
 # Two commands a newcomer runs on a fresh clone (README):
 #   make run    set up, then run the built-in default (approx run)
-#   make test   set up, then lint and run the test suite
+#   make test   set up, then lint (ruff, import contracts) and run the test suite
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
@@ -24,6 +24,7 @@ run: setup
 test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-cache
 	$(PY) -m pytest -m "not slow and not gpu"
 
 test-all: setup

@@ -54,7 +54,7 @@ def mitm_errors(
 def library_solver():
     """`approx.subset_sum.solve` if the library has it, else None."""
     try:
-        from approx.subset_sum import solve
+        from approx.engine.subset_sum import solve
     except ImportError:
         return None
     return solve

@@ -33,10 +33,11 @@ from typing import Literal
 import sympy as sp
 import torch
 
-from approx.errors import InvalidArgument, check_positive_int
+from approx.basics.errors import InvalidArgument, check_positive_int
+from approx.basics.statistics import clopper_pearson
 
 from ._cases import POS, cells, is_nonnegative_in_positives, prove_nonnegative, show
-from ._stats import clopper_pearson, fmt_interval
+from ._stats import fmt_interval
 from .result import CheckResult, status_of
 
 PAPER = "Malach et al. 2020 (arXiv 2002.00585), single-pair construction"

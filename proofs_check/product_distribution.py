@@ -33,10 +33,11 @@ import sympy as sp
 import torch
 from scipy.integrate import quad
 
-from approx.errors import InvalidArgument, check_positive_int
+from approx.basics.errors import InvalidArgument, check_positive_int
+from approx.basics.statistics import clopper_pearson
 
 from ._cases import show
-from ._stats import clopper_pearson, fmt_interval
+from ._stats import fmt_interval
 from .result import CheckResult, status_of
 
 PAPER = "Pensia et al. 2020 (arXiv 2006.07990), product-distribution step of Lemma 1/Thm 1"

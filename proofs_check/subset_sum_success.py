@@ -23,9 +23,10 @@ from typing import Literal
 
 import torch
 
-from approx.errors import InvalidArgument, check_positive_int
+from approx.basics.errors import InvalidArgument, check_positive_int
+from approx.basics.statistics import clopper_pearson
 
-from ._stats import clopper_pearson, fmt_interval
+from ._stats import fmt_interval
 from ._subset_sum import library_solver, mitm_errors
 from .result import CheckResult, status_of
 
@@ -150,7 +151,7 @@ def check_library_solver(law: Law, n: int, samples: int = 2_000, seed: int = 0) 
         )
     return CheckResult(
         name=f"subset_sum.library_solver.{law}.n{n}",
-        paper="approx.subset_sum (the solver the constructions use)",
+        paper="approx.engine.subset_sum (the solver the constructions use)",
         statement=f"solve(method='exact') is optimal on random {law} instances, n = {n}",
         method="monte carlo",
         status=status_of(ok),

@@ -29,8 +29,8 @@ import time
 import numba
 import torch
 
-from approx.subset_sum import solve
-from approx.subset_sum._numba_mitm import workspace_bytes
+from approx.engine.subset_sum import solve
+from approx.engine.subset_sum._numba_mitm import workspace_bytes
 
 GOAL_N = 21
 GOAL_RATE = 40_000  # instances/s at n = 21 on 2 cores, exact (issue 6)

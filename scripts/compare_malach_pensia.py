@@ -42,7 +42,7 @@ import numpy as np
 import torch
 
 from approx.constructions.malach import hit_probability
-from approx.subset_sum import solve
+from approx.engine.subset_sum import solve
 
 EPS = tuple(10 ** -(1 + i / 2) for i in range(7))  # 1e-1, 3.2e-2, ..., 1e-4
 SINGLE_CAP = 4_000_000  # candidates per trial before the single best product gives up
@@ -336,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
         writer.writeheader()
         writer.writerows(rows)
     if not args.no_plot:
-        from approx.plotting import plot_candidates_vs_eps
+        from approx.experiments.figures import plot_candidates_vs_eps
 
         path = plot_candidates_vs_eps(rows, fits, args.out / "candidates_vs_eps.png", q=args.q)
         print(f"\nwrote {args.out}/candidates_vs_eps.md, .csv and {path.name}")

@@ -11,8 +11,8 @@ import time
 
 import torch
 
-from approx.run import run
-from approx.subset_sum import solve
+from approx.engine.subset_sum import solve
+from approx.pipeline.run import run
 
 BUDGET = 8 * 2**30  # bytes the torch path may hold on the GPU at once
 

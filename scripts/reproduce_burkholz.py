@@ -2,10 +2,10 @@
 n = 15 coefficients, eps = 0.01, 100,000 targets z ~ U[-1, 1]:
 P(optimal error > eps) = 0.40% for Uniform[-1, 1] coefficients, 3.55% for products of two.
 
-We solve every instance exactly (Horowitz-Sahni meet in the middle, `approx.subset_sum`), draw
-fresh coefficients per target (`approx.tightness.coefficient_success`), and give a Wilson 95%
-interval for each failure rate. Pensia's half-pruned product (2n products, a > 0 usable) is
-added for comparison; Burkholz does not report it.
+We solve every instance exactly (Horowitz-Sahni meet in the middle, `approx.engine.subset_sum`),
+draw fresh coefficients per target (`approx.experiments.montecarlo.coefficient_success`), and
+give a Wilson 95% interval for each failure rate. Pensia's half-pruned product (2n products,
+a > 0 usable) is added for comparison; Burkholz does not report it.
 
     python scripts/reproduce_burkholz.py            # full: 100,000 targets per distribution
     python scripts/reproduce_burkholz.py --quick    # 10,000 targets (smoke test)
@@ -17,7 +17,7 @@ import argparse
 import json
 import time
 
-from approx.tightness import coefficient_success
+from approx.experiments.montecarlo import coefficient_success
 
 PUBLISHED = {"uniform": 0.0040, "product": 0.0355}  # P(error > eps), Burkholz 2022's code
 

@@ -27,8 +27,8 @@ import time
 
 import torch
 
-from approx.errors import InvalidArgument
-from approx.run import run
+from approx.basics.errors import InvalidArgument
+from approx.pipeline.run import run
 
 PUBLISHED = {5: 0.5, 10: 0.14, 15: 5.5e-3, 20: 3.5e-4, 25: 2.7e-5, 30: 2.4e-6}
 

@@ -30,10 +30,10 @@ import time
 
 import torch
 
-from approx.nets import ReLUNet
-from approx.random_nets import spawn_seeds
-from approx.run import run
-from approx.subset_sum import solve
+from approx.basics.network import Network
+from approx.basics.sampling import spawn_seeds
+from approx.engine.subset_sum import solve
+from approx.pipeline.run import run
 
 PUBLISHED = {
     "weights": 397_000,
@@ -73,7 +73,7 @@ def per_weight(weights: tuple[torch.Tensor, ...], n: int, eps: float, seed: int)
     }
 
 
-def accuracy(net: ReLUNet, x: torch.Tensor, y: torch.Tensor) -> float:
+def accuracy(net: Network, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((net.forward(x).argmax(1) == y).double().mean())
 
 
@@ -97,7 +97,7 @@ def digits_target(hidden: int, seed: int):
         logits = torch.relu(x[tr] @ w1.T) @ w2.T  # (1347, 10)
         torch.nn.functional.cross_entropy(logits, y[tr]).backward()
         opt.step()
-    net = ReLUNet((w1.detach().clone(), w2.detach().clone()))
+    net = Network.dense((w1.detach().clone(), w2.detach().clone()))
     return net, (x[tr], y[tr]), (x[te], y[te])
 
 
@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
         net, _, (x_te, y_te) = digits_target(hidden, args.seed)
         acc = accuracy(net, x_te, y_te)
         pw_d = per_weight(net.weights, args.n, args.eps, args.seed)
-        acc_pw = accuracy(ReLUNet(pw_d["replaced"]), x_te, y_te)
+        acc_pw = accuracy(Network.dense(pw_d["replaced"]), x_te, y_te)
         t0 = time.perf_counter()
         rd = run(
             net,

@@ -8,9 +8,9 @@ import pytest
 import torch
 from torch import nn
 
+from approx.basics.masks import Masks
+from approx.basics.network import Network
 from approx.cli import main
-from approx.masks import Masks
-from approx.nets import ReLUNet
 
 FAST = ["--samples", "256", "--ascent-steps", "5"]
 
@@ -34,7 +34,7 @@ def test_out_dir_files_load_and_masks_reproduce_the_subnetwork(tmp_path, capsys)
     assert set(net) == {"target", "random", "masks"}
     assert len(net["random"]) == 2 * len(net["target"]) == len(net["masks"])
     assert all(m.dtype == torch.bool for m in net["masks"])
-    sub = Masks(tuple(net["masks"])).apply(ReLUNet(tuple(net["random"])))
+    sub = Masks(tuple(net["masks"])).apply(Network.dense(tuple(net["random"])))
     assert sub.widths == tuple(result["random_widths"])
     assert sum(int(m.sum()) for m in net["masks"]) == result["kept_params"]
 
@@ -77,7 +77,7 @@ def _bad_files(tmp_path):
         (["--dtype", "float16"], "dtype='float16'"),
         (["--seed", "-1"], "seed=-1"),
         (["--target", "{nan}"], "non-finite"),
-        (["--target", "{tanh}"], "ReLU"),
+        (["--target", "{tanh}"], "no registered construction covers layer 1"),
         (["--target", "{big}"], "layer 1 has spectral norm 3"),
         (["--target", "{junk}"], "could not be read"),
         (["--target", "/no/such/file.pt"], "not a file"),

@@ -9,13 +9,14 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from approx.basics.network import Network
+from approx.basics.sampling import random_target
 from approx.constructions import CONSTRUCTIONS, realised_forward
 from approx.constructions.malach import best_single_match
-from approx.error import certified_error, empirical_error
-from approx.nets import ReLUNet
-from approx.random_nets import random_target
-from approx.run import run
-from approx.subset_sum import solve
+from approx.engine.subset_sum import solve
+from approx.measurement.certified import certified_error
+from approx.measurement.empirical import empirical_error
+from approx.pipeline.run import run
 
 from .support import TOL, generator, seeds
 
@@ -23,11 +24,11 @@ NAMES = sorted(CONSTRUCTIONS)
 widths_st = st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple)
 
 
-def in_class(cons, widths, seed) -> ReLUNet:
+def in_class(cons, widths, seed) -> Network:
     """A random target scaled into the construction's class."""
     t = random_target(widths, generator=generator(seed))
     factors = cons.rescale_factors(t)
-    return ReLUNet(tuple(w * f for w, f in zip(t.weights, factors, strict=True)))
+    return Network.dense(tuple(w * f for w, f in zip(t.weights, factors, strict=True)))
 
 
 def build(cons, seed, widths, n, solver="exact"):
@@ -121,13 +122,13 @@ def test_check_target_refuses_norm_above_one_and_rescale_fixes_it(name, seed, sc
     target = in_class(cons, (3, 3, 2), seed)
     assert cons.check_target(target) == []
     w2 = target.weights[1]
-    bad = ReLUNet((target.weights[0], w2 * (scale / torch.linalg.matrix_norm(w2, ord=2))))
+    bad = Network.dense((target.weights[0], w2 * (scale / torch.linalg.matrix_norm(w2, ord=2))))
     violations = cons.check_target(bad)
     assert violations and {v.layer for v in violations} == {2}
     assert any("spectral norm" in v.message for v in violations)
     factors = cons.rescale_factors(bad)
     assert factors[0] == 1.0 and 0 < factors[1] < 1
-    fixed = ReLUNet(tuple(w * f for w, f in zip(bad.weights, factors, strict=True)))
+    fixed = Network.dense(tuple(w * f for w, f in zip(bad.weights, factors, strict=True)))
     assert cons.check_target(fixed) == []
 
 

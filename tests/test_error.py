@@ -5,10 +5,11 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from approx.basics.network import Network
+from approx.basics.sampling import random_target
 from approx.constructions import HalfLineLayer, realised_forward
-from approx.error import certified_error, empirical_error
-from approx.nets import ReLUNet
-from approx.random_nets import random_target
+from approx.measurement.certified import certified_error
+from approx.measurement.empirical import empirical_error
 
 from .support import TOL, generator, seeds
 
@@ -76,7 +77,7 @@ def test_certified_bound_is_zero_for_an_exact_realisation():
 def test_a_planted_error_is_found():
     """A realisation wrong by 0.3 in one weight: the empirical estimate must see ~0.3."""
     w = torch.eye(2, dtype=torch.float64)
-    target = ReLUNet((w,))
+    target = Network.dense((w,))
     P = w.clone()
     P[0, 1] += 0.3
     layers = (HalfLineLayer(P, P),)

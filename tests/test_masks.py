@@ -2,9 +2,9 @@ import pytest
 import torch
 from hypothesis import given
 
-from approx.errors import InvalidArgument
-from approx.masks import Masks, masked_forward
-from approx.random_nets import random_target
+from approx.basics.errors import InvalidArgument
+from approx.basics.masks import Masks, masked_forward
+from approx.basics.sampling import random_target
 
 from .support import TOL, generator, seeds
 

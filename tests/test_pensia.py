@@ -4,9 +4,9 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from approx.basics.sampling import random_target
 from approx.constructions import get_construction, realised_forward
-from approx.constructions.pensia import unit_input_weights
-from approx.random_nets import random_target
+from approx.constructions.layout import unit_input_weights
 
 from .support import TOL, generator, seeds
 

@@ -7,18 +7,19 @@ import itertools
 
 import pytest
 
+from approx.basics.errors import InvalidArgument
 from approx.cli import main
-from approx.errors import InvalidArgument
-from approx.plotting import (
+from approx.experiments.analysis import needed_params
+from approx.experiments.figures import (
     fig_error_vs_depth,
     fig_error_vs_width,
     fig_params_vs_eps,
     fig_success_vs_n,
-    needed_params,
     plot_store,
 )
-from approx.store import ResultStore
-from approx.sweep import run_points, subset_sum_points, sweep
+from approx.experiments.grid import run_points, subset_sum_points
+from approx.experiments.runner import sweep
+from approx.experiments.store import ResultStore
 
 
 def fake_run(construction="pensia", d=2, depth=1, n=4, seed=0, cert=0.1, emp=0.05):

@@ -5,10 +5,10 @@ import math
 import pytest
 import torch
 
-from approx.bounds import pensia_random_params, pensia_samples_per_weight
-from approx.errors import InvalidArgument, TargetAssumptionError
-from approx.nets import ReLUNet
-from approx.run import run
+from approx.basics.errors import InvalidArgument, TargetAssumptionError
+from approx.basics.network import Network
+from approx.constructions.pensia import pensia_random_params, pensia_samples_per_weight
+from approx.pipeline.run import run
 
 CONTRACT = {
     "construction", "target_widths", "random_widths", "n_per_layer", "random_params",
@@ -58,7 +58,7 @@ def test_theorem_formula():
 def test_norm_above_one_is_refused_naming_the_layer_or_rescaled():
     w1 = torch.tensor([[2.0, 0.0], [0.0, 0.5]], dtype=torch.float64)
     w2 = torch.tensor([[0.3, 0.4]], dtype=torch.float64)
-    target = ReLUNet((w1, w2))
+    target = Network.dense((w1, w2))
     with pytest.raises(TargetAssumptionError, match=r"layer 1 has spectral norm 2 > 1"):
         run(target, n=4, **FAST)
     r = run(target, n=4, rescale=True, **FAST)

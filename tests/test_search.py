@@ -9,20 +9,16 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from approx.basics.errors import InvalidArgument
+from approx.basics.masks import Masks
+from approx.basics.network import Network
+from approx.basics.sampling import random_target
 from approx.cli import main
 from approx.constructions import get_construction
-from approx.errors import InvalidArgument
-from approx.masks import Masks
-from approx.nets import ReLUNet
-from approx.random_nets import random_target
-from approx.search import (
-    _pair_moves,
-    compare,
-    edge_popup,
-    greedy_layerwise,
-    half_line_layers,
-    search,
-)
+from approx.pipeline.search import search
+from approx.pipeline.search.compare import compare, half_line_layers
+from approx.pipeline.search.edge_popup import edge_popup
+from approx.pipeline.search.greedy import _pair_moves, greedy_layerwise
 
 from .support import TOL, generator, seeds
 
@@ -150,7 +146,7 @@ def test_arguments_are_checked():
         search(target, net, method="nope")
     with pytest.raises(InvalidArgument, match=r"density=1\.5"):
         edge_popup(target, net, generator=generator(0), density=1.5)
-    shallow = ReLUNet(net.weights[:2])
+    shallow = Network.dense(net.weights[:2])
     with pytest.raises(InvalidArgument, match="2 x target depth"):
         greedy_layerwise(target, shallow, generator=generator(0))
 

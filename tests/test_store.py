@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from approx.errors import InvalidArgument
-from approx.store import ResultStore, canonical_json, load_rows, point_key
+from approx.basics.errors import InvalidArgument
+from approx.experiments.store import ResultStore, canonical_json, load_rows, point_key
 
 json_scalars = st.one_of(
     st.none(),

@@ -1,5 +1,5 @@
-"""approx.subset_sum: every solver against the brute-force oracle, the fast paths against each
-other, the properties every answer must have, chunking, argument validation, and the benchmark
+"""approx.engine.subset_sum: every solver against the brute-force oracle, the fast paths against
+each other, the properties every answer must have, chunking, argument validation, and the benchmark
 script's smoke run."""
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
-from approx.errors import InvalidArgument
-from approx.subset_sum import (
+from approx.basics.errors import InvalidArgument
+from approx.engine.subset_sum import (
     SOLVERS,
     SubsetSumResult,
     exact_in_memory,
@@ -23,8 +23,8 @@ from approx.subset_sum import (
     result,
     solve,
 )
-from approx.subset_sum._numba_mitm import workspace_bytes
-from approx.subset_sum._torch_mitm import exact_torch
+from approx.engine.subset_sum._numba_mitm import workspace_bytes
+from approx.engine.subset_sum._torch_mitm import exact_torch
 
 from .support import TOL, generator, seeds
 from .support import subset_sum_instances as instances

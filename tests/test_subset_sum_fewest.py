@@ -1,4 +1,4 @@
-"""approx.subset_sum method="fewest": the sparsest subset within a tolerance, against a
+"""approx.engine.subset_sum method="fewest": the sparsest subset within a tolerance, against a
 brute-force oracle, its relation to the exact optimum, the memory-budget paths, and its
 argument validation."""
 
@@ -11,12 +11,13 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+from approx.basics.errors import InvalidArgument
 from approx.cli import main
-from approx.errors import InvalidArgument
-from approx.run import default_weight_tolerance, run
-from approx.subset_sum import fewest_in_memory, max_coefficients, solve
-from approx.subset_sum._brute import subset_bits
-from approx.subset_sum._numba_fewest import workspace_bytes
+from approx.engine.subset_sum import fewest_in_memory, max_coefficients, solve
+from approx.engine.subset_sum._brute import subset_bits
+from approx.engine.subset_sum._numba_fewest import workspace_bytes
+from approx.measurement.bounds import default_weight_tolerance
+from approx.pipeline.run import run
 
 from .support import TOL, generator, seeds
 from .support import subset_sum_instances as instances

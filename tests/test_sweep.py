@@ -15,21 +15,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from approx import sweep as sweep_mod
+from approx.basics.errors import InvalidArgument
+from approx.basics.progress import progress_bar
 from approx.constructions import CONSTRUCTIONS
-from approx.errors import InvalidArgument
-from approx.store import ResultStore, load_rows, point_key
-from approx.sweep import (
-    Progress,
-    Runner,
-    SweepCrash,
-    config_from_dict,
-    load_config,
-    n_for_width_factor,
-    run_points,
-    subset_sum_points,
-    sweep,
-)
+from approx.experiments import runner as runner_mod
+from approx.experiments.grid import config_from_dict, load_config, run_points, subset_sum_points
+from approx.experiments.points import n_for_width_factor
+from approx.experiments.runner import Runner, SweepCrash, sweep
+from approx.experiments.store import ResultStore, load_rows, point_key
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {"width": 2, "depth": 1, "empirical_samples": 16, "ascent_steps": 0}
@@ -127,14 +120,14 @@ def test_failed_points_are_stored_and_not_recomputed(tmp_path):
 
 
 def test_a_crashing_point_is_reported_not_stored(tmp_path, monkeypatch):
-    real = sweep_mod.evaluate
+    real = runner_mod.evaluate
 
     def flaky(config):
         if config["seed"] == 1:
             raise ZeroDivisionError("a bug")
         return real(config)
 
-    monkeypatch.setattr(sweep_mod, "evaluate", flaky)
+    monkeypatch.setattr(runner_mod, "evaluate", flaky)
     pts = run_points({"construction": "pensia", "n": 2, "seed": [0, 1, 2], **TINY})
     with pytest.raises(SweepCrash, match="ZeroDivisionError: a bug"):
         sweep(pts, tmp_path / "s.sqlite", workers=1, progress=False)
@@ -142,7 +135,7 @@ def test_a_crashing_point_is_reported_not_stored(tmp_path, monkeypatch):
     assert stored == {0, 2}  # the others are kept; the crashed one will be retried
 
 
-def test_progress_line_has_counts_and_eta():
+def test_progress_bar_reports_counts_and_failures_on_stderr_like_streams():
     class Log:
         def __init__(self):
             self.text = ""
@@ -154,12 +147,16 @@ def test_progress_line_has_counts_and_eta():
             pass
 
     log = Log()
-    bar = Progress(4, log)
-    bar.update()
-    bar.update(failed=True)
-    lines = log.text.splitlines()
-    assert len(lines) == 2  # not a terminal: one line per point
-    assert "2/4 points" in lines[1] and "1 failed" in lines[1] and "ETA" in lines[1]
+    with progress_bar(4, desc="points", unit="point", stream=log) as bar:
+        bar.update(1)
+        bar.set_postfix(failed=1, refresh=False)
+        bar.update(1)
+    final = log.text.replace("\r", "\n").strip().splitlines()[-1]
+    assert "2/4" in final and "failed=1" in final and "points" in final
+    quiet = Log()
+    with progress_bar(4, desc="points", unit="point", enabled=False, stream=quiet) as bar:
+        bar.update(4)
+    assert quiet.text == ""
 
 
 def _thread_counts():

@@ -9,8 +9,8 @@ import pytest
 import torch
 from torch import nn
 
-from approx.errors import InvalidArgument
-from approx.nets import ReLUNet
+from approx.basics.errors import InvalidArgument
+from approx.basics.loading import load_network
 
 
 class _WritesAFile:
@@ -42,7 +42,7 @@ def malicious_target(tmp_path):
 def test_malicious_pickle_is_refused_without_side_effects(malicious_target):
     path, marker = malicious_target
     with pytest.raises(InvalidArgument, match=r"target=.*weights_only=True"):
-        ReLUNet.load(path)
+        load_network(path)
     assert not marker.exists()
 
 
@@ -62,11 +62,11 @@ def test_malicious_pickle_through_the_command_line(malicious_target):
 def test_unknown_module_class_is_refused(tmp_path):
     torch.save(_CustomNet(), tmp_path / "custom.pt")
     with pytest.raises(InvalidArgument, match="could not be read safely"):
-        ReLUNet.load(tmp_path / "custom.pt")
+        load_network(tmp_path / "custom.pt")
 
 
 def test_pickled_sequential_still_loads(tmp_path):
     seq = nn.Sequential(nn.Linear(3, 4, bias=False), nn.ReLU(), nn.Linear(4, 2, bias=False))
     torch.save(seq, tmp_path / "seq.pt")
-    net = ReLUNet.load(tmp_path / "seq.pt")
+    net = load_network(tmp_path / "seq.pt")
     assert torch.equal(net.weights[0], seq[0].weight.detach().double())

@@ -19,11 +19,11 @@ from hypothesis import Phase, example, given, settings
 from hypothesis import strategies as st
 from scipy.stats import binom
 
+from approx.basics.errors import TargetAssumptionError
+from approx.basics.network import Network
+from approx.basics.sampling import random_target
 from approx.constructions import CONSTRUCTIONS
-from approx.errors import TargetAssumptionError
-from approx.nets import ReLUNet
-from approx.random_nets import random_target
-from approx.run import run
+from approx.pipeline.run import run
 
 from .support import TOL, generator, seeds
 
@@ -68,7 +68,7 @@ KNOWN_FAILURES = {
         strict=True,
         raises=AssertionError,
         reason=(
-            "C = 2.5 (our calibration, approx.bounds.DEFAULT_C) is too small at widths ≤ 4: "
+            "C = 2.5 (our calibration, approx.basics.defaults.C) is too small at widths ≤ 4: "
             "target W = [[1]], eps = delta = 0.01, theorem n = 12 misses eps on 553 of 1000 "
             "random nets (docs/proofs_check.md, 'Property tests of the theorems' claims')"
         ),
@@ -92,7 +92,7 @@ def raw_targets(draw) -> tuple[tuple[tuple[float, ...], ...], ...]:
     )
 
 
-def into_class(name: str, raw, scale: float) -> ReLUNet:
+def into_class(name: str, raw, scale: float) -> Network:
     """Each nonzero layer put on the boundary of the construction's class, then times `scale`
     (≤ 1): scaled up until an entry is 2 (outside every class here, as the norm is at least
     any entry), then down by the construction's own `rescale_factors`."""
@@ -102,22 +102,24 @@ def into_class(name: str, raw, scale: float) -> ReLUNet:
         w = torch.tensor(rows, dtype=torch.float64)  # (d_out, d_in)
         peak = w.abs().max()
         layers.append(w * (2 / peak) if peak > 0 else w)
-    net = ReLUNet(tuple(layers))
+    net = Network.dense(tuple(layers))
     factors = cons.rescale_factors(net)
-    target = ReLUNet(tuple(w * f * scale for w, f in zip(net.weights, factors, strict=True)))
+    target = Network.dense(tuple(w * f * scale for w, f in zip(net.weights, factors, strict=True)))
     assert cons.check_target(target) == []
     return target
 
 
-def in_class(name: str, widths: tuple[int, ...], seed: int) -> ReLUNet:
+def in_class(name: str, widths: tuple[int, ...], seed: int) -> Network:
     """A random target (`||W_i||_2 = 1`) scaled into the construction's class."""
     cons = CONSTRUCTIONS[name]
     t = random_target(widths, generator=generator(seed))
-    return ReLUNet(tuple(w * f for w, f in zip(t.weights, cons.rescale_factors(t), strict=True)))
+    return Network.dense(
+        tuple(w * f for w, f in zip(t.weights, cons.rescale_factors(t), strict=True))
+    )
 
 
-def replace_layer(net: ReLUNet, i: int, w: torch.Tensor) -> ReLUNet:
-    return ReLUNet(tuple(w if j == i else v for j, v in enumerate(net.weights)))
+def replace_layer(net: Network, i: int, w: torch.Tensor) -> Network:
+    return Network.dense(tuple(w if j == i else v for j, v in enumerate(net.weights)))
 
 
 # ---- 1. the width claim ----------------------------------------------------------------------

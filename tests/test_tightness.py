@@ -11,25 +11,20 @@ from hypothesis import given
 from hypothesis import strategies as st
 from scipy.stats import binom
 
-from approx.bounds import DEFAULT_C
+from approx.basics import defaults
+from approx.basics.errors import InvalidArgument
+from approx.basics.statistics import order_statistic_indices, quantile_interval, wilson_interval
 from approx.cli import main
-from approx.errors import InvalidArgument
-from approx.store import ResultStore, Row
-from approx.sweep import Runner
-from approx.tightness import (
+from approx.experiments.montecarlo import (
     CoefficientSuccess,
-    Tightness,
     coefficient_success,
-    fit_C,
-    format_table,
-    log_term,
-    order_statistic_indices,
-    quantile_interval,
     sample_coefficients,
-    thresholds,
-    tightness,
-    wilson_interval,
 )
+from approx.experiments.runner import Runner
+from approx.experiments.store import ResultStore, Row
+from approx.experiments.tightness import Tightness, fit_C, thresholds, tightness
+from approx.experiments.tightness_table import format_table
+from approx.measurement.bounds import log_term
 
 from .support import generator, seeds
 
@@ -192,7 +187,7 @@ def test_real_row_and_its_table(tmp_path):
     assert row.n_needed in row.thresholds
     assert sum(t <= row.n_needed for t in row.thresholds) >= 0.8 * 6
     assert sum(t < row.n_needed for t in row.thresholds) < 0.8 * 6
-    assert row.theorem_n == (math.ceil(DEFAULT_C * math.log(2 * 2 * 1 / 0.1)),)
+    assert row.theorem_n == (math.ceil(defaults.C["pensia"] * math.log(2 * 2 * 1 / 0.1)),)
     md = format_table([row], "md")
     assert md.splitlines()[0].startswith("| construction | target | eps")
     assert "| pensia | 2-2 | 0.1 | 0.2 | 6 |" in md

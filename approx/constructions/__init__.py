@@ -1,7 +1,7 @@
 """One module per theorem's construction, all behind `registry.get_construction(name)`."""
 
 from .base import Construction, HalfLineLayer, Pruned, Theorem, Violation, realised_forward
-from .registry import CONSTRUCTIONS, get_construction
+from .registry import CONSTRUCTIONS, check_covered, get_construction
 
 __all__ = [
     "CONSTRUCTIONS",
@@ -10,6 +10,7 @@ __all__ = [
     "Pruned",
     "Theorem",
     "Violation",
+    "check_covered",
     "get_construction",
     "realised_forward",
 ]

@@ -20,8 +20,8 @@ from typing import Protocol
 
 import torch
 
-from ..masks import Masks
-from ..nets import ReLUNet
+from ..basics.masks import Masks
+from ..basics.network import Network
 
 
 @dataclass(frozen=True)
@@ -75,7 +75,7 @@ class Pruned:
     n_instances: int
     search: str
 
-    def max_weight_error(self, target: ReLUNet) -> float:
+    def max_weight_error(self, target: Network) -> float:
         """Largest `|P_ij − W_ij|` or `|N_ij − W_ij|` over all layers (per-weight error)."""
         return max(
             float(torch.maximum((lay.P - w).abs().max(), (lay.N - w).abs().max()))
@@ -92,8 +92,15 @@ class Construction(Protocol):
     # it is the paper's, proven, or our calibration)
     default_C: float
 
-    def check_target(self, target: ReLUNet) -> list[Violation]:
-        """The theorem's assumptions on the target that it breaks (empty if none)."""
+    def check_structure(self, target: Network) -> list[Violation]:
+        """The layers whose kind, bias or activation the theorem does not cover (empty if it
+        covers the network). Nothing can be rescaled away here: such a target is refused."""
+        ...
+
+    def check_target(self, target: Network) -> list[Violation]:
+        """The theorem's quantitative assumptions the target breaks (norms, entry bounds;
+        empty if none), checked in float64 with a slack for the target's own dtype. Only
+        called on a target that passes `check_structure`."""
         ...
 
     def size(
@@ -102,7 +109,7 @@ class Construction(Protocol):
         """The theorem's samples-per-weight `n_i` for each target layer."""
         ...
 
-    def rescale_factors(self, target: ReLUNet) -> tuple[float, ...]:
+    def rescale_factors(self, target: Network) -> tuple[float, ...]:
         """Per-layer factors in (0, 1] that put each layer of `target` inside the theorem's
         class when it is multiplied by them; 1.0 for a layer already inside. (Every assumption
         here bounds weight magnitudes, so scaling a layer down always suffices.)"""
@@ -124,14 +131,14 @@ class Construction(Protocol):
         generator: torch.Generator,
         device: torch.device | str,
         dtype: torch.dtype,
-    ) -> ReLUNet:
+    ) -> Network:
         """The whole random network, drawn up front."""
         ...
 
     def prune(
         self,
-        target: ReLUNet,
-        random_net: ReLUNet,
+        target: Network,
+        random_net: Network,
         *,
         solver: str,
         tolerance: float | None = None,

@@ -18,10 +18,11 @@ import itertools
 
 import torch
 
-from ..errors import InvalidArgument
-from ..masks import Masks
-from ..nets import ReLUNet
-from ..random_nets import sample_weights
+from ..basics.errors import InvalidArgument
+from ..basics.masks import Masks
+from ..basics.network import Network
+from ..basics.sampling import sample_weights
+from ..basics.tensor_checks import rounding_slack
 from .base import HalfLineLayer, Pruned, Violation
 
 
@@ -31,14 +32,45 @@ def unit_input_weights(m1: torch.Tensor, d_in: int, n: int) -> torch.Tensor:
     return torch.diagonal(m1.reshape(d_in, 2 * n, d_in), dim1=0, dim2=2).T  # (d_in, 2n)
 
 
-def spectral_norm_violations(target: ReLUNet) -> list[Violation]:
-    """The layers breaking `||W_i||_2 ≤ 1` (with a relative slack of 1e-9 for targets scaled
-    exactly onto the bound)."""
-    return [
-        Violation(i, f"layer {i} has spectral norm {norm:.6g} > 1")
-        for i, norm in enumerate(target.spectral_norms(), start=1)
-        if norm > 1 + 1e-9
-    ]
+def dense_relu_violations(target: Network, name: str) -> list[Violation]:
+    """What a bias-free dense ReLU theorem (Pensia's, Malach's) does not cover: a convolution,
+    a non-zero bias, an activation other than ReLU between layers, or one after the last."""
+    out = []
+    last = target.depth
+    for i, layer in enumerate(target.layers, start=1):
+        what = f"layer {i} ({layer.describe()})"
+        if layer.kind != "dense":
+            out.append(Violation(i, f"{what} is a convolution; {name} covers dense layers only"))
+        if layer.bias is not None:
+            out.append(Violation(i, f"{what} has a non-zero bias; {name} covers bias-free layers"))
+        want = "identity" if i == last else "relu"
+        if layer.activation.name != want:
+            where = "after the last layer" if i == last else "between layers"
+            out.append(
+                Violation(
+                    i,
+                    f"{what} is followed by {layer.activation}; {name} needs "
+                    f"{'no activation' if i == last else 'ReLU'} {where}",
+                )
+            )
+    return out
+
+
+def norm_bound_violations(target: Network) -> list[Violation]:
+    """The layers breaking `||W_i||_2 ≤ 1`, computed in float64; a norm above 1 by no more
+    than the rounding of the target's own dtype (`rounding_slack`) is accepted."""
+    out = []
+    for i, (w, norm) in enumerate(zip(target.weights, target.spectral_norms(), strict=True), 1):
+        slack = rounding_slack(w.dtype, w.numel())
+        if norm > 1 + slack:
+            out.append(
+                Violation(
+                    i,
+                    f"layer {i} has spectral norm {norm:.12g} > 1 (+ {slack:.2g} allowed for "
+                    f"{str(w.dtype).removeprefix('torch.')} rounding)",
+                )
+            )
+    return out
 
 
 class HalfLineLayout:
@@ -62,14 +94,15 @@ class HalfLineLayout:
         generator: torch.Generator,
         device: torch.device | str = "cpu",
         dtype: torch.dtype = torch.float64,
-    ) -> ReLUNet:
+    ) -> Network:
         widths = self.random_widths(target_widths, n)
-        return ReLUNet(
-            tuple(
-                sample_weights((d_out, d_in), generator=generator, device=device, dtype=dtype)
-                for d_in, d_out in itertools.pairwise(widths)
-            )
+        return Network.dense(
+            sample_weights((d_out, d_in), generator=generator, device=device, dtype=dtype)
+            for d_in, d_out in itertools.pairwise(widths)
         )
+
+    def check_structure(self, target: Network) -> list[Violation]:
+        return dense_relu_violations(target, self.name)
 
     def match(
         self,
@@ -89,8 +122,8 @@ class HalfLineLayout:
 
     def prune(
         self,
-        target: ReLUNet,
-        random_net: ReLUNet,
+        target: Network,
+        random_net: Network,
         *,
         solver: str = "exact",
         tolerance: float | None = None,

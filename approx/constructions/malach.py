@@ -57,12 +57,14 @@ import math
 
 import torch
 
-from ..errors import InvalidArgument, check_open_unit
-from ..nets import ReLUNet
+from ..basics import defaults
+from ..basics.errors import check_open_unit, check_positive_number
+from ..basics.network import Network
+from ..basics.tensor_checks import rounding_slack
 from .base import Theorem, Violation
-from .layout import HalfLineLayout
+from .layout import HalfLineLayout, norm_bound_violations
 
-# Relative slack on the assumptions' bounds, for targets scaled exactly onto them.
+# Relative slack of `rescale_factors`, for targets scaled exactly onto the bounds.
 _TOL = 1e-9
 
 
@@ -83,7 +85,7 @@ def hit_probability(w: float, eta: float) -> float:
 
 
 def malach_samples_per_weight(
-    target_widths: tuple[int, ...], eps: float, delta: float, C: float = 1.0
+    target_widths: tuple[int, ...], eps: float, delta: float, C: float = defaults.C["malach"]
 ) -> tuple[int, ...]:
     """Candidate units per target weight (≈ per sign: 2n units serve each input) that make
     the single-best-product construction ε-accurate w.p. ≥ 1 − δ for every target with
@@ -95,8 +97,7 @@ def malach_samples_per_weight(
     C = 1 is what the union bound proves; C is a multiplier for calibration."""
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
-    if not (isinstance(C, (int, float)) and math.isfinite(C) and C > 0):
-        raise InvalidArgument(f"C={C!r} must be a positive number")
+    check_positive_number("C", C)
     depth = len(target_widths) - 1
     pairs = 2 * sum(a * b for a, b in itertools.pairwise(target_widths))
     log_term = math.log(pairs / delta)
@@ -126,7 +127,7 @@ def best_single_match(
 
 class Malach(HalfLineLayout):
     name = "malach"
-    default_C = 1.0  # proven for our derivation of the width (module docstring)
+    default_C = defaults.C["malach"]  # proven for our derivation of the width (docstring)
     theorem = Theorem(
         citation="Malach et al. 2020, arXiv 2002.00585, weight-subnetwork theorem",
         statement=(
@@ -141,26 +142,23 @@ class Malach(HalfLineLayout):
         ),
     )
 
-    def check_target(self, target: ReLUNet) -> list[Violation]:
-        out = []
-        norms = target.spectral_norms()
-        for i, (w, norm) in enumerate(zip(target.weights, norms, strict=True), start=1):
-            if norm > 1 + _TOL:
-                out.append(Violation(i, f"layer {i} has spectral norm {norm:.6g} > 1"))
+    def check_target(self, target: Network) -> list[Violation]:
+        out = norm_bound_violations(target)
+        for i, w in enumerate(target.weights, start=1):
             bound = 1 / math.sqrt(w.shape[1])
             big = float(w.abs().max())
-            if big > bound * (1 + _TOL):
+            if big > bound * (1 + rounding_slack(w.dtype, 1)):
                 k, j = divmod(int(w.abs().argmax()), w.shape[1])
                 out.append(
                     Violation(
                         i,
-                        f"layer {i} has entry |W[{k},{j}]| = {big:.6g} > 1/sqrt({w.shape[1]}) "
-                        f"= {bound:.6g}",
+                        f"layer {i} has entry |W[{k},{j}]| = {big:.12g} > 1/sqrt({w.shape[1]}) "
+                        f"= {bound:.12g}",
                     )
                 )
-        return out
+        return sorted(out, key=lambda v: v.layer)
 
-    def rescale_factors(self, target: ReLUNet) -> tuple[float, ...]:
+    def rescale_factors(self, target: Network) -> tuple[float, ...]:
         factors = []
         for w, norm in zip(target.weights, target.spectral_norms(), strict=True):
             excess = max(norm, float(w.abs().max()) * math.sqrt(w.shape[1]))

@@ -10,7 +10,7 @@ Random network: depth 2l, i.i.d. Uniform[-1, 1]; for target layer i (`W_i` is `d
 
 Parameters before pruning: Σ_i 2 d_{i-1}^2 n_i + 2 d_{i-1} d_i n_i.
 The paper proves the bound for a universal constant C it does not give numerically; C here is
-an explicit argument (our default is a calibration, see `approx.bounds.DEFAULT_C`).
+an explicit argument (our default is a calibration, see `approx.basics.defaults.C`).
 
 Construction (Lemmas 1–3): hidden units `j·2n … (j+1)·2n − 1` serve input coordinate j and keep
 only their edge from `x_j` (weight `a`). A unit with `a > 0` realises products `a·b` on the half
@@ -26,20 +26,48 @@ Sign split: with i.i.d. weights, the number of units of each sign per input is B
 
 from __future__ import annotations
 
+import itertools
+import math
+
 import torch
 
-from ..bounds import DEFAULT_C, pensia_samples_per_weight
-from ..nets import ReLUNet
-from ..subset_sum import solve
+from ..basics import defaults
+from ..basics.errors import check_open_unit, check_positive_number
+from ..basics.network import Network
+from ..engine.subset_sum import solve
 from .base import Theorem, Violation
-from .layout import HalfLineLayout, spectral_norm_violations, unit_input_weights
+from .layout import HalfLineLayout, norm_bound_violations
 
-__all__ = ["PENSIA", "Pensia", "unit_input_weights"]
+__all__ = ["PENSIA", "Pensia", "pensia_random_params", "pensia_samples_per_weight"]
+
+
+def pensia_samples_per_weight(
+    target_widths: tuple[int, ...], eps: float, delta: float, C: float = defaults.C["pensia"]
+) -> tuple[int, ...]:
+    """Pensia et al. 2020, Theorem 1: `n_i = ⌈C · ln(d_{i-1} · d_i · l / min(ε, δ))⌉` per
+    target layer i (natural log; the paper's O(·) hides the base in C)."""
+    check_open_unit("eps", eps)
+    check_open_unit("delta", delta)
+    check_positive_number("C", C)
+    depth = len(target_widths) - 1
+    return tuple(
+        max(1, math.ceil(C * math.log(d_in * d_out * depth / min(eps, delta))))
+        for d_in, d_out in itertools.pairwise(target_widths)
+    )
+
+
+def pensia_random_params(target_widths: tuple[int, ...], n: tuple[int, ...]) -> int:
+    """Parameters of Pensia's depth-2l random net before pruning (Lemma 3):
+    `Σ_i 2 d_{i-1}^2 n_i + 2 d_{i-1} d_i n_i`."""
+    return sum(
+        2 * d_in * d_in * n_i + 2 * d_in * d_out * n_i
+        for d_in, d_out, n_i in zip(target_widths[:-1], target_widths[1:], n, strict=True)
+    )
 
 
 class Pensia(HalfLineLayout):
     name = "pensia"
-    default_C = DEFAULT_C  # our calibration; the paper gives no value
+    default_C = defaults.C["pensia"]  # our calibration; the paper gives no value
     theorem = Theorem(
         citation="Pensia et al. 2020, arXiv 2006.07990, Theorem 1 (Lemmas 1-3)",
         statement=(
@@ -49,10 +77,10 @@ class Pensia(HalfLineLayout):
         width="hidden width 2*d_{i-1}*n_i, n_i = C*log(d_{i-1}*d_i*l/min(eps,delta))",
     )
 
-    def check_target(self, target: ReLUNet) -> list[Violation]:
-        return spectral_norm_violations(target)
+    def check_target(self, target: Network) -> list[Violation]:
+        return norm_bound_violations(target)
 
-    def rescale_factors(self, target: ReLUNet) -> tuple[float, ...]:
+    def rescale_factors(self, target: Network) -> tuple[float, ...]:
         return tuple(1 / s if s > 1 + 1e-9 else 1.0 for s in target.spectral_norms())
 
     def size(

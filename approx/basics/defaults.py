@@ -1,0 +1,70 @@
+"""Every default value of approx, in one place.
+
+The library's functions take their defaults from here and the command line passes None for an
+option the user did not give, so a default is typed once. Where a default is a calibration or
+a trade-off, the comment says which and why.
+"""
+
+from __future__ import annotations
+
+# ---- one run ---------------------------------------------------------------------------------
+EPS = 0.01  # target error sup_{||x||<=1} ||f(x) - g(x)||
+DELTA = 0.01  # failure probability over the random network
+CONSTRUCTION = "pensia"
+SOLVER = "exact"
+SEED = 0
+DEVICE = "cpu"
+DTYPE = "float64"
+WIDTHS = (16, 16, 16, 4)  # the random target of a bare `approx run`
+
+# Constant C of each construction's width formula when none is given.
+# Pensia et al. 2020 prove n_i = C·log(d_{i-1} d_i l / min(ε, δ)) for a universal C they do not
+# give. 2.5 is OUR calibration on random targets (`approx tightness` fits 2.44, 95% CI
+# [2.26, 2.61], for Uniform targets scaled to ||W_i||_2 = 1, shapes 4-4 … 8-8-8, ε = 0.1 … 0.01;
+# docs/experiments.md), not a worst-case constant: W = [[1]] at ε = δ = 0.01 misses ε on about
+# half of the random nets at this C (docs/proofs_check.md).
+# Malach: 1 is what the union bound of our width derivation proves (approx.constructions.malach).
+C = {"pensia": 2.5, "malach": 1.0}
+
+# ---- the empirical error (sphere sampling + projected gradient ascent) -----------------------
+EMPIRICAL_SAMPLES = 4096  # points of the unit sphere, one run
+ASCENT_STEPS = 100  # projected gradient-ascent steps from the best points
+ASCENT_STARTS = 16  # points the ascent starts from
+EMPIRICAL_BATCH = 1024  # points per forward pass
+# A sweep runs many points: a cheaper empirical estimate per point (the certified bound, which
+# sweeps and figures read first, does not depend on it).
+SWEEP_EMPIRICAL_SAMPLES = 1024
+SWEEP_ASCENT_STEPS = 50
+# Tightness only reads the certified error; its probes keep the empirical phase minimal.
+TIGHTNESS_EMPIRICAL_SAMPLES = 64
+TIGHTNESS_ASCENT_STEPS = 0
+
+# ---- memory --------------------------------------------------------------------------------
+# Bytes one subset-sum call may hold in workspace (chunks of rows are sized to fit).
+SOLVER_MEMORY_BUDGET = 2**30
+# Refuse random networks whose weights and masks alone exceed this (bytes): a clear error in
+# milliseconds instead of an out-of-memory kill half-way through sampling.
+MAX_RANDOM_NET_BYTES = 12 * 2**30
+
+# ---- sweeps and tightness ------------------------------------------------------------------
+SUBSET_SUM_TRIALS = 2000  # targets per subset-sum Monte Carlo grid point
+MONTE_CARLO_TRIALS = 10_000  # targets of one coefficient_success call
+MAX_N = 10_000  # width_factor -> n: no construction needs more samples per weight
+TIGHTNESS_WIDTHS = (4, 4, 4)
+TIGHTNESS_EPS = (0.1, 0.03, 0.01)
+TIGHTNESS_DELTA = 0.1
+TIGHTNESS_SEEDS = 40
+TIGHTNESS_N_MAX = 30
+
+# ---- searches that do not know the proof (approx search) ------------------------------------
+SEARCH_WIDTHS = (4, 4, 2)
+SEARCH_N = 8
+SEARCH_METHODS = ("edge-popup", "greedy")
+EDGE_POPUP_DENSITY = 0.3  # fraction of each layer's weights kept
+EDGE_POPUP_STEPS = 2000
+EDGE_POPUP_LR = 0.01
+EDGE_POPUP_BATCH = 256
+EDGE_POPUP_EVAL_EVERY = 50
+EDGE_POPUP_EVAL_SAMPLES = 1024
+GREEDY_SAMPLES = 512  # sphere points the greedy search fits
+GREEDY_MAX_STEPS = 2000  # moves per layer pair

@@ -1,0 +1,34 @@
+"""Device and dtype names from the user, checked once: the run computes on CPU or CUDA, in
+float64 (default) or float32."""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import InvalidArgument
+
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
+def parse_dtype(name: str) -> torch.dtype:
+    if name not in DTYPES:
+        raise InvalidArgument(f"dtype={name!r} is not one of {sorted(DTYPES)}")
+    return DTYPES[name]
+
+
+def parse_device(name: str) -> torch.device:
+    """A torch device this machine can compute on: cpu, or cuda[:k] where CUDA is available."""
+    try:
+        device = torch.device(name)
+    except (RuntimeError, TypeError) as e:
+        raise InvalidArgument(f"device={name!r} is not a torch device: {e}") from None
+    if device.type not in ("cpu", "cuda"):
+        raise InvalidArgument(f"device={name!r}: approx computes on cpu or cuda only")
+    if device.type == "cuda":
+        if not torch.cuda.is_available():
+            raise InvalidArgument(f"device={name!r}: CUDA is not available on this machine")
+        if device.index is not None and device.index >= torch.cuda.device_count():
+            raise InvalidArgument(
+                f"device={name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
+            )
+    return device

@@ -1,0 +1,275 @@
+"""Networks from and to torch: `nn.Sequential` modules, state dicts, weight lists and files.
+
+Everything the network model can hold converts (Linear and Conv2d layers with or without bias,
+ReLU, LeakyReLU, Tanh, Sigmoid, Identity, a Flatten between convolutions and dense layers);
+anything else is refused naming the module. Whether a theorem covers the network is checked a
+layer up (`approx.constructions.registry.check_covered`).
+
+Files are data, never code: `load_network` reads with `torch.load(weights_only=True)` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .errors import InvalidArgument
+from .network import IDENTITY, RELU, Activation, Conv2d, Dense, Layer, Network
+
+# The only classes a target file may name besides tensors: the modules the network model can
+# hold. Anything else in a pickle (a `__reduce__` that calls a function, a custom class) is
+# refused by torch's weights-only unpickler before it is built.
+SAFE_MODULE_CLASSES: tuple[type[nn.Module], ...] = (
+    nn.Sequential,
+    nn.Linear,
+    nn.Conv2d,
+    nn.ReLU,
+    nn.LeakyReLU,
+    nn.Tanh,
+    nn.Sigmoid,
+    nn.Identity,
+    nn.Flatten,
+)
+
+
+def _activation_of(module: nn.Module) -> Activation | None:
+    """The model's activation for an activation module; None if `module` is not one."""
+    if isinstance(module, nn.ReLU):
+        return RELU
+    if isinstance(module, nn.LeakyReLU):
+        return Activation("leaky_relu", float(module.negative_slope))
+    if isinstance(module, nn.Tanh):
+        return Activation("tanh")
+    if isinstance(module, nn.Sigmoid):
+        return Activation("sigmoid")
+    return None
+
+
+def _tensor(t: torch.Tensor | None, dtype: torch.dtype | None) -> torch.Tensor | None:
+    if t is None:
+        return None
+    t = t.detach().clone()
+    return t if dtype is None else t.to(dtype)
+
+
+def _bias(t: torch.Tensor | None, dtype: torch.dtype | None) -> torch.Tensor | None:
+    """A bias of exact zeros is no bias: the same function, and bias-free theorems apply."""
+    if t is None or not bool(torch.any(t != 0)):
+        return None
+    return _tensor(t, dtype)
+
+
+def _conv_layer(pos: int, m: nn.Conv2d, dtype: torch.dtype | None) -> Conv2d:
+    where = f"module[{pos}] (Conv2d {m.in_channels}->{m.out_channels})"
+    if m.groups != 1 or m.dilation != (1, 1) or m.padding_mode != "zeros":
+        raise InvalidArgument(f"{where}: groups, dilation and non-zero padding modes unsupported")
+    if isinstance(m.padding, str) or len(set(m.padding)) != 1 or len(set(m.stride)) != 1:
+        raise InvalidArgument(
+            f"{where}: padding={m.padding!r}, stride={m.stride!r}; one integer each is supported"
+        )
+    return Conv2d(
+        _tensor(m.weight, dtype),
+        _bias(m.bias, dtype),
+        stride=int(m.stride[0]),
+        padding=int(m.padding[0]),
+    )
+
+
+def network_from_module(
+    module: nn.Module,
+    *,
+    dtype: torch.dtype | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> Network:
+    """From an `nn.Sequential` (or a single `nn.Linear`) of the layers and activations the
+    model holds: each activation applies to the layer before it; `nn.Identity` is skipped;
+    `nn.Flatten` may stand only between a convolution and a dense layer (the model flattens
+    there by itself). `input_shape` `(c, H, W)` for a network that starts with a convolution."""
+    if isinstance(module, nn.Linear):
+        module = nn.Sequential(module)
+    if not isinstance(module, nn.Sequential):
+        raise InvalidArgument(
+            f"module is a {type(module).__name__}; expected nn.Sequential of Linear/Conv2d "
+            "layers and activations"
+        )
+    layers: list[Layer] = []
+    activations: list[Activation] = []  # activations[i] follows layers[i]
+    for pos, m in enumerate(module):
+        act = _activation_of(m)
+        if isinstance(m, nn.Linear):
+            layers.append(Dense(_tensor(m.weight, dtype), _bias(m.bias, dtype)))
+            activations.append(IDENTITY)
+        elif isinstance(m, nn.Conv2d):
+            layers.append(_conv_layer(pos, m, dtype))
+            activations.append(IDENTITY)
+        elif act is not None:
+            if not layers or activations[-1] is not IDENTITY:
+                raise InvalidArgument(
+                    f"module[{pos}] is {type(m).__name__} "
+                    + ("before any layer" if not layers else "right after another activation")
+                    + "; expected one activation after a Linear or Conv2d"
+                )
+            activations[-1] = act
+        elif isinstance(m, nn.Identity):
+            continue
+        elif isinstance(m, nn.Flatten):
+            following = [
+                x for x in list(module)[pos + 1 :] if isinstance(x, (nn.Linear, nn.Conv2d))
+            ]
+            if not (
+                layers
+                and layers[-1].kind == "conv2d"
+                and following
+                and isinstance(following[0], nn.Linear)
+            ):
+                raise InvalidArgument(
+                    f"module[{pos}] is Flatten; supported only between a Conv2d and a Linear"
+                )
+        else:
+            raise InvalidArgument(
+                f"module[{pos}] is {type(m).__name__}; supported: Linear, Conv2d, ReLU, "
+                "LeakyReLU, Tanh, Sigmoid, Identity, Flatten"
+            )
+    if not layers:
+        raise InvalidArgument("module has no Linear or Conv2d layer")
+    built = tuple(
+        type(layer)(**{**_layer_fields(layer), "activation": act})
+        for layer, act in zip(layers, activations, strict=True)
+    )
+    return Network(built, None if input_shape is None else tuple(input_shape))
+
+
+def _layer_fields(layer: Layer) -> dict:
+    if layer.kind == "dense":
+        return {"weight": layer.weight, "bias": layer.bias}
+    return {
+        "weight": layer.weight,
+        "bias": layer.bias,
+        "stride": layer.stride,
+        "padding": layer.padding,
+    }
+
+
+def network_to_module(net: Network) -> nn.Sequential:
+    """The same network as an `nn.Sequential` (a Flatten where a dense layer follows a
+    convolution; each non-identity activation as its module)."""
+    modules: list[nn.Module] = []
+    for i, layer in enumerate(net.layers):
+        w, b = layer.weight, layer.bias
+        if layer.kind == "dense":
+            if i and net.layers[i - 1].kind == "conv2d":
+                modules.append(nn.Flatten())
+            lin = nn.Linear(
+                w.shape[1], w.shape[0], bias=b is not None, device=w.device, dtype=w.dtype
+            )
+        else:
+            lin = nn.Conv2d(
+                w.shape[1],
+                w.shape[0],
+                tuple(w.shape[2:]),
+                stride=layer.stride,
+                padding=layer.padding,
+                bias=b is not None,
+                device=w.device,
+                dtype=w.dtype,
+            )
+        with torch.no_grad():
+            lin.weight.copy_(w)
+            if b is not None:
+                lin.bias.copy_(b)
+        modules.append(lin)
+        act = layer.activation
+        if act.name == "relu":
+            modules.append(nn.ReLU())
+        elif act.name == "leaky_relu":
+            modules.append(nn.LeakyReLU(act.negative_slope))
+        elif act.name == "tanh":
+            modules.append(nn.Tanh())
+        elif act.name == "sigmoid":
+            modules.append(nn.Sigmoid())
+    return nn.Sequential(*modules)
+
+
+def network_from_state_dict(
+    state: dict, *, dtype: torch.dtype | None = None, activation: Activation = RELU
+) -> Network:
+    """From the state dict of a dense `nn.Sequential`: keys `"<idx>.weight"` (and
+    `"<idx>.bias"`), taken in index order, `activation` between layers (a state dict does not
+    record it; ReLU by default) and none after the last. Convolutions are refused: a state
+    dict does not record their stride and padding (save the module itself)."""
+    for k, v in state.items():
+        if not isinstance(k, str) or (
+            not k.endswith((".weight", ".bias")) and k not in ("weight", "bias")
+        ):
+            raise InvalidArgument(f"state dict has unsupported entry {k!r}")
+        if not isinstance(v, torch.Tensor):
+            raise InvalidArgument(f"state dict entry {k!r} is a {type(v).__name__}, not a tensor")
+
+    def head(key: str) -> str:
+        return key.rsplit(".", 1)[0] if "." in key else ""
+
+    def order(h: str) -> tuple:
+        return tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in h.split("."))
+
+    heads = sorted({head(k) for k in state if k.endswith("weight")}, key=order)
+    if not heads:
+        raise InvalidArgument("state dict has no '*.weight' entries")
+    orphans = sorted(head(k) for k in state if k.endswith("bias") and head(k) not in heads)
+    if orphans:
+        raise InvalidArgument(f"state dict has biases without weights: {orphans[:3]}")
+    weights, biases = [], []
+    for h in heads:
+        w = state[f"{h}.weight" if h else "weight"]
+        if w.ndim != 2:
+            raise InvalidArgument(
+                f"state dict entry {h + '.weight'!r} has shape {tuple(w.shape)}; only dense "
+                "(d_out, d_in) weights load from a state dict (a convolution's stride and "
+                "padding are not in it: save the nn.Sequential itself)"
+            )
+        weights.append(_tensor(w, dtype))
+        biases.append(_bias(state.get(f"{h}.bias" if h else "bias"), dtype))
+    return Network.dense(weights, biases=biases, activation=activation)
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def load_network(
+    path: str | Path,
+    *,
+    dtype: torch.dtype | None = torch.float64,
+    input_shape: Sequence[int] | None = None,
+) -> Network:
+    """From a file written by `torch.save`: an `nn.Sequential`, a state dict, or a list of
+    weight tensors `[W_1, ..., W_l]` (a dense ReLU network). Converted to `dtype` (float64 by
+    default; None keeps the file's)."""
+    path = Path(path)
+    if not path.is_file():
+        raise InvalidArgument(f"target={str(path)!r} is not a file")
+    try:
+        # weights_only=True refuses every global outside torch's tensor types and the module
+        # classes allowed here, so a crafted pickle cannot run code. There is no fallback to
+        # full unpickling.
+        with torch.serialization.safe_globals(list(SAFE_MODULE_CLASSES)):
+            obj = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as e:
+        raise InvalidArgument(
+            f"target={str(path)!r} could not be read safely by torch.load "
+            f"(weights_only=True): {_first_line(e)}; save a state dict "
+            "(torch.save(model.state_dict(), path)) or a list of weight tensors"
+        ) from None
+    if isinstance(obj, nn.Module):
+        return network_from_module(obj, dtype=dtype, input_shape=input_shape)
+    if isinstance(obj, dict):
+        return network_from_state_dict(obj, dtype=dtype)
+    if isinstance(obj, Sequence) and obj and all(isinstance(w, torch.Tensor) for w in obj):
+        return Network.dense(tuple(_tensor(w, dtype) for w in obj))
+    raise InvalidArgument(
+        f"target={str(path)!r} holds a {type(obj).__name__}; expected an nn.Sequential, "
+        "a state dict, or a list of weight tensors"
+    )

@@ -1,0 +1,133 @@
+"""Boolean masks over a network's weights: True = keep, False = prune (set to zero).
+
+A masked network keeps each kept weight bit-identical to the random network's (selection via
+`torch.where`, never a multiplication), so the subnetwork is literally a subset of the random
+network's weights.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from .errors import InvalidArgument
+from .network import Network
+
+
+def _keep(mask: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    return torch.where(mask.to(t.device), t, torch.zeros((), dtype=t.dtype, device=t.device))
+
+
+@dataclass(frozen=True)
+class Masks:
+    """One `torch.bool` tensor per weight tensor, each with that tensor's shape; `biases`
+    (optional) one per layer: a bool tensor shaped like that layer's bias, or None to keep the
+    whole bias (and for a layer without one)."""
+
+    masks: tuple[torch.Tensor, ...]
+    biases: tuple[torch.Tensor | None, ...] | None = None
+
+    def __post_init__(self) -> None:
+        masks = tuple(self.masks)
+        object.__setattr__(self, "masks", masks)
+        for i, m in enumerate(masks):
+            if not isinstance(m, torch.Tensor) or m.dtype != torch.bool:
+                raise InvalidArgument(f"masks[{i}] must be a torch.bool tensor")
+        if self.biases is not None:
+            biases = tuple(self.biases)
+            object.__setattr__(self, "biases", biases)
+            if len(biases) != len(masks):
+                raise InvalidArgument(
+                    f"biases has {len(biases)} entries but masks has {len(masks)}"
+                )
+            for i, m in enumerate(biases):
+                if m is not None and (not isinstance(m, torch.Tensor) or m.dtype != torch.bool):
+                    raise InvalidArgument(f"biases[{i}] must be a torch.bool tensor or None")
+
+    def check_fits(self, net: Network) -> None:
+        if len(self.masks) != net.depth:
+            raise InvalidArgument(
+                f"masks has {len(self.masks)} tensors but the network has {net.depth} layers"
+            )
+        for i, (m, w) in enumerate(zip(self.masks, net.weights, strict=True)):
+            if m.shape != w.shape:
+                raise InvalidArgument(
+                    f"masks[{i}] has shape {tuple(m.shape)} but weights[{i}] has {tuple(w.shape)}"
+                )
+        for i, (m, b) in enumerate(zip(self.biases or (), net.biases, strict=False)):
+            if m is not None and (b is None or m.shape != b.shape):
+                have = "no bias" if b is None else f"bias shape {tuple(b.shape)}"
+                raise InvalidArgument(
+                    f"biases[{i}] has shape {tuple(m.shape)} but layer {i} has {have}"
+                )
+
+    def apply(self, net: Network) -> Network:
+        """The subnetwork: pruned weights (and biases) set to zero, kept ones bit-identical."""
+        self.check_fits(net)
+        pruned = net.with_weights(_keep(m, w) for m, w in zip(self.masks, net.weights, strict=True))
+        if self.biases is None:
+            return pruned
+        return pruned.with_biases(
+            b if m is None else _keep(m, b) for m, b in zip(self.biases, net.biases, strict=True)
+        )
+
+    def __and__(self, other: Masks) -> Masks:
+        """Composition only removes: a weight is kept iff both masks keep it."""
+        if len(self.masks) != len(other.masks) or any(
+            a.shape != b.shape for a, b in zip(self.masks, other.masks, strict=True)
+        ):
+            raise InvalidArgument("masks to combine must have the same shapes")
+        return Masks(tuple(a & b for a, b in zip(self.masks, other.masks, strict=True)))
+
+    @property
+    def n_kept(self) -> int:
+        """Kept weights (and kept bias entries where bias masks are given)."""
+        return sum(int(m.sum()) for m in self._all())
+
+    @property
+    def n_total(self) -> int:
+        return sum(m.numel() for m in self._all())
+
+    def _all(self) -> tuple[torch.Tensor, ...]:
+        return self.masks + tuple(m for m in self.biases or () if m is not None)
+
+    @property
+    def density(self) -> float:
+        """Kept / total."""
+        return self.n_kept / self.n_total
+
+    def n_kept_per_layer(self) -> tuple[int, ...]:
+        return tuple(int(m.sum()) for m in self.masks)
+
+
+def masked_forward(net: Network, masks: Masks) -> Callable[[torch.Tensor], torch.Tensor]:
+    """The forward pass of `masks.apply(net)`, `(batch, d_0) -> (batch, d_l)`, faster where a
+    dense layer keeps at most one weight per row (every depth-2l construction's first layer of
+    each pair: a hidden unit keeps only its edge from one input). Such a layer is a gather and
+    a scale, `h[:, u] = x[:, col[u]] · w[u]`, which is the dense product's value exactly (the
+    other terms are exact zeros); other layers stay dense. Differentiable in the input."""
+    sub = masks.apply(net)
+    if not sub.is_dense:
+        return sub.forward
+    steps: list[tuple[str, torch.Tensor, torch.Tensor | None]] = []
+    for w, m in zip(sub.weights, masks.masks, strict=True):
+        m = m.to(w.device)
+        if bool((m.sum(1) <= 1).all()):
+            col = m.to(torch.uint8).argmax(1)  # (d_out,): the kept column (0 if none)
+            val = w.gather(1, col[:, None]).squeeze(1)  # (d_out,): 0 where nothing is kept
+            steps.append(("gather", col, val))
+        else:
+            steps.append(("dense", w, None))
+
+    def forward(x: torch.Tensor) -> torch.Tensor:
+        h = x
+        for (kind, a, b), layer in zip(steps, sub.layers, strict=True):
+            h = h[:, a] * b if kind == "gather" else h @ a.T  # (batch, d_{i+1})
+            if layer.bias is not None:
+                h = h + layer.bias
+            h = layer.activation(h)
+        return h
+
+    return forward

@@ -1,0 +1,78 @@
+"""Random weights from an explicit generator: the random networks' distributions and targets.
+
+Randomness enters only through a `torch.Generator` passed in; nothing here touches torch's
+global RNG. Sampling happens on the generator's device (CPU) and is moved afterwards, so the
+same seed gives the same weights on every device.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+import torch
+
+from .errors import InvalidArgument
+from .network import Network
+
+DISTRIBUTIONS = ("uniform",)
+
+
+def sample_weights(
+    shape: tuple[int, ...],
+    *,
+    generator: torch.Generator,
+    distribution: str = "uniform",
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """I.i.d. weights of `shape`; `"uniform"` is Uniform[-1, 1]."""
+    if distribution not in DISTRIBUTIONS:
+        raise InvalidArgument(f"distribution={distribution!r} is not one of {DISTRIBUTIONS}")
+    w = torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1
+    return w.to(device=device, dtype=dtype)
+
+
+def random_target(
+    widths: tuple[int, ...],
+    *,
+    generator: torch.Generator,
+    spectral_norm: float = 1.0,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> Network:
+    """A target in the theorems' class: Uniform[-1,1] entries, each layer rescaled to
+    `||W_i||_2 = spectral_norm` (the boundary of the class `||W_i||_2 ≤ 1`, the hardest case)."""
+    if len(widths) < 2:
+        raise InvalidArgument(f"widths={widths} needs at least an input and an output width")
+    if any(d < 1 for d in widths):
+        raise InvalidArgument(f"widths={widths} must all be positive")
+    weights = []
+    for d_in, d_out in itertools.pairwise(widths):
+        w = torch.rand((d_out, d_in), generator=generator, dtype=torch.float64) * 2 - 1
+        w = w * (spectral_norm / torch.linalg.matrix_norm(w, ord=2))
+        weights.append(w.to(device=device, dtype=dtype))
+    return Network.dense(weights)
+
+
+def unit_sphere(
+    n: int,
+    d: int,
+    generator: torch.Generator,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> torch.Tensor:
+    """`n` points uniform on the unit sphere of R^d, `(n, d)`: normalised Gaussians, drawn in
+    float64 on the generator's device and then moved, so every dtype and device sees the same
+    points up to rounding."""
+    x = torch.randn((n, d), generator=generator, dtype=torch.float64).to(device=device, dtype=dtype)
+    return x / x.norm(dim=1, keepdim=True).clamp_min(torch.finfo(dtype).tiny)  # (n, d)
+
+
+def spawn_seeds(seed: int, n: int) -> list[int]:
+    """`n` independent 63-bit seeds derived from one user seed (numpy's SeedSequence), so the
+    target and the random network draw from unrelated streams."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise InvalidArgument(f"seed={seed!r} must be a non-negative integer")
+    children = np.random.SeedSequence(seed).spawn(n)
+    return [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]

@@ -1,0 +1,24 @@
+"""`approx check-proofs`: runs proofs_check, the symbolic and Monte Carlo checks of each proof
+step. The one place the library calls proofs_check (an import contract allows only this)."""
+
+from __future__ import annotations
+
+import argparse
+
+import proofs_check
+
+
+def add_parser(sub) -> None:
+    c = sub.add_parser("check-proofs", help="run proofs_check (symbolic and numerical checks)")
+    c.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m proofs_check")
+    c.set_defaults(func=command)
+
+
+def forward(argv: list[str]) -> int:
+    """Everything after the command goes to proofs_check's own parser verbatim (argparse's
+    REMAINDER would reject a leading option such as --quick)."""
+    return proofs_check.main(argv)
+
+
+def command(args: argparse.Namespace) -> int:
+    return forward(args.args)

@@ -1,0 +1,92 @@
+"""`approx search`: masks found without the construction's blueprint, beside its masks."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+from ..basics import defaults
+from ..constructions import CONSTRUCTIONS
+from ..pipeline.report import format_comparison
+from ..pipeline.search.compare import compare
+from .common import add_empirical_options, given, int_list, one_or_list
+
+
+def add_parser(sub) -> None:
+    s = sub.add_parser(
+        "search",
+        help="search masks without the construction's blueprint and compare with its masks",
+        description=(
+            "Draw a target and the construction's random network (as approx run does), prune it "
+            "with the construction, then search the same network with edge-popup and/or the "
+            "greedy layer-wise search, which see only the network and the target as a function. "
+            "Every set of masks is measured the same way. See docs/search.md."
+        ),
+    )
+    d = defaults
+    s.add_argument(
+        "--widths",
+        type=int_list("--widths"),
+        help="random target d_0,...,d_l (default " + ",".join(map(str, d.SEARCH_WIDTHS)) + ")",
+    )
+    s.add_argument(
+        "--construction",
+        help=f"whose random network and masks to compare with: one of {sorted(CONSTRUCTIONS)} "
+        f"(default {d.CONSTRUCTION})",
+    )
+    s.add_argument(
+        "--n",
+        type=int_list("--n"),
+        help="samples per weight (the random net's width): one value or one per layer "
+        f"(default {d.SEARCH_N})",
+    )
+    s.add_argument(
+        "--method",
+        help="comma-separated: edge-popup, greedy (default " + ",".join(d.SEARCH_METHODS) + ")",
+    )
+    s.add_argument(
+        "--density",
+        type=float,
+        help=f"edge-popup: fraction of each layer's weights kept (default {d.EDGE_POPUP_DENSITY})",
+    )
+    s.add_argument(
+        "--steps", type=int, help=f"edge-popup: Adam steps (default {d.EDGE_POPUP_STEPS})"
+    )
+    s.add_argument(
+        "--lr", type=float, help=f"edge-popup: Adam step size (default {d.EDGE_POPUP_LR})"
+    )
+    s.add_argument(
+        "--points", type=int, help=f"greedy: sphere points it fits (default {d.GREEDY_SAMPLES})"
+    )
+    s.add_argument(
+        "--max-steps", type=int, help=f"greedy: most moves per layer pair ({d.GREEDY_MAX_STEPS})"
+    )
+    s.add_argument("--seed", type=int, help=f"(default {d.SEED})")
+    add_empirical_options(s, d.EMPIRICAL_SAMPLES, d.ASCENT_STEPS)
+    s.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
+    s.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    methods = None if args.method is None else tuple(m.strip() for m in args.method.split(","))
+    comparison = compare(
+        widths=args.widths or defaults.SEARCH_WIDTHS,
+        **given(
+            construction=args.construction,
+            n=one_or_list(args.n),
+            methods=methods,
+            seed=args.seed,
+            density=args.density,
+            steps=args.steps,
+            lr=args.lr,
+            samples=args.points,
+            max_steps=args.max_steps,
+            empirical_samples=args.samples,
+            ascent_steps=args.ascent_steps,
+        ),
+    )
+    if args.json:
+        print(json.dumps(comparison.to_json()))
+    else:
+        print(format_comparison(comparison))
+    return 0

@@ -1,0 +1,142 @@
+"""`approx sweep`: a grid of runs (and subset-sum Monte Carlo points) into a resumable store."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from ..basics import defaults
+from ..basics.errors import InvalidArgument
+from ..experiments.grid import config_from_dict, load_config
+from ..experiments.runner import SweepCrash, sweep
+from .common import float_list, int_list
+
+
+def add_parser(sub) -> None:
+    s = sub.add_parser(
+        "sweep",
+        help="run a grid of runs (and subset-sum Monte Carlo points) into a resumable store",
+        description=(
+            "Run every grid point of a TOML sweep file (or of the grid given by flags) on all "
+            "cores, writing each finished point to a SQLite store at once. Kill it at any time "
+            "and rerun the same command: stored points are not recomputed. "
+            "See docs/experiments.md for the file format."
+        ),
+    )
+    s.add_argument("config", nargs="?", type=Path, help="TOML sweep file (or give the grid flags)")
+    s.add_argument(
+        "--store",
+        type=Path,
+        help="results store (default: the file's store= key, "
+        "else <config name>.sqlite or sweep.sqlite in the current directory)",
+    )
+    s.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    s.add_argument("--quiet", action="store_true", help="no progress bar")
+    g = s.add_argument_group("grid flags (instead of a config file)")
+    g.add_argument("--construction", help="comma-separated names, or all (default all)")
+    g.add_argument("--width", type=int_list("--width"), help="square target hidden widths")
+    g.add_argument("--depth", type=int_list("--depth"), help="target depths l")
+    g.add_argument(
+        "--widths",
+        type=int_list("--widths"),
+        action="append",
+        help="an explicit target d_0,...,d_l (repeatable; instead of --width/--depth)",
+    )
+    g.add_argument(
+        "--eps", type=float_list("--eps"), help=f"target errors (default {defaults.EPS})"
+    )
+    size = g.add_mutually_exclusive_group()
+    size.add_argument("--n", type=int_list("--n"), help="samples per weight")
+    size.add_argument(
+        "--width-factor",
+        type=float_list("--width-factor"),
+        help="random-net hidden width / target width",
+    )
+    size.add_argument("--C", type=float_list("--C"), help="n from the theorem formula, these C")
+    seeds = g.add_mutually_exclusive_group()
+    seeds.add_argument("--seed", type=int_list("--seed", minimum=0), help="seeds, e.g. 0,1,2")
+    seeds.add_argument("--seeds", type=int, help="seeds 0..N-1")
+    g.add_argument("--delta", type=float, help=f"(default {defaults.DELTA})")
+    g.add_argument("--solver", help=f"(default {defaults.SOLVER})")
+    g.add_argument(
+        "--samples",
+        type=int,
+        help=f"sphere points for the empirical error (default {defaults.SWEEP_EMPIRICAL_SAMPLES})",
+    )
+    g.add_argument(
+        "--ascent-steps",
+        type=int,
+        help=f"gradient-ascent steps, empirical error (default {defaults.SWEEP_ASCENT_STEPS})",
+    )
+    s.set_defaults(func=command)
+
+
+def _on_sigterm(signum, frame):
+    raise KeyboardInterrupt
+
+
+def grid_from_flags(args: argparse.Namespace) -> dict:
+    table: dict = {}
+    if args.construction is not None:
+        table["construction"] = args.construction.split(",")
+    for key, value in (
+        ("width", args.width),
+        ("depth", args.depth),
+        ("widths", args.widths),
+        ("eps", args.eps),
+        ("n", args.n),
+        ("width_factor", args.width_factor),
+        ("C", args.C),
+        ("seed", args.seed),
+        ("delta", args.delta),
+        ("solver", args.solver),
+        ("empirical_samples", args.samples),
+        ("ascent_steps", args.ascent_steps),
+    ):
+        if value is not None:
+            table[key] = list(value) if isinstance(value, tuple) else value
+    if args.seeds is not None:
+        if args.seeds < 1:
+            raise InvalidArgument(f"--seeds={args.seeds} must be >= 1")
+        table["seed"] = list(range(args.seeds))
+    return table
+
+
+def command(args: argparse.Namespace) -> int:
+    flags = grid_from_flags(args)
+    if args.config is not None:
+        if flags:
+            raise InvalidArgument(
+                f"give a config file or grid flags, not both (flags: {sorted(flags)})"
+            )
+        cfg = load_config(args.config)
+        default_store = Path(f"{args.config.stem}.sqlite")
+    else:
+        if not flags:
+            raise InvalidArgument("give a config file or grid flags (see approx sweep --help)")
+        cfg = config_from_dict({"runs": flags}, where="flags")
+        default_store = Path("sweep.sqlite")
+    store = args.store or (Path(cfg.store) if cfg.store else default_store)
+    workers = cfg.workers if args.workers is None else args.workers
+    print(f"approx sweep: {len(cfg.points)} points -> {store}", file=sys.stderr)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    try:
+        _, summary = sweep(cfg.points, store, workers=workers, progress=not args.quiet)
+    except KeyboardInterrupt:
+        print(
+            f"approx sweep: interrupted; finished points are in {store}; rerun the same "
+            "command to resume",
+            file=sys.stderr,
+        )
+        return 130
+    except SweepCrash as e:
+        print(f"approx sweep: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"approx sweep: {summary.total} points in {store}: {summary.already_stored} already "
+        f"stored, {summary.computed} computed ({summary.failed} failed) in "
+        f"{summary.seconds:.1f} s"
+    )
+    return 0

@@ -1,0 +1,80 @@
+"""`approx tightness`: the smallest n that works vs the theorem's n, and the fitted C."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ..basics import defaults
+from ..experiments.runner import Runner
+from ..experiments.store import ResultStore
+from ..experiments.tightness import constructions_named, tightness
+from ..experiments.tightness_table import format_table
+from .common import float_list, given, int_list
+
+
+def add_parser(sub) -> None:
+    t = sub.add_parser(
+        "tightness",
+        help="smallest n meeting eps in (1-delta) of seeds, vs the theorem's n; fitted C",
+        description=(
+            "For each construction, target and eps: the smallest samples per weight n at which "
+            "the certified error is <= eps in at least (1 - delta) of the seeds (doubling then "
+            "bisection per seed), beside the n the theorem asks for with constant --C, their "
+            "ratio, and the empirical C in n = C*log(d_{i-1} d_i l / min(eps, delta))."
+        ),
+    )
+    t.add_argument("--construction", default="all", help="comma-separated names, or all")
+    t.add_argument(
+        "--widths",
+        type=int_list("--widths"),
+        action="append",
+        help="target d_0,...,d_l (repeatable; default "
+        + ",".join(map(str, defaults.TIGHTNESS_WIDTHS))
+        + ")",
+    )
+    t.add_argument(
+        "--eps",
+        type=float_list("--eps"),
+        help="target errors (default " + ",".join(map(str, defaults.TIGHTNESS_EPS)) + ")",
+    )
+    t.add_argument("--delta", type=float, help=f"(default {defaults.TIGHTNESS_DELTA})")
+    t.add_argument("--seeds", type=int, help=f"seeds per row (default {defaults.TIGHTNESS_SEEDS})")
+    t.add_argument(
+        "--n-max",
+        type=int,
+        help=f"largest n tried (default {defaults.TIGHTNESS_N_MAX}; lowered to what the solver "
+        "accepts)",
+    )
+    t.add_argument(
+        "--C", type=float, help="the theorem's constant (default: the construction's own)"
+    )
+    t.add_argument("--solver", help=f"(default {defaults.SOLVER})")
+    t.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    t.add_argument("--store", type=Path, help="keep (and reuse) every probe run in this store")
+    t.add_argument("--format", choices=("md", "csv"), default="md")
+    t.add_argument("--out", type=Path, help="also write the table to this file")
+    t.add_argument("--quiet", action="store_true", help="no progress bar")
+    t.set_defaults(func=command)
+
+
+def command(args: argparse.Namespace) -> int:
+    names = constructions_named(args.construction.split(","))
+    shapes = args.widths or [defaults.TIGHTNESS_WIDTHS]
+    eps_values = args.eps or defaults.TIGHTNESS_EPS
+    delta = defaults.TIGHTNESS_DELTA if args.delta is None else args.delta
+    options = given(seeds=args.seeds, n_max=args.n_max, solver=args.solver)
+    rows = []
+    with (
+        ResultStore(args.store) as store,
+        Runner(store, args.workers, progress=not args.quiet) as runner,
+    ):
+        for name in names:
+            for shape in shapes:
+                for eps in eps_values:
+                    rows.append(tightness(runner, name, shape, eps, delta, C=args.C, **options))
+    table = format_table(rows, args.format)
+    if args.out is not None:
+        args.out.write_text(table)
+    print(table, end="")
+    return 0

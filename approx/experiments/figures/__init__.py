@@ -1,0 +1,58 @@
+"""Figures: the only package that imports matplotlib (with the non-interactive Agg backend).
+
+`plot_run` draws one run, `plot_store` every figure a results store supports,
+`plot_candidates_vs_eps` the single-product vs subset-sum comparison.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ...basics.errors import InvalidArgument
+from ..store import load_rows
+from .candidates import plot_candidates_vs_eps
+from .common import save
+from .run import plot_run
+from .sweep import fig_error_vs_depth, fig_error_vs_width, fig_params_vs_eps, fig_success_vs_n
+
+__all__ = [
+    "fig_error_vs_depth",
+    "fig_error_vs_width",
+    "fig_params_vs_eps",
+    "fig_success_vs_n",
+    "plot_candidates_vs_eps",
+    "plot_run",
+    "plot_store",
+]
+
+
+def plot_store(
+    store: str | Path, out_dir: str | Path, formats: tuple[str, ...] = ("png", "pdf")
+) -> tuple[list[Path], list[str]]:
+    """Every figure the store's rows support, written to `out_dir` in each of `formats`.
+    Returns (files written, "figure: why skipped" notes)."""
+    formats = tuple(formats)
+    bad = [f for f in formats if f not in ("png", "pdf", "svg")]
+    if bad or not formats:
+        raise InvalidArgument(f"formats={list(formats)}: each must be png, pdf or svg")
+    rows = load_rows(store)
+    runs = [r.result for r in rows if r.kind == "run" and r.status == "ok"]
+    mc = [r.result for r in rows if r.kind == "subset_sum" and r.status == "ok"]
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise InvalidArgument(f"out={str(out_dir)!r} exists and is not a directory")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    written, skipped = [], []
+    for stem, make, data in (
+        ("error_vs_width", fig_error_vs_width, runs),
+        ("error_vs_depth", fig_error_vs_depth, runs),
+        ("success_vs_n", fig_success_vs_n, mc),
+        ("params_vs_eps", fig_params_vs_eps, runs),
+    ):
+        try:
+            fig = make(data)
+        except ValueError as e:
+            skipped.append(f"{stem}: {e}")
+            continue
+        written += save(fig, out_dir, stem, formats)
+    return written, skipped

@@ -1,0 +1,56 @@
+"""One grid point computed: a run or a coefficient Monte Carlo, by its config dict."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..basics import defaults
+from ..basics.errors import InvalidArgument
+from ..constructions import get_construction
+from ..pipeline.run import run
+from .montecarlo import coefficient_success
+
+
+def n_for_width_factor(construction: str, widths: Sequence[int], factor: float) -> int:
+    """Smallest n (same for every layer) whose random net's widest hidden layer is at least
+    `factor` times the target's widest layer, via the construction's own `random_widths`."""
+    cons = get_construction(construction)
+    widths = tuple(widths)
+    want = factor * max(widths)
+    for n in range(1, defaults.MAX_N + 1):
+        if max(cons.random_widths(widths, (n,) * (len(widths) - 1))[1:-1]) >= want:
+            return n
+    raise InvalidArgument(
+        f"width_factor={factor:g} needs n > {defaults.MAX_N} for widths {list(widths)}"
+    )
+
+
+def evaluate(config: dict) -> dict:
+    """Compute one grid point; the JSON dict the store keeps. Raises what the run raises."""
+    if config["kind"] == "run":
+        n = config.get("n")
+        if "width_factor" in config:
+            n = n_for_width_factor(config["construction"], config["widths"], config["width_factor"])
+        return run(
+            widths=tuple(config["widths"]),
+            eps=config["eps"],
+            delta=config["delta"],
+            construction=config["construction"],
+            n=n,
+            C=config.get("C"),
+            solver=config["solver"],
+            seed=config["seed"],
+            rescale=config["rescale"],
+            dtype=config["dtype"],
+            empirical_samples=config["empirical_samples"],
+            ascent_steps=config["ascent_steps"],
+        ).to_json()
+    if config["kind"] == "subset_sum":
+        return coefficient_success(
+            config["distribution"],
+            config["n"],
+            config["eps"],
+            trials=config["trials"],
+            seed=config["seed"],
+        ).to_json()
+    raise InvalidArgument(f"config kind={config.get('kind')!r} is not 'run' or 'subset_sum'")

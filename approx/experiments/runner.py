@@ -1,0 +1,227 @@
+"""Sweeps: grid points computed on all cores, stored as they finish, resumable after any kill.
+
+`Runner.run(configs)` computes the points the store lacks in a process pool and writes each
+one from this (the parent) process, in its own transaction, the moment it finishes: a kill
+loses at most the points in flight, and a rerun computes exactly those. A point whose run
+raises `InvalidArgument` (e.g. a random net too large, a target outside the theorem's class)
+is stored as a failed point with its message; any other exception is a bug: it is reported,
+not stored, and so retried on the next run.
+
+Workers are spawned processes that limit torch and numba to one thread each before any
+computation (`approx.experiments.threads`), so that `workers` processes use `workers` cores.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures as cf
+import multiprocessing
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..basics.errors import InvalidArgument
+from ..basics.progress import progress_bar
+from .points import evaluate
+from .store import ResultStore, Row, point_key
+from .threads import limit_threads
+
+
+def _worker_evaluate(config: dict) -> tuple[str, Any, float]:
+    """("ok", result) | ("failed", InvalidArgument message) | ("crash", traceback); seconds."""
+    t = time.perf_counter()
+    try:
+        out: tuple[str, Any] = ("ok", evaluate(config))
+    except InvalidArgument as e:
+        out = ("failed", str(e))
+    except Exception:
+        out = ("crash", traceback.format_exc())
+    return (*out, time.perf_counter() - t)
+
+
+def _init_worker() -> None:
+    # Ctrl-C reaches the whole process group: the parent decides, workers just get terminated.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    parent = multiprocessing.parent_process()
+    if parent is not None:
+        # If the parent is SIGKILLed nobody terminates us and our task pipe never closes (we hold
+        # its write end too): exit as soon as the parent is gone instead of lingering.
+        def watch() -> None:
+            parent.join()
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    limit_threads()
+
+
+class SweepCrash(RuntimeError):
+    """Some points raised an unexpected exception (a bug); they were not stored."""
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    total: int
+    already_stored: int
+    computed: int
+    failed: int
+    seconds: float
+
+
+class Runner:
+    """Computes grid points into a `ResultStore`, skipping stored ones; keeps its process pool
+    alive across `run` calls (a worker's start costs seconds: imports of torch and numba).
+
+    workers=1 computes in this process (no pool, no thread limit). Workers are started with
+    `spawn`, which re-imports the calling script: a script that uses workers > 1 must guard its
+    entry point with `if __name__ == "__main__":`."""
+
+    def __init__(
+        self,
+        store: ResultStore,
+        workers: int | None = None,
+        *,
+        progress: bool = True,
+        stream: IO[str] | None = None,
+    ) -> None:
+        self.store = store
+        if workers is None:
+            workers = os.cpu_count() or 1
+        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+            raise InvalidArgument(f"workers={workers!r} must be a positive integer")
+        self.workers = workers
+        self.progress, self.stream = progress, stream
+        self._pool: cf.ProcessPoolExecutor | None = None
+        self.last: SweepSummary | None = None
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close(terminate=exc[0] is not None)
+
+    def close(self, terminate: bool = False) -> None:
+        if self._pool is None:
+            return
+        if terminate:
+            # Points in flight are lost (not stored), so the next run recomputes them.
+            # ProcessPoolExecutor has no public terminate(); its worker table is the only
+            # handle on the processes it started (stable since Python 3.8).
+            processes = list((self._pool._processes or {}).values())
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            for p in processes:
+                p.terminate()
+            for p in processes:
+                p.join()
+        else:
+            self._pool.shutdown(wait=True)
+        self._pool = None
+
+    def _executor(self) -> cf.ProcessPoolExecutor:
+        if self._pool is None:
+            # spawn: a fork of a process that has started torch's or numba's threads can deadlock.
+            self._pool = cf.ProcessPoolExecutor(
+                self.workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_init_worker,
+            )
+        return self._pool
+
+    def run(self, configs: Sequence[dict]) -> list[Row]:
+        """Compute the points of `configs` the store lacks; return every point's row, in order.
+
+        Raises SweepCrash after all other points are stored if some raised an unexpected error;
+        KeyboardInterrupt terminates the workers (the stored rows stay)."""
+        t0 = time.perf_counter()
+        keys = [point_key(c) for c in configs]
+        stored = self.store.keys()
+        todo: dict[str, dict] = {}
+        for k, c in zip(keys, configs, strict=True):
+            if k not in stored:
+                todo.setdefault(k, c)
+        show = self.progress and bool(todo)
+        if show and len(configs) > len(todo):
+            print(
+                f"{len(configs) - len(todo)} of {len(configs)} points already stored",
+                file=self.stream or sys.stderr,
+            )
+        with progress_bar(
+            len(todo), desc="points", unit="point", enabled=show, stream=self.stream
+        ) as bar:
+            failed, crashes = self._compute(todo, bar)
+        self.last = SweepSummary(
+            total=len(configs),
+            already_stored=len(configs) - len(todo),
+            computed=len(todo) - len(crashes),
+            failed=failed,
+            seconds=time.perf_counter() - t0,
+        )
+        if crashes:
+            raise SweepCrash(
+                f"{len(crashes)} point(s) raised an unexpected error (not stored; a rerun "
+                "retries them):\n" + "\n".join(crashes)
+            )
+        rows = {r.key: r for r in self.store.rows()}
+        return [rows[k] for k in keys]
+
+    def _compute(self, todo: dict[str, dict], bar) -> tuple[int, list[str]]:
+        """Compute `todo` (key -> config), storing each point as it finishes; returns the
+        number of failed points and the crash reports."""
+        crashes: list[str] = []
+        failed = 0
+
+        def finish(key: str, outcome: tuple[str, Any, float]) -> None:
+            nonlocal failed
+            status, payload, seconds = outcome
+            config = todo[key]
+            if status == "crash":
+                crashes.append(f"point {config}:\n{payload}")
+            else:
+                self.store.add(
+                    config["kind"],
+                    config,
+                    result=payload if status == "ok" else None,
+                    error=payload if status == "failed" else None,
+                    seconds=seconds,
+                )
+                failed += status == "failed"
+            if status != "ok":
+                bar.set_postfix(failed=failed + len(crashes), refresh=False)
+            bar.update(1)
+
+        if self.workers == 1 or len(todo) <= 1:
+            for key, config in todo.items():
+                finish(key, _worker_evaluate(config))
+            return failed, crashes
+        pool = self._executor()
+        futures = {pool.submit(_worker_evaluate, c): k for k, c in todo.items()}
+        try:
+            for fut in cf.as_completed(futures):
+                finish(futures[fut], fut.result())
+        except BaseException:
+            self.close(terminate=True)
+            raise
+        return failed, crashes
+
+
+def sweep(
+    configs: Sequence[dict],
+    store: str | Path | None,
+    *,
+    workers: int | None = None,
+    progress: bool = True,
+    stream: IO[str] | None = None,
+) -> tuple[list[Row], SweepSummary]:
+    """Compute every grid point of `configs` into the store at `store` (None: in memory);
+    return all their rows and a summary. Rerunning resumes: stored points are not recomputed."""
+    with (
+        ResultStore(store) as st,
+        Runner(st, workers, progress=progress, stream=stream) as runner,
+    ):
+        rows = runner.run(configs)
+        return rows, runner.last

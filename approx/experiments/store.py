@@ -1,0 +1,261 @@
+"""The results store: one SQLite file, one row per finished grid point, never lost or duplicated.
+
+A row is keyed by its point's configuration (`point_key`: SHA-256 of the canonical JSON of the
+config dict), so re-running a sweep finds what is already stored and computes only the rest,
+and two writers of the same point cannot both insert it (the key is the primary key).
+
+Safety:
+- Each row is written in its own transaction (`add`), so a kill at any moment leaves either the
+  whole row or nothing. WAL journal with `synchronous=FULL`: a committed row survives SIGKILL.
+- Only the process that owns the `ResultStore` writes; sweep workers send their results back to
+  it, so partial rows from different processes cannot interleave.
+- An existing file is opened only if it is an approx store (the `meta` table says so); anything
+  else (another SQLite database, a text file, a corrupt file) raises `InvalidArgument` naming the
+  path, and the file is left untouched. A zero-byte file or a SQLite database without any table
+  holds nothing to lose and is treated as new (it is what a kill between creating the file and
+  committing its schema leaves).
+
+Schema (version 1):
+    meta(key TEXT PRIMARY KEY, value TEXT)           format=approx-store, schema=1, created_by
+    points(key TEXT PRIMARY KEY, kind TEXT, config TEXT, status TEXT, result TEXT,
+           error TEXT, seconds REAL, version TEXT, finished_at TEXT)
+`kind` is "run" (a `RunResult.to_json()`) or "subset_sum" (a coefficient Monte Carlo);
+`status` is "ok" (`result` holds the JSON) or "failed" (`error` holds the InvalidArgument message).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import sqlite3
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import __version__
+from ..basics.errors import InvalidArgument
+
+FORMAT = "approx-store"
+SCHEMA_VERSION = "1"
+STATUSES = ("ok", "failed")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+_SCHEMA = """
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE points (
+    key TEXT PRIMARY KEY,
+    kind TEXT NOT NULL,
+    config TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'failed')),
+    result TEXT,
+    error TEXT,
+    seconds REAL NOT NULL,
+    version TEXT NOT NULL,
+    finished_at TEXT NOT NULL
+);
+"""
+
+
+def _meta() -> dict[str, str]:
+    return {"format": FORMAT, "schema": SCHEMA_VERSION, "created_by": __version__}
+
+
+def canonical_json(config: dict) -> str:
+    """One text per configuration: sorted keys, no whitespace, floats as Python's repr.
+
+    Raises InvalidArgument for values JSON cannot hold exactly (NaN, inf, non-JSON types)."""
+    try:
+        return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
+    except (TypeError, ValueError) as e:
+        raise InvalidArgument(f"config={config!r} is not plain JSON: {e}") from None
+
+
+def point_key(config: dict) -> str:
+    """The row key of a grid point: SHA-256 hex of its canonical JSON."""
+    return hashlib.sha256(canonical_json(config).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Row:
+    """One stored point. `result` is the JSON dict for status "ok", else None."""
+
+    key: str
+    kind: str
+    config: dict
+    status: str
+    result: dict | None
+    error: str | None
+    seconds: float
+    version: str
+    finished_at: str
+
+
+class ResultStore:
+    """An approx results store at `path` (created if absent), or in memory for `path=None`.
+
+    Use as a context manager. Not shared between processes: one owner writes."""
+
+    def __init__(self, path: str | Path | None) -> None:
+        self.path = None if path is None else Path(path)
+        self._conn = self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        if self.path is None:
+            conn = sqlite3.connect(":memory:", isolation_level=None)
+            conn.executescript(_SCHEMA)
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", _meta().items())
+            return conn
+        where = f"store {str(self.path)!r}"
+        if self.path.is_dir():
+            raise InvalidArgument(f"{where} is a directory, not a results store")
+        if self.path.exists() and self.path.stat().st_size > 0:
+            with open(self.path, "rb") as fh:
+                if fh.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+                    raise InvalidArgument(
+                        f"{where} is not a SQLite file (not an approx results store); "
+                        "refusing to touch it — pass a new path"
+                    )
+        elif not self.path.parent.is_dir():
+            raise InvalidArgument(f"{where}: directory {str(self.path.parent)!r} does not exist")
+        try:
+            # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per row.
+            conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+        except sqlite3.DatabaseError as e:
+            raise InvalidArgument(f"{where} cannot be opened: {e}") from None
+        try:
+            if not conn.execute("SELECT name FROM sqlite_master").fetchall():
+                # An empty database (new, or a kill before its schema committed): nothing to
+                # lose. Schema and meta go in one transaction; IF NOT EXISTS / OR IGNORE make a
+                # concurrent creator harmless.
+                conn.executescript(
+                    "BEGIN IMMEDIATE;"
+                    + _SCHEMA.replace("CREATE TABLE", "CREATE TABLE IF NOT EXISTS")
+                    + "".join(
+                        f"INSERT OR IGNORE INTO meta VALUES ('{k}', '{v}');"
+                        for k, v in _meta().items()
+                    )
+                    + "COMMIT;"
+                )
+            self._check(conn, where)
+            # Only now that the file is known to be ours: WAL, and fsync at every commit.
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise InvalidArgument(f"{where} is corrupt or not an approx store: {e}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _check(conn: sqlite3.Connection, where: str) -> None:
+        ok = conn.execute("PRAGMA quick_check").fetchone()
+        if ok is None or ok[0] != "ok":
+            raise InvalidArgument(f"{where} is corrupt (sqlite quick_check: {ok})")
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+        if not {"meta", "points"} <= tables:
+            raise InvalidArgument(
+                f"{where} is a SQLite database but not an approx results store "
+                f"(tables {sorted(tables)}); refusing to touch it — pass a new path"
+            )
+        meta = dict(conn.execute("SELECT key, value FROM meta"))
+        if meta.get("format") != FORMAT:
+            raise InvalidArgument(f"{where} is not an approx results store (meta {meta})")
+        if meta.get("schema") != SCHEMA_VERSION:
+            raise InvalidArgument(
+                f"{where} has store schema {meta.get('schema')!r}; this approx reads "
+                f"{SCHEMA_VERSION!r}"
+            )
+
+    def __enter__(self) -> ResultStore:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._conn.close()
+
+    def keys(self) -> set[str]:
+        return {r[0] for r in self._conn.execute("SELECT key FROM points")}
+
+    def __len__(self) -> int:
+        return self._conn.execute("SELECT COUNT(*) FROM points").fetchone()[0]
+
+    def add(
+        self,
+        kind: str,
+        config: dict,
+        *,
+        result: dict | None = None,
+        error: str | None = None,
+        seconds: float,
+    ) -> bool:
+        """Store one finished point in one transaction: `result` for a success, `error` (the
+        message) for a failed point. Returns False (and changes nothing) if the key is stored."""
+        if (result is None) == (error is None):
+            raise InvalidArgument("give exactly one of result= and error=")
+        if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0):
+            raise InvalidArgument(f"seconds={seconds!r} must be a finite number >= 0")
+        text = canonical_json(config)
+        payload = None if result is None else canonical_json(result)
+        version = (result or {}).get("versions", {}).get("approx", __version__)
+        finished = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        cur = self._conn.execute(
+            "INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (
+                point_key(config),
+                kind,
+                text,
+                "ok" if error is None else "failed",
+                payload,
+                error,
+                float(seconds),
+                version,
+                finished,
+            ),
+        )
+        return cur.rowcount == 1
+
+    def rows(self, kind: str | None = None) -> list[Row]:
+        """Every stored row (of `kind`, if given), in insertion order."""
+        return list(self._iter(kind))
+
+    def get(self, key: str) -> Row | None:
+        rows = self._conn.execute("SELECT * FROM points WHERE key = ?", (key,)).fetchall()
+        return _row(rows[0]) if rows else None
+
+    def _iter(self, kind: str | None) -> Iterator[Row]:
+        if kind is None:
+            cur = self._conn.execute("SELECT * FROM points ORDER BY rowid")
+        else:
+            cur = self._conn.execute("SELECT * FROM points WHERE kind = ? ORDER BY rowid", (kind,))
+        for r in cur:
+            yield _row(r)
+
+
+def _row(r: tuple) -> Row:
+    key, kind, config, status, result, error, seconds, version, finished = r
+    return Row(
+        key=key,
+        kind=kind,
+        config=json.loads(config),
+        status=status,
+        result=None if result is None else json.loads(result),
+        error=error,
+        seconds=seconds,
+        version=version,
+        finished_at=finished,
+    )
+
+
+def load_rows(path: str | Path, kind: str | None = None) -> list[Row]:
+    """Every row of the store at `path`, which must exist (InvalidArgument otherwise)."""
+    path = Path(path)
+    if not path.is_file() or path.stat().st_size == 0:
+        raise InvalidArgument(f"store {str(path)!r} does not exist or is empty")
+    with ResultStore(path) as store:
+        return store.rows(kind)

@@ -1,0 +1,203 @@
+"""How tight is each bound: the samples per weight n a construction really needs, beside the n its
+theorem asks for, and the empirical constant C in `n = C·log(d_{i-1} d_i l / min(ε, δ))`.
+
+Definitions (every number here is one of these):
+- Per seed s, the threshold `N_s` = the smallest n (same for every layer) at which
+  `approx.pipeline.run.run(..., n=n, seed=s)` has certified error ≤ ε. Found by doubling
+  then bisection, which assumes success is monotone in n for a seed. It is in expectation,
+  not draw by draw: a seed's random network is redrawn at every n, so `N_s` is the
+  bisection's answer, and a seed that succeeds at some smaller n than `N_s` is possible.
+- `n_needed` = the smallest n at which at least (1 − δ) of the seeds succeed: the
+  ⌈(1 − δ)·S⌉-th smallest `N_s`, an estimate of the (1 − δ)-quantile of `N`. Its 95% interval
+  is the distribution-free order-statistic interval for that quantile (binomial counts); its
+  upper end is "unbounded" when S seeds cannot bound it (e.g. S = 20, δ = 0.1 needs S ≥ 36).
+- `L` = `max_i ln(d_{i-1} d_i l / min(ε, δ))`, the log term of Pensia et al.'s Theorem 1 for
+  the layer that needs most (n is the same for every layer here). `C_emp = n_needed / L`.
+- `theorem_n` = the construction's own `size(widths, ε, δ, C)` with the explicit C given
+  (default: the construction's `default_C`; Pensia's is our calibration); `ratio` =
+  max(theorem_n) / n_needed (> 1: the theorem asks for more than needed).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..basics import defaults
+from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
+from ..basics.statistics import fit_through_origin, quantile_interval
+from ..constructions import CONSTRUCTIONS, get_construction
+from ..measurement.bounds import log_term
+from .runner import Runner
+
+
+@dataclass(frozen=True)
+class Tightness:
+    """One row of the tightness table (see the module docstring for every definition)."""
+
+    construction: str
+    widths: tuple[int, ...]
+    eps: float
+    delta: float
+    seeds: int
+    thresholds: tuple[float, ...]  # N_s per seed; inf where n_max was not enough
+    n_needed: float  # inf if more than n_max
+    n_lo: float
+    n_hi: float
+    n_max: int  # the reach: largest n that could be run (see `thresholds`)
+    theorem_n: tuple[int, ...]
+    C: float
+    ratio: float
+    L: float
+    C_emp: float
+    C_lo: float
+    C_hi: float
+
+
+def _probe_config(base: dict, construction: str, widths, eps, n: int, seed: int) -> dict:
+    return {
+        "kind": "run",
+        "construction": construction,
+        "widths": list(widths),
+        "eps": float(eps),
+        "n": n,
+        "seed": seed,
+        **base,
+    }
+
+
+def thresholds(
+    runner: Runner,
+    construction: str,
+    widths: Sequence[int],
+    eps: float,
+    seeds: Sequence[int],
+    *,
+    start: int,
+    n_max: int,
+    base: dict,
+) -> tuple[list[float], int]:
+    """(`N_s` for every seed, inf where no n within reach succeeds; the reach). All seeds'
+    probes run in one batch per step. The reach is n_max, lowered to n − 1 when a run at n is
+    refused (InvalidArgument: e.g. more coefficients than the exact solver takes)."""
+    lo = {s: 0 for s in seeds}  # largest n known to fail
+    hi: dict[int, int | None] = {s: None for s in seeds}  # smallest n known to succeed
+    reach = n_max
+    nxt = {s: min(start, reach) for s in seeds}
+    while nxt:
+        configs = [_probe_config(base, construction, widths, eps, n, s) for s, n in nxt.items()]
+        rows = runner.run(configs)
+        for (_, n), row in zip(nxt.items(), rows, strict=True):
+            if row.status != "ok":
+                if n == 1:
+                    raise InvalidArgument(f"tightness probe {row.config} failed: {row.error}")
+                reach = min(reach, n - 1)
+        new = {}
+        for (s, n), row in zip(nxt.items(), rows, strict=True):
+            if row.status == "ok" and row.result["certified_error"] <= eps:
+                hi[s] = n
+            elif row.status == "ok":
+                lo[s] = n
+            if hi[s] is None:
+                if lo[s] < reach:
+                    new[s] = min(max(2 * lo[s], 1), reach)
+            elif hi[s] - lo[s] > 1:
+                new[s] = (lo[s] + hi[s]) // 2
+        nxt = new
+    return [math.inf if hi[s] is None else float(hi[s]) for s in seeds], reach
+
+
+def tightness(
+    runner: Runner,
+    construction: str,
+    widths: Sequence[int],
+    eps: float,
+    delta: float,
+    *,
+    seeds: int = defaults.TIGHTNESS_SEEDS,
+    n_max: int = defaults.TIGHTNESS_N_MAX,
+    C: float | None = None,
+    solver: str = defaults.SOLVER,
+) -> Tightness:
+    """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
+    their (1 − δ)-quantile with its interval, and the theorem's n."""
+    cons = get_construction(construction)
+    check_open_unit("eps", eps)
+    check_open_unit("delta", delta)
+    check_positive_int("seeds", seeds)
+    check_positive_int("n_max", n_max)
+    widths = tuple(widths)
+    C = cons.default_C if C is None else C
+    theorem_n = cons.size(widths, eps, delta, C)
+    # Only the certified error is needed: the empirical one is kept cheap.
+    base = {
+        "delta": float(delta),
+        "solver": solver,
+        "dtype": "float64",
+        "empirical_samples": defaults.TIGHTNESS_EMPIRICAL_SAMPLES,
+        "ascent_steps": defaults.TIGHTNESS_ASCENT_STEPS,
+        "rescale": False,
+    }
+    ths, reach = thresholds(
+        runner,
+        construction,
+        widths,
+        eps,
+        range(seeds),
+        start=max(theorem_n),
+        n_max=n_max,
+        base=base,
+    )
+    est, lo, hi = quantile_interval(ths, 1 - delta)
+    L = log_term(widths, eps, delta)
+    return Tightness(
+        construction=construction,
+        widths=widths,
+        eps=float(eps),
+        delta=float(delta),
+        seeds=seeds,
+        thresholds=tuple(ths),
+        n_needed=est,
+        n_lo=lo,
+        n_hi=hi,
+        n_max=reach,
+        theorem_n=theorem_n,
+        C=float(C),
+        ratio=max(theorem_n) / est,
+        L=L,
+        C_emp=est / L,
+        C_lo=lo / L,
+        C_hi=hi / L,
+    )
+
+
+@dataclass(frozen=True)
+class CFit:
+    """Least-squares C through the origin in `n_needed = C·L` over `rows`, with a 95% interval
+    (t on the residuals; from the rows' own intervals when only one row is finite)."""
+
+    C: float
+    lo: float
+    hi: float
+    rows: int
+
+
+def fit_C(rows: Sequence[Tightness]) -> CFit:
+    finite = [r for r in rows if math.isfinite(r.n_needed)]
+    if not finite:
+        return CFit(math.nan, math.nan, math.nan, 0)
+    if len(finite) == 1:
+        (r,) = finite
+        return CFit(r.C_emp, r.C_lo, r.C_hi, 1)
+    c, lo, hi = fit_through_origin([(r.L, r.n_needed) for r in finite])
+    return CFit(c, lo, hi, len(finite))
+
+
+def constructions_named(names: Sequence[str]) -> list[str]:
+    """`["all"]` -> every registered construction; otherwise the names, checked."""
+    if list(names) == ["all"]:
+        return sorted(CONSTRUCTIONS)
+    for n in names:
+        get_construction(n)
+    return list(names)

@@ -1,0 +1,85 @@
+"""The empirical error: a lower estimate of `sup_{||x||_2 ≤ 1} ||f(x) − g̃(x)||_2`, the largest
+error actually found at points of the unit sphere (random points, then projected gradient
+ascent on the difference).
+
+Bias-free ReLU networks are positively homogeneous (`f(cx) = c f(x)` for `c ≥ 0`), so for them
+the sup over the ball is attained on the sphere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from ..basics import defaults
+from ..basics.errors import InvalidArgument, check_positive_int
+from ..basics.sampling import unit_sphere
+
+
+@dataclass(frozen=True)
+class EmpiricalError:
+    """The largest `||f(x) − g̃(x)||` found, at the point `argmax` (on the unit sphere)."""
+
+    value: float
+    argmax: torch.Tensor
+    n_samples: int
+    ascent_steps: int
+
+
+def empirical_error(
+    f: Callable[[torch.Tensor], torch.Tensor],
+    g: Callable[[torch.Tensor], torch.Tensor],
+    d_in: int,
+    *,
+    generator: torch.Generator,
+    n_samples: int = defaults.EMPIRICAL_SAMPLES,
+    ascent_steps: int = defaults.ASCENT_STEPS,
+    n_ascent: int = defaults.ASCENT_STARTS,
+    batch_size: int = defaults.EMPIRICAL_BATCH,
+    dtype: torch.dtype = torch.float64,
+    device: torch.device | str = "cpu",
+) -> EmpiricalError:
+    """Max of `||f(x) − g(x)||_2` over `n_samples` uniform points of the unit sphere, then
+    `ascent_steps` of projected (Riemannian, normalised-step) gradient ascent from the
+    `n_ascent` best points, keeping the best value seen. A lower estimate of the sup; `f`, `g`
+    map `(batch, d_in)` to `(batch, d_out)` and must be differentiable in torch.
+    """
+    check_positive_int("n_samples", n_samples)
+    check_positive_int("batch_size", batch_size)
+    if ascent_steps < 0:
+        raise InvalidArgument(f"ascent_steps={ascent_steps} must be >= 0")
+
+    def gap(x: torch.Tensor) -> torch.Tensor:
+        return (f(x) - g(x)).norm(dim=1)  # (batch,)
+
+    points, values = [], []
+    with torch.no_grad():
+        for start in range(0, n_samples, batch_size):
+            x = unit_sphere(min(batch_size, n_samples - start), d_in, generator, dtype, device)
+            points.append(x)
+            values.append(gap(x))
+    points_t, values_t = torch.cat(points), torch.cat(values)
+    top = torch.topk(values_t, min(n_ascent, n_samples)).indices
+    x = points_t[top].clone()  # (n_ascent, d_in)
+    best_val, best_x = values_t[top].clone(), x.clone()
+    step = 0.1
+    for _ in range(ascent_steps):
+        x.requires_grad_(True)
+        val = gap(x)
+        (grad,) = torch.autograd.grad(val.sum(), x)
+        with torch.no_grad():
+            tangent = (
+                grad - (grad * x).sum(1, keepdim=True) * x
+            )  # project onto the sphere's tangent
+            norm = tangent.norm(dim=1, keepdim=True)
+            x = x + step * tangent / norm.clamp_min(torch.finfo(dtype).tiny)
+            x = x / x.norm(dim=1, keepdim=True)
+            new = gap(x)
+            better = new > best_val
+            best_val = torch.where(better, new, best_val)
+            best_x[better] = x[better]
+        step *= 0.97
+    i = int(torch.argmax(best_val))
+    return EmpiricalError(float(best_val[i]), best_x[i].detach(), n_samples, ascent_steps)

@@ -1,0 +1,82 @@
+"""The readable tables: a RunResult as `approx run` prints it, a Comparison as `approx search`
+prints it."""
+
+from __future__ import annotations
+
+from .result import RunResult
+from .search.compare import Comparison
+
+
+def _widths(ws) -> str:
+    return "-".join(str(w) for w in ws)
+
+
+def _check(ok: bool) -> str:
+    return "within eps" if ok else "EXCEEDS eps"
+
+
+def format_run(r: RunResult) -> str:
+    """The table: target, random net (and where n came from), kept parameters, the three
+    errors against eps, the theorem's width and the lower bound, and where the time went."""
+    n = ", ".join(str(v) for v in r.n_per_layer)
+    theorem_n = ", ".join(str(v) for v in r.theorem_n_per_layer)
+    lower = sum(max(0.0, b) for b in r.lower_bound_params_per_layer)
+    lines = [
+        f"approx run: {r.construction} — {r.theorem}",
+        "",
+        f"  target            widths {_widths(r.target_widths)}   depth {r.target_depth}   "
+        f"params {r.target_params:,}",
+        f"  random network    widths {_widths(r.random_widths)}   depth {r.random_depth}   "
+        f"params {r.random_params:,}",
+        f"  samples/weight n  {n}   ({r.n_source})",
+        f"  theorem's width   n = {theorem_n} for eps={r.eps:g}, delta={r.delta:g}"
+        + (f", C={r.C:g}" if r.C is not None else "")
+        + f"   -> {r.theorem_random_params:,} params",
+        f"  kept              {r.kept_params:,} params (density {r.density:.3%}) from "
+        f"{r.n_instances:,} per-weight instances, {r.search}",
+        f"  lower bound       >= {lower:,.0f} params (Pensia Thm 2 packing count, summed "
+        "over layers)",
+    ]
+    if r.rescale_factors is not None:
+        factors = ", ".join(f"{f:.4g}" for f in r.rescale_factors)
+        lines.append(f"  rescaled target   layer factors {factors}")
+    lines += [
+        "",
+        f"  {'error':<44}{'value':>12}   vs eps={r.eps:g}",
+        f"  {'max per-weight |w_hat - w|':<44}{r.max_weight_error:>12.3e}",
+        f"  {'certified upper bound  sup||f - g|| <=':<44}{r.certified_error:>12.3e}   "
+        f"{_check(r.certified_within_eps)}",
+        f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
+        f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points + "
+        f"{r.ascent_steps} ascent steps)",
+        "",
+        f"  {r.seconds:.2f} s on {r.device} ({r.dtype}): "
+        + ", ".join(f"{k} {v:.2f}" for k, v in r.phase_seconds.items())
+        + f"   seed {r.seed}",
+    ]
+    return "\n".join(lines)
+
+
+def format_comparison(c: Comparison) -> str:
+    """The table `approx search` prints."""
+    w = "-".join(map(str, c.target_widths))
+    rw = "-".join(map(str, c.random_widths))
+    lines = [
+        f"approx search: target {w}, random net {rw} ({c.construction}'s layout, "
+        f"n = {list(c.n_per_layer)}), seed {c.seed}",
+        "",
+        f"  {'masks':<24}{'kept':>8}{'density':>10}{'certified <=':>15}{'empirical >=':>15}"
+        f"{'seconds':>10}",
+    ]
+    for r in c.rows:
+        cert = "n/a" if r.certified_error is None else f"{r.certified_error:.3e}"
+        lines.append(
+            f"  {r.method:<24}{r.kept:>8,}{r.density:>10.3%}{cert:>15}"
+            f"{r.empirical_error:>15.3e}{r.seconds:>10.2f}"
+        )
+    lines += [
+        "",
+        "  certified: the certified bound, only for masks whose kept units keep one input edge",
+        "  (n/a otherwise); empirical: sphere samples + gradient ascent, same points every row",
+    ]
+    return "\n".join(lines)

@@ -1,0 +1,172 @@
+"""The comparison `approx search` prints: the construction's masks, the empty masks and every
+search's masks on one random network, each measured the same way (certified bound where the
+masks have the half-line form, empirical estimate always)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import torch
+
+from ...basics import defaults
+from ...basics.errors import InvalidArgument
+from ...basics.masks import Masks
+from ...basics.network import Network
+from ...basics.sampling import spawn_seeds
+from ...constructions import HalfLineLayer
+from ...measurement.certified import certified_error
+from ...measurement.empirical import empirical_error
+from ..result import RunResult
+from ..run import run
+from . import METHODS, search
+
+
+def half_line_layers(random_net: Network, masks: Masks) -> tuple[HalfLineLayer, ...] | None:
+    """The masked net as half-line layers `(P_i, N_i)` when every kept hidden unit of every
+    pair keeps at most one input edge (then pair i computes exactly `P σ(h) − N σ(−h)` with
+    `P = Be σ(Ae)`, `N = Be min(Ae, 0)`), else None: no certified bound applies."""
+    masks.check_fits(random_net)
+    layers = []
+    for i in range(random_net.depth // 2):
+        A = random_net.weights[2 * i] * masks.masks[2 * i]  # (h, d_in)
+        B = random_net.weights[2 * i + 1] * masks.masks[2 * i + 1]  # (d_out, h)
+        if bool((masks.masks[2 * i].sum(1) > 1).any()):
+            return None
+        layers.append(HalfLineLayer(P=B @ A.clamp(min=0), N=B @ A.clamp(max=0)))
+    return tuple(layers)
+
+
+@dataclass(frozen=True)
+class Row:
+    """One set of masks on the shared random network, measured like `approx run` measures."""
+
+    method: str
+    kept: int
+    density: float
+    certified_error: float | None
+    empirical_error: float
+    seconds: float
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Constructive masks vs searches at equal random-net width; `rows[0]` is the empty mask
+    (the zero function: the error of giving up), `rows[1]` the construction. `run` is the
+    `RunResult` that drew the target and the network."""
+
+    rows: tuple[Row, ...]
+    construction: str
+    target_widths: tuple[int, ...]
+    random_widths: tuple[int, ...]
+    n_per_layer: tuple[int, ...]
+    seed: int
+    config: dict
+    run: RunResult | None = field(default=None, compare=False, repr=False)
+
+    def to_json(self) -> dict:
+        return {
+            "construction": self.construction,
+            "target_widths": list(self.target_widths),
+            "random_widths": list(self.random_widths),
+            "n_per_layer": list(self.n_per_layer),
+            "seed": self.seed,
+            "config": self.config,
+            "rows": [r.__dict__ for r in self.rows],
+        }
+
+
+def measure(
+    target: Network,
+    random_net: Network,
+    masks: Masks,
+    *,
+    method: str,
+    seconds: float,
+    seed: int,
+    empirical_samples: int = defaults.EMPIRICAL_SAMPLES,
+    ascent_steps: int = defaults.ASCENT_STEPS,
+) -> Row:
+    """Certified bound (when the masks have the half-line form) and empirical estimate, the
+    latter from `seed` so that every row is probed at the same points."""
+    layers = half_line_layers(random_net, masks)
+    cert = None if layers is None else certified_error(target, layers).value
+    emp = empirical_error(
+        target.forward,
+        masks.apply(random_net).forward,
+        target.widths[0],
+        generator=torch.Generator().manual_seed(seed),
+        n_samples=empirical_samples,
+        ascent_steps=ascent_steps,
+        dtype=random_net.dtype,
+        device=random_net.device,
+    )
+    return Row(method, masks.n_kept, masks.density, cert, emp.value, seconds)
+
+
+def compare(
+    *,
+    widths: Sequence[int],
+    construction: str = defaults.CONSTRUCTION,
+    n: int | Sequence[int] = defaults.SEARCH_N,
+    methods: Sequence[str] = METHODS,
+    seed: int = defaults.SEED,
+    density: float = defaults.EDGE_POPUP_DENSITY,
+    steps: int = defaults.EDGE_POPUP_STEPS,
+    lr: float = defaults.EDGE_POPUP_LR,
+    samples: int = defaults.GREEDY_SAMPLES,
+    max_steps: int = defaults.GREEDY_MAX_STEPS,
+    empirical_samples: int = defaults.EMPIRICAL_SAMPLES,
+    ascent_steps: int = defaults.ASCENT_STEPS,
+) -> Comparison:
+    """`run` draws the target and the construction's random network from `seed` and prunes
+    it; every method in `methods` then searches the same network, and every set of masks is
+    measured the same way (`measure`)."""
+    for m in methods:
+        if m not in METHODS:
+            raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
+    result = run(
+        widths=widths,
+        construction=construction,
+        n=n,
+        seed=seed,
+        empirical_samples=empirical_samples,
+        ascent_steps=ascent_steps,
+    )
+    art = result.artifacts
+    (eval_seed,) = spawn_seeds(seed + 1, 1)
+
+    def row(masks: Masks, method: str, seconds: float) -> Row:
+        return measure(
+            art.target,
+            art.random_net,
+            masks,
+            method=method,
+            seconds=seconds,
+            seed=eval_seed,
+            empirical_samples=empirical_samples,
+            ascent_steps=ascent_steps,
+        )
+
+    empty = Masks(tuple(torch.zeros_like(w, dtype=torch.bool) for w in art.random_net.weights))
+    rows = [
+        row(empty, "empty masks", 0.0),
+        row(art.pruned.masks, f"construction ({construction})", result.phase_seconds["prune"]),
+    ]
+    options = {
+        "edge-popup": {"density": density, "steps": steps, "lr": lr},
+        "greedy": {"samples": samples, "max_steps": max_steps},
+    }
+    for m in methods:
+        found = search(art.target, art.random_net, method=m, seed=seed, **options[m])
+        rows.append(row(found.masks, m, found.seconds))
+    return Comparison(
+        rows=tuple(rows),
+        construction=construction,
+        target_widths=result.target_widths,
+        random_widths=result.random_widths,
+        n_per_layer=result.n_per_layer,
+        seed=seed,
+        config={"methods": list(methods), **{m: options[m] for m in methods}},
+        run=result,
+    )
