@@ -1,10 +1,10 @@
 """Malach, Yehudai, Shalev-Shwartz, Shamir 2020 (arXiv 2002.00585): one random pair per weight.
 
-REFERENCES.md: "each target weight is realised by ONE hidden unit per sign (one random pair (u, v)
-with u·v ≈ w), found among Θ(ε^-2 log 1/δ) candidates per weight, because a single random pair
-lands within ε of the needed values with probability Θ(ε^2)". Two readings, both derived here
-(the paper's text was not available to this check; which one Malach's proof uses is not settled
-here):
+As commonly quoted (docs/references.md, Findings 2): "each target weight is realised by ONE
+hidden unit per sign (one random pair (u, v) with u·v ≈ w), found among Θ(ε^-2 log 1/δ)
+candidates per weight, because a single random pair lands within ε of the needed values with
+probability Θ(ε^2)". Two readings, both derived here (the paper's text was not available to this
+check; which one Malach's proof uses is not settled here):
 
 - product: the pair is good when |u·v − w| ≤ ε. With u, v ~ U[−1, 1], u·v has density
   ½ ln(1/|z|) (derived below), so for 0 < ε < |w| and |w| + ε ≤ 1
@@ -43,7 +43,7 @@ from .result import CheckResult, status_of
 PAPER = "Malach et al. 2020 (arXiv 2002.00585), single-pair construction"
 Reading = Literal["product", "both coordinates"]
 READINGS: tuple[str, ...] = ("product", "both coordinates")
-REFERENCES_EXPONENT = 2  # REFERENCES.md: "probability Θ(ε^2)"
+QUOTED_EXPONENT = 2  # as commonly quoted: "probability Θ(ε^2)"
 
 
 @functools.cache

@@ -1,8 +1,9 @@
 """Pensia et al. 2020 (arXiv 2006.07990), Lemma 1: one weight from two half-line subset sums.
 
-Setting (REFERENCES.md, Lemmas 1–3): an input x ∈ R feeds hidden units u, each keeping only
-its edge from x (weight a_u) and an edge to the output (weight b_u). The units kept for x ≥ 0
-form S+ and have a_u ≥ 0; those kept for x < 0 form S− and have a_u < 0. Then
+Setting (docs/references.md, Pensia et al. 2020, Lemmas 1–3): an input x ∈ R feeds hidden units
+u, each keeping only its edge from x (weight a_u) and an edge to the output (weight b_u). The
+units kept for x ≥ 0 form S+ and have a_u ≥ 0; those kept for x < 0 form S− and have a_u < 0.
+Then
 
     g(x) = Σ_{S+} b_u σ(a_u x) + Σ_{S−} b_u σ(a_u x) = P·x for x ≥ 0,  N·x for x < 0,
     P = Σ_{S+} a_u b_u,   N = Σ_{S−} a_u b_u,

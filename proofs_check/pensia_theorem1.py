@@ -14,7 +14,8 @@ using |σ(a) − σ(b)| ≤ |a − b| and |σ(a)| ≤ |a| (relu.lipschitz). Chec
   Δ_i + B_i = (||W_i|| + e_i)(Δ_{i−1} + B_{i−1})), and a scalar chain with weights w_i > 0
   replaced by w_i + e_i has exactly this error at x = 1, so the bound is tight;
 - per-layer budget: with ||W_i|| ≤ 1 and e_i ≤ ε/(2l), Δ_l ≤ e^{ε/2} − 1 ≤ ε for ε ∈ (0, 1]
-  (REFERENCES.md: "within ε/(2l)-ish … the errors add up"). Budgets ε/(c·l) are safe for every
+  (the composition as commonly quoted: "within ε/(2l)-ish … the errors add up"; docs/
+  references.md, Findings 3). Budgets ε/(c·l) are safe for every
   l exactly when e^{1/c} ≤ 2, i.e. c ≥ 1/ln 2 ≈ 1.443; ε/l is not (l = 2, ε = 1: 5/4 > 1);
 - sum of errors: Δ_l ≤ (e − 1)·Σ e_i when all ||W_i|| ≤ 1 and Σ e_i ≤ 1, and e − 1 ≈ 1.718 is
   the best constant: "errors simply add" (factor 1) is false, l = 2, e_i = ½ gives 5/4 > 1.
@@ -192,7 +193,7 @@ def check_theorem1_layer_budget(claimed_budget: Budget | None = None) -> CheckRe
             break
     return CheckResult(
         name="pensia.theorem1.layer_budget",
-        paper=PAPER + "; REFERENCES.md 'eps/(2l)-ish'",
+        paper=PAPER + "; quoted as 'eps/(2l)-ish' (docs/references.md, Findings 3)",
         statement=f"||W_i|| <= 1, e_i <= {show(budget)} give Delta_l <= eps, all l, eps in (0,1]",
         method="symbolic",
         status=status_of(proven),
@@ -238,7 +239,7 @@ def check_theorem1_sum_of_errors(claimed_factor: sp.Expr | None = None) -> Check
                 break
     return CheckResult(
         name="pensia.theorem1.sum_of_errors",
-        paper=PAPER + "; REFERENCES.md 'the errors add up'",
+        paper=PAPER + "; quoted as 'the errors add up' (docs/references.md, Findings 3)",
         statement=f"||W_i|| <= 1, sum e_i <= 1 give Delta_l <= {c_label} * sum e_i",
         method="symbolic",
         status=status_of(proven),

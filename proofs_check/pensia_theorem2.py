@@ -1,8 +1,9 @@
 """Pensia et al. 2020 (arXiv 2006.07990), Theorem 2: the counting lower bound.
 
-Claim (REFERENCES.md, checked via Natale et al.'s restatement): a random network with m
-parameters whose subnetworks ε-approximate every W ∈ 𝒲 = {W ∈ R^{d×d}: ||W||_2 ≤ 1}, each with
-probability ≥ ½, has m ≥ d² log2(1/(2ε)) − 1. The chain checked here (D = d²):
+Claim (docs/references.md, Pensia et al. 2020, Theorem 2; restated by Natale et al. 2024): a
+random network with m parameters whose subnetworks ε-approximate every W ∈ 𝒲 = {W ∈ R^{d×d}:
+||W||_2 ≤ 1}, each with probability ≥ ½, has m ≥ d² log2(1/(2ε)) − 1. The chain checked here (D
+= d²):
 
 1. volume: y = r·x on R^D has Jacobian det(r·I_D) = r^D, so vol(r𝒲) = r^D vol(𝒲);
 2. packing: a maximal set P ⊂ 𝒲 with pairwise ||W − W'||_2 > 2ε covers 𝒲 by balls of radius 2ε,

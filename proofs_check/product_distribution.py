@@ -13,10 +13,11 @@ Two settings, derived symbolically here:
   otherwise — Pensia's "half the units pruned for the wrong sign", counted per DRAWN unit. The law
   is ½·δ_0 + ½·law(XY): the continuous part has density ¼ ln(1/|z|), so m = ¼ ln 2 ≈ 0.173.
 
-REFERENCES.md says "products a·b of a Uniform[0,1] and a Uniform[-1,1] variable, with half the
-units pruned for the wrong sign, contain Uniform[-1/2,1/2] with weight ln 2 / 4": ln 2/4 is the
-exact constant per drawn unit (sign_pruned); for the U[0,1]·U[−1,1] product it names, ln 2/4 is
-valid but a factor 2 below the true ln 2/2. A claim above the true m fails.
+As commonly quoted (docs/references.md, Findings 1): "products a·b of a Uniform[0,1] and a
+Uniform[-1,1] variable, with half the units pruned for the wrong sign, contain Uniform[-1/2,1/2]
+with weight ln 2 / 4": ln 2/4 is the exact constant per drawn unit (sign_pruned); for the
+U[0,1]·U[−1,1] product it names, ln 2/4 is valid but a factor 2 below the true ln 2/2. A claim
+above the true m fails.
 
 Monte Carlo checks compare a histogram of sampled coefficients with the claimed density, and each
 bin of [−½, ½] with the mass the claimed mixing weight forces, using Clopper–Pearson intervals.
@@ -41,7 +42,7 @@ from ._stats import fmt_interval
 from .result import CheckResult, status_of
 
 PAPER = "Pensia et al. 2020 (arXiv 2006.07990), product-distribution step of Lemma 1/Thm 1"
-REFERENCES_WEIGHT = sp.log(2) / 4  # REFERENCES.md's constant
+QUOTED_WEIGHT = sp.log(2) / 4  # the constant as commonly quoted
 Setting = Literal["product", "sign_pruned"]
 SETTINGS: tuple[str, ...] = ("product", "sign_pruned")
 

@@ -1,4 +1,4 @@
-"""The ReLU facts every construction and error bound rests on (REFERENCES.md, common setting).
+"""The ReLU facts every construction and error bound rests on (docs/references.md, Common setting).
 
 - split: w·x = σ(wx) − σ(−wx) for all real w, x — a signed weight from two ReLU paths;
 - positive homogeneity: b·σ(a·x) = (a·b)·x for a ≥ 0, x ≥ 0 — a path input → unit → output
@@ -21,7 +21,7 @@ import sympy as sp
 from ._cases import ALL_SIGNS, NONNEG, cells, prove_identity, prove_nonnegative, relu, show
 from .result import CheckResult, status_of
 
-PAPER = "Common setting (REFERENCES.md), all constructions"
+PAPER = "Common setting (docs/references.md), all constructions"
 
 Claim2 = Callable[[sp.Expr, sp.Expr], sp.Expr]
 

@@ -15,12 +15,12 @@ METHODS: tuple[str, ...] = ("symbolic", "certified grid", "monte carlo")
 class CheckResult:
     """The outcome of checking one claim of one paper.
 
-    `status` is "pass" only when the claim was proven (symbolic, certified grid) or the data
-    are consistent with it at the stated confidence (monte carlo). `detail` says how: the
-    cells or grid covered, or the sample size and interval. `finding` is non-empty when a
-    published statement (in the paper or in REFERENCES.md) does not hold as written even
-    though the corrected claim checked here passes. `config` carries the claim as checked,
-    seeds and sample sizes, so a row of the report can be reproduced.
+    `status` is "pass" only when the claim was proven (symbolic, certified grid) or the data are
+    consistent with it at the stated confidence (monte carlo). `detail` says how: the cells or
+    grid covered, or the sample size and interval. `finding` is non-empty when a published
+    statement (in the paper, or as it is commonly quoted; docs/references.md) does not hold as
+    written even though the corrected claim checked here passes. `config` carries the claim as
+    checked, seeds and sample sizes, so a row of the report can be reproduced.
     """
 
     name: str

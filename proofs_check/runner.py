@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -17,6 +18,10 @@ from dataclasses import replace
 from pathlib import Path
 
 import sympy as sp
+
+from approx.basics.errors import InvalidArgument
+from approx.basics.files import check_writable_file, write_text_atomic
+from approx.basics.progress import progress_bar
 
 from . import (
     malach_single_pair,
@@ -30,8 +35,6 @@ from . import (
     subset_sum_success,
 )
 from .result import CheckResult
-
-DEFAULT_REPORT = "proofs_check_report.md"
 
 
 def _sizes(quick: bool) -> dict[str, int]:
@@ -48,12 +51,12 @@ def _with_finding(result: CheckResult, finding: str) -> CheckResult:
 def _malach_order() -> CheckResult:
     result = malach_single_pair.check_single_pair_order("product", 1)
     published = malach_single_pair.check_single_pair_order(
-        "product", malach_single_pair.REFERENCES_EXPONENT
+        "product", malach_single_pair.QUOTED_EXPONENT
     )
     finding = ""
     if not published.passed:
         finding = (
-            "REFERENCES.md: 'a single random pair lands within eps of the needed values with "
+            "As commonly quoted: 'a single random pair lands within eps of the needed values with "
             "probability Theta(eps^2)'. Read as |u*v - w| <= eps this is false: "
             f"{published.detail.split(';')[0]} (so Theta(eps), and Theta(eps log 1/eps) at "
             "w = 0), and K = Theta(eps^-1 log(#weights/delta)) candidates suffice. Theta(eps^2) "
@@ -67,13 +70,13 @@ def _mixing_weight(setting: str, weight: sp.Expr) -> CheckResult:
     if setting != "product":
         return result
     published = product_distribution.check_mixing_weight(
-        "product", product_distribution.REFERENCES_WEIGHT
+        "product", product_distribution.QUOTED_WEIGHT
     )
     finding = ""
     if not published.config["tight"]:
         finding = (
-            "REFERENCES.md: 'products a*b of a Uniform[0,1] and a Uniform[-1,1] variable, with "
-            "half the units pruned for the wrong sign, contain Uniform[-1/2,1/2] with weight "
+            "As commonly quoted: 'products a*b of a Uniform[0,1] and a Uniform[-1,1] variable, "
+            "with half the units pruned for the wrong sign, contain Uniform[-1/2,1/2] with weight "
             f"ln 2 / 4'. For the U[0,1]*U[-1,1] product itself: {published.detail.split('; ')[-1]}"
             " (best ln 2/2). ln 2/4 is exact per DRAWN unit, a ~ U[-1,1] kept only when a >= 0 "
             "(see product.mixing_weight.sign_pruned)."
@@ -176,14 +179,19 @@ def _crashed(name: str, error: BaseException) -> CheckResult:
     )
 
 
-def run_all(quick: bool = False, seed: int = 0) -> list[CheckResult]:
-    """Run every check (quick: smaller Monte Carlo samples) and return the results in order."""
+def run_all(quick: bool = False, seed: int = 0, progress: bool = False) -> list[CheckResult]:
+    """Run every check (quick: smaller Monte Carlo samples) and return the results in order;
+    `progress`: a bar on stderr."""
     results = []
-    for name, thunk in checks(quick, seed):
-        try:
-            results.append(thunk())
-        except Exception as error:  # a crashing check is a failing check, not a crashed run
-            results.append(_crashed(name, error))
+    todo = checks(quick, seed)
+    with progress_bar(len(todo), desc="checks", unit="check", enabled=progress) as bar:
+        for name, thunk in todo:
+            bar.set_postfix_str(name, refresh=False)
+            try:
+                results.append(thunk())
+            except Exception as error:  # a crashing check is a failing check, not a crashed run
+                results.append(_crashed(name, error))
+            bar.update(1)
     return results
 
 
@@ -252,14 +260,16 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--quick", action="store_true", help="smaller Monte Carlo samples")
     parser.add_argument(
-        "--report", default=DEFAULT_REPORT, help=f"Markdown report path (default {DEFAULT_REPORT})"
+        "--report", type=Path, help="also write a Markdown report to this file (default: none)"
     )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--seed", type=int, default=0, help="base seed of the Monte Carlo checks")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run all checks, print the table and findings, write the report; 0 iff all passed.
+    """Run all checks, print the table and findings, write the report if asked (`--report`);
+    0 iff all passed.
 
     A leading "--" is dropped: a wrapper that forwards its remaining arguments with argparse's
     REMAINDER (`approx check-proofs -- --quick`) passes it through."""
@@ -267,8 +277,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     if argv and argv[0] == "--":
         argv = argv[1:]
     args = _parser().parse_args(argv)
+    if args.report is not None:
+        try:
+            check_writable_file(args.report, "--report")
+        except InvalidArgument as e:
+            print(f"python -m proofs_check: error: {e}", file=sys.stderr)
+            return 2
     start = time.perf_counter()
-    results = run_all(quick=args.quick, seed=args.seed)
+    results = run_all(quick=args.quick, seed=args.seed, progress=not args.quiet)
     seconds = time.perf_counter() - start
     print(format_table(results))
     findings = [r for r in results if r.finding]
@@ -276,10 +292,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nFindings (published statements that do not hold as written):")
         for r in findings:
             print(f"- {r.name}: {r.finding}")
-    Path(args.report).write_text(markdown_report(results, args.quick, seconds), encoding="utf-8")
     failed = sum(not r.passed for r in results)
     print(
         f"\n{len(results) - failed}/{len(results)} checks passed in {seconds:.1f} s"
-        f" ({'quick' if args.quick else 'full'} mode); report: {args.report}"
+        f" ({'quick' if args.quick else 'full'} mode)"
     )
+    if args.report is not None:
+        write_text_atomic(args.report, markdown_report(results, args.quick, seconds))
+        print(f"report: {args.report}")
     return 1 if failed else 0

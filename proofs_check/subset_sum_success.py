@@ -1,7 +1,8 @@
-"""Random subset sum at a given n: does the optimum reach ε as often as REFERENCES.md says?
+"""Random subset sum at a given n: does the optimum reach ε as often as the reference table says?
 
 The subset-sum lemma (Lueker 1998; da Cunha et al. 2022) is asymptotic with an unstated
-constant, so what can be checked is the measured table in REFERENCES.md: for n i.i.d.
+constant, so what can be checked is the measured table in docs/references.md ("Measured
+reference values (this project)"): for n i.i.d.
 coefficients ("uniform": U[−1, 1]; "product": a product of two such, the 2l constructions' law)
 and a target z ~ U[−1, 1], the fraction of instances whose optimal error min_S |Σ_S c − z| is
 ≤ ε. Also Burkholz 2022's shipped statistics (n = 15, ε = 0.01), assuming the same target law.
@@ -43,7 +44,7 @@ class PublishedRow:
     samples: int
 
 
-_TABLE = "REFERENCES.md, measured table (exact optimum, 10,000 instances)"
+_TABLE = "docs/references.md, measured reference table (exact optimum, 10,000 instances)"
 _BURKHOLZ = "Burkholz 2022 (arXiv 2205.02321), shipped statistics (100,000 targets)"
 _EPS = (1e-2, 1e-3, 1e-4, 1e-5)
 

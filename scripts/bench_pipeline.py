@@ -1,5 +1,5 @@
 """Benchmark one end-to-end run by phase: `approx.run.run(widths=(784, 500, 10), eps=0.01,
-n=21)` by default, Pensia et al.'s 784-500-10 network (issue 6).
+n=21)` by default, Pensia et al.'s 784-500-10 network.
 
 Each repeat is one full `run` (sample the depth-4 random network, prune it with the subset-sum
 solver, certify, estimate the empirical error) in this process, after one warm-up run on a
@@ -8,7 +8,7 @@ phase_seconds`): the median over repeats and its share of the summed phases; the
 time of `run`; the process's peak resident set (getrusage: numba's and torch's buffers
 included, so it is the peak of the whole process, all repeats); the kept parameters and the
 certified and empirical errors of the last repeat (identical across repeats: same seed); and
-whether the targets of issue 6 (≤ 30 s wall, ≤ 8 GB peak) are met. Timings are medians of
+whether the performance goals (≤ 30 s wall, ≤ 8 GB peak) are met. Timings are medians of
 wall clocks on a possibly shared machine: compare figures from one invocation.
 
 The last line of output is one JSON object with all figures.
@@ -29,7 +29,7 @@ import time
 
 from approx.pipeline.run import run
 
-GOAL_SECONDS = 30.0  # issue 6: the 784-500-10 run in at most 30 s wall ...
+GOAL_SECONDS = 30.0  # goal: the 784-500-10 run in at most 30 s wall ...
 GOAL_BYTES = 8 * 10**9  # ... and 8 GB peak memory, on 2 cores
 FULL = {"widths": (784, 500, 10), "eps": 0.01, "n": 21}
 QUICK = {"widths": (20, 10, 5), "eps": 0.05, "n": 10, "empirical_samples": 256, "ascent_steps": 10}

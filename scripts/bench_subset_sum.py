@@ -33,7 +33,7 @@ from approx.engine.subset_sum import solve
 from approx.engine.subset_sum._numba_mitm import workspace_bytes
 
 GOAL_N = 21
-GOAL_RATE = 40_000  # instances/s at n = 21 on 2 cores, exact (issue 6)
+GOAL_RATE = 40_000  # instances/s at n = 21 on 2 cores, exact (the performance goal)
 HIT_TOL = 1e-12  # a method "reaches the optimum" when its error is within this of exact's
 
 

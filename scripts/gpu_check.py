@@ -1,4 +1,4 @@
-"""One prepared GPU check (issue 6): CPU and CUDA exact solvers agree, GPU throughput at
+"""One prepared GPU check: CPU and CUDA exact solvers agree, GPU throughput at
 n = 21 and 28, and the 784-500-10 pipeline on CUDA. Needs a CUDA device; prints one JSON line
 last. Run on a lent GPU machine:  PYTHONPATH=. python3 scripts/gpu_check.py
 """

@@ -1,12 +1,13 @@
 """Error vs samples per weight n, reported like da Cunha, Natale & Viennot 2022 (ICLR, "Proving
-the strong lottery ticket hypothesis for convolutional neural networks"): the maximum relative
+the lottery ticket hypothesis for convolutional neural networks"): the maximum relative
 weight error and the maximum relative output error of the pruned random network, for
 n in {5, 10, ..., 30} — here on MLP targets (their experiment pruned LeNet5's conv part).
 
-Their values (read off a log plot of their shipped figures; REFERENCES.md), max relative output
-error: n=5: 0.5, 10: 0.14, 15: 5.5e-3, 20: 3.5e-4, 25: 2.7e-5, 30: 2.4e-6.
+Their values (read off their shipped figures; docs/references.md, da Cunha et al. 2022 (CNN)),
+max relative output error: n=5: 0.5, 10: 0.14, 15: 5.5e-3, 20: 3.5e-4, 25: 2.7e-5, 30: 2.4e-6.
 
-Our definitions (theirs are not stated in what we could read, so these are ours):
+Our definitions (theirs, in their code, are per parameter array and per output entry on
+LeNet5's convolutional part; docs/references.md compares the two):
 - max relative weight error = max over target weights and both half-lines of |w_hat - w| divided
   by max |w| (the realised matrices P_i, N_i of the construction against W_i);
 - max relative output error = max_x ||g(x) - f(x)||_2 / max_x ||f(x)||_2 over 4096 random

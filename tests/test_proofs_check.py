@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 import re
 import types
-from pathlib import Path
 
 import pytest
 import sympy as sp
@@ -265,7 +264,9 @@ def _result(name: str, status: str, finding: str = "") -> CheckResult:
 
 def test_main_writes_the_report_and_fails_when_a_check_fails(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(
-        runner, "run_all", lambda quick, seed: [_result("a", "pass"), _result("b", "fail", "F!")]
+        runner,
+        "run_all",
+        lambda quick, seed, progress: [_result("a", "pass"), _result("b", "fail", "F!")],
     )
     report = tmp_path / "r.md"
     assert proofs_check.main(["--quick", "--report", str(report)]) == 1
@@ -276,13 +277,23 @@ def test_main_writes_the_report_and_fails_when_a_check_fails(monkeypatch, tmp_pa
     assert "FAIL" in out and "1/2 checks passed" in out
 
 
-def test_main_defaults_to_a_report_in_the_cwd_and_exit_0(monkeypatch, tmp_path):
-    monkeypatch.setattr(runner, "run_all", lambda quick, seed: [_result("a", "pass")])
+def test_main_writes_nothing_unasked_and_exits_0(monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr(runner, "run_all", lambda quick, seed, progress: [_result("a", "pass")])
     monkeypatch.chdir(tmp_path)
     assert proofs_check.main([]) == 0
-    assert "Mode: full" in Path(runner.DEFAULT_REPORT).read_text()
     assert proofs_check.main(["--", "--quick"]) == 0  # as `approx check-proofs -- --quick` does
-    assert "Mode: quick" in Path(runner.DEFAULT_REPORT).read_text()
+    assert list(tmp_path.iterdir()) == []
+    assert "1/1 checks passed" in capsys.readouterr().out
+
+
+def test_an_unwritable_report_is_refused_before_any_check_runs(monkeypatch, tmp_path, capsys):
+    ran = []
+    monkeypatch.setattr(runner, "run_all", lambda quick, seed, progress: ran.append(1) or [])
+    assert proofs_check.main(["--report", str(tmp_path / "no" / "such" / "r.md")]) == 2
+    assert proofs_check.main(["--report", str(tmp_path)]) == 2
+    assert not ran
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 2 and all("--report" in e for e in err)
 
 
 def test_a_crashing_check_is_a_failing_row(monkeypatch):

@@ -34,8 +34,8 @@ def test_burkholz_quick(tmp_path):
         assert r["trials"] == 10_000 and r["n"] == 15
         lo, hi = r["failure_wilson95"]
         assert lo <= r["failure_rate"] <= hi
-    # Lueker's uniform case beats the products at equal n (REFERENCES.md); the gap at n = 15 is
-    # ~3 percentage points, > 10 standard errors at 10,000 targets
+    # Lueker's uniform case beats the products at equal n (docs/references.md, Burkholz 2022);
+    # the gap at n = 15 is ~3 percentage points, > 10 standard errors at 10,000 targets
     assert by["uniform"]["failure_rate"] < by["product"]["failure_rate"]
 
 

@@ -155,7 +155,8 @@ def test_exact_is_never_worse_than_greedy_and_greedy_never_worse_than_nothing(se
 
 
 def test_exact_versus_milp():
-    """HiGHS stops at a 1e-6 absolute gap (REFERENCES.md), so milp may trail exact by ~1e-6."""
+    """HiGHS stops at a 1e-6 absolute gap (its default; docs/performance.md), so milp may trail
+    exact by ~1e-6."""
     coeffs, targets, valid = instances(13, 20, 12, p_valid=1.0)
     exact = solve(coeffs, targets, valid)
     milp = solve(coeffs, targets, valid, method="milp")

@@ -1,4 +1,4 @@
-"""Property tests of the theorems' claims (issue 5, part 6), for every registered construction.
+"""Property tests of the theorems' claims, for every registered construction.
 
 1. In the class, at the theorem's width, the certified error is ≤ ε — a claim that holds with
    probability ≥ 1 − δ over the random network, so it is checked as a binomial count over seeds.

@@ -169,7 +169,8 @@ def test_coefficient_monte_carlo_matches_brute_force_and_is_seeded():
 
 
 def test_coefficient_monte_carlo_matches_the_reference_table():
-    """REFERENCES.md (exact optimum, 10,000 targets): uniform, n = 12, eps = 1e-2: 0.974.
+    """docs/references.md, measured reference values (exact optimum, 10,000 targets):
+    uniform, n = 12, eps = 1e-2: 0.974.
     4,000 fresh targets: sd = sqrt(0.974 * 0.026 / 4000) = 0.0025 (plus the reference's own
     0.0016); tolerance 0.015 is > 5 combined sd, a false failure has probability < 1e-6."""
     res = coefficient_success("uniform", 12, 0.01, trials=4000, seed=11)

@@ -11,7 +11,7 @@ and Pensia et al.'s abstract, arXiv 2006.07990) and therefore state as the paper
 - that random network is a factor O(d^4 l^2) wider than the target (Pensia et al.'s summary).
 
 Not confirmed in the paper's text (the theorem statement and the appendix were not in any
-stored copy we could reach) and marked [recalled] in REFERENCES.md:
+stored copy we could reach; docs/references.md, Malach et al. 2020, says which are):
 - the class: `||W_i||_2 ≤ 1` and every entry `|w| ≤ 1/sqrt(fan-in)` — we check exactly these
   two assumptions (`check_target`);
 - Uniform[-1, 1] weights — used here, as in every other construction of this package;

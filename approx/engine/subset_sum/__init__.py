@@ -12,7 +12,7 @@ Methods (`SOLVERS`):
   O(2^(n/2)) memory. On CPU a numba kernel, parallel over rows; on CUDA a vectorised torch
   kernel (sorted half sums + searchsorted).
 - ``greedy``: add the unused coefficient that most reduces |residual| while one does. A fast
-  baseline, not a solver: its error stays near 3e-2 whatever n (REFERENCES.md).
+  baseline, not a solver: its error shrinks only slowly with n (docs/performance.md).
 - ``brute``: all 2^n subsets; the test oracle (n <= 20).
 - ``fewest``: among the subsets with error <= `tolerance`, one with the fewest kept
   coefficients (ties: the smaller error); where no subset is that close, the ``exact`` optimum.

@@ -5,7 +5,7 @@ Pensia et al.'s published code (which used Gurobi).
 
 HiGHS stops once its gap falls under its default absolute tolerance (1e-6), which scipy does not
 expose, so on instances whose optimum is below ~1e-6 it may return a slightly worse subset
-(REFERENCES.md measures how often). The exact solver is the ground truth.
+(docs/performance.md measures how often). The exact solver is the ground truth.
 """
 
 from __future__ import annotations
