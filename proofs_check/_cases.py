@@ -110,7 +110,7 @@ def _number(e: sp.Expr) -> sp.Expr | None:
     return value if value.is_number and value.is_real else None
 
 
-def _refute(original: sp.Expr, cell: Cell, reduced: sp.Expr, bad: Callable[[sp.Expr], bool]) -> str:
+def _refute(cell: Cell, reduced: sp.Expr, bad: Callable[[sp.Expr], bool]) -> str:
     symbols = sorted(reduced.free_symbols | set(cell.gaps), key=str)
     for values in _assignments(symbols):
         value = _number(reduced.xreplace(values))
@@ -133,7 +133,7 @@ def prove_identity(expr: sp.Expr, cell_list: Sequence[Cell]) -> CaseProof:
     for cell in cell_list:
         reduced = _reduce(expr, cell)
         if reduced != 0:
-            failure = _refute(expr, cell, reduced, lambda v: abs(v) > sp.Rational(1, 10**40))
+            failure = _refute(cell, reduced, lambda v: abs(v) > sp.Rational(1, 10**40))
             return CaseProof(False, len(cell_list), failure)
     return CaseProof(True, len(cell_list))
 
@@ -165,7 +165,7 @@ def prove_nonnegative(expr: sp.Expr, cell_list: Sequence[Cell]) -> CaseProof:
     for cell in cell_list:
         reduced = _reduce(expr, cell)
         if not is_nonnegative_in_positives(reduced):
-            failure = _refute(expr, cell, reduced, lambda v: v < -sp.Rational(1, 10**40))
+            failure = _refute(cell, reduced, lambda v: v < -sp.Rational(1, 10**40))
             return CaseProof(False, len(cell_list), failure)
     return CaseProof(True, len(cell_list))
 

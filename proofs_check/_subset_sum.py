@@ -49,12 +49,3 @@ def mitm_errors(
         err = torch.minimum((query - below).abs(), (query - above).abs())  # (r, 2^half)
         out.append(err.min(dim=1).values)
     return torch.cat(out)
-
-
-def library_solver():
-    """`approx.subset_sum.solve` if the library has it, else None."""
-    try:
-        from approx.engine.subset_sum import solve
-    except ImportError:
-        return None
-    return solve

@@ -173,7 +173,7 @@ def _default_candidates(p: sp.Expr, weights: sp.Expr, delta: sp.Expr) -> sp.Expr
     return sp.log(weights / delta) / p
 
 
-def _union_failure(p: float, weights: int, delta: float, k: int) -> float:
+def _union_failure(p: float, weights: int, k: int) -> float:
     """P(some of `weights` independent weights gets no hit in k candidates of hit prob p)."""
     return -math.expm1(weights * math.log1p(-((1 - p) ** k)))
 
@@ -215,7 +215,7 @@ def check_union_bound(claimed_candidates: Candidates | None = None) -> CheckResu
         ]
         for pv, wv, dv in grid:
             k = math.ceil(float(claim.subs({p: pv, weights: wv, delta: dv})))
-            fail = _union_failure(pv, wv, dv, max(k, 0))
+            fail = _union_failure(pv, wv, max(k, 0))
             if fail > dv:
                 detail = (
                     f"counterexample p = {pv}, W = {wv}, delta = {dv}: K = {k} gives failure "

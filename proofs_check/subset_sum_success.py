@@ -7,9 +7,9 @@ coefficients ("uniform": U[−1, 1]; "product": a product of two such, the 2l co
 and a target z ~ U[−1, 1], the fraction of instances whose optimal error min_S |Σ_S c − z| is
 ≤ ε. Also Burkholz 2022's shipped statistics (n = 15, ε = 0.01), assuming the same target law.
 
-The optimum is exact (every subset accounted for; `_subset_sum`), computed independently of
-the library; `check_library_solver` checks `approx.subset_sum.solve(method="exact")` against it
-on the same kind of instances (pass iff they agree on every instance).
+The optimum is exact (every subset accounted for; `_subset_sum`), computed independently of the
+library; `check_library_solver` checks `approx.engine.subset_sum.solve(method="exact")` against
+it on the same kind of instances (pass iff they agree on every instance).
 
 Pass rule per row: for every ε, the Clopper–Pearson interval of our estimate and that of the
 published one (from its stated sample size) overlap, each at confidence 1 − α/(2k) for k
@@ -26,9 +26,10 @@ import torch
 
 from approx.basics.errors import InvalidArgument, check_positive_int
 from approx.basics.statistics import clopper_pearson
+from approx.engine.subset_sum import solve
 
 from ._stats import fmt_interval
-from ._subset_sum import library_solver, mitm_errors
+from ._subset_sum import mitm_errors
 from .result import CheckResult, status_of
 
 Law = Literal["uniform", "product"]
@@ -131,9 +132,6 @@ def check_library_solver(law: Law, n: int, samples: int = 2_000, seed: int = 0) 
     if law not in LAWS:
         raise InvalidArgument(f"law={law!r} must be one of {LAWS}")
     check_positive_int("samples", samples)
-    solve = library_solver()
-    if solve is None:
-        raise ImportError("approx.subset_sum.solve is not available")
     generator = torch.Generator().manual_seed(seed)
     coeffs, targets = sample_instances(law, n, samples, generator)
     reference = mitm_errors(coeffs, targets)

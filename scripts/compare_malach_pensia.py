@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from approx.basics.progress import progress_bar
 from approx.constructions.malach import hit_probability
 from approx.engine.subset_sum import solve
 
@@ -223,19 +224,31 @@ def main(argv: list[str] | None = None) -> int:
     w = (torch.rand(trials, generator=gen, dtype=torch.float64) * 2 - 1) * args.w_max
     target = f"U[-{args.w_max:g},{args.w_max:g}]"
     t0 = time.perf_counter()
-    series = {
-        ("single best product (Malach)", target): single_first_hits(w, eps, gen, SINGLE_CAP),
-        ("greedy subset sum", target): greedy_first_hits(w, eps, gen, grid(greedy_cap)),
-        ("exact subset sum (Pensia)", target): exact_first_hits(
-            w, eps, products(gen, (trials, exact_cap))
+    jobs = [  # run in this order: they draw from `gen` one after another
+        (
+            ("single best product (Malach)", target),
+            lambda: single_first_hits(w, eps, gen, SINGLE_CAP),
         ),
-        ("single best product (Malach)", "|w| = 1"): single_first_hits(
-            torch.where(w < 0, -1.0, 1.0).to(torch.float64)[: max(50, trials // 5)],
-            worst_eps,
-            gen,
-            SINGLE_CAP,
+        (("greedy subset sum", target), lambda: greedy_first_hits(w, eps, gen, grid(greedy_cap))),
+        (
+            ("exact subset sum (Pensia)", target),
+            lambda: exact_first_hits(w, eps, products(gen, (trials, exact_cap))),
         ),
-    }
+        (
+            ("single best product (Malach)", "|w| = 1"),
+            lambda: single_first_hits(
+                torch.where(w < 0, -1.0, 1.0).to(torch.float64)[: max(50, trials // 5)],
+                worst_eps,
+                gen,
+                SINGLE_CAP,
+            ),
+        ),
+    ]
+    series = {}
+    with progress_bar(len(jobs), desc="methods", unit="method", ticking=True) as bar:
+        for key, job in jobs:
+            series[key] = job()
+            bar.update(1)
     seconds = time.perf_counter() - t0
     caps = {
         "single best product (Malach)": SINGLE_CAP,

@@ -15,8 +15,10 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
+from approx.basics.progress import progress_bar
 from approx.experiments.montecarlo import coefficient_success
 
 PUBLISHED = {"uniform": 0.0040, "product": 0.0355}  # P(error > eps), Burkholz 2022's code
@@ -44,19 +46,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"|{'-' * 24}|{'-' * 22}|{'-' * 20}|{'-' * 11}|{'-' * 23}|")
     out = []
     t0 = time.perf_counter()
-    for dist in ("uniform", "product", "pensia"):
+    dists = ("uniform", "product", "pensia")
+    bar = progress_bar(len(dists), desc="distributions", unit="distribution", ticking=True)
+    for dist in dists:
         res = coefficient_success(dist, args.n, args.eps, trials=trials, seed=args.seed)
+        bar.update(1)
         fail = 1 - res.rate
         lo, hi = (1 - w for w in reversed(res.wilson()))
         pub = PUBLISHED.get(dist)
         inside = "-" if pub is None else ("yes" if lo <= pub <= hi else "NO")
         pub_text = "-" if pub is None else f"{pub:.2%}"
         name = {"uniform": "U[-1,1]", "product": "U[-1,1]*U[-1,1]", "pensia": "Pensia half-pruned"}
-        print(
+        bar.write(
             f"| {name[dist]:<22} | {fail:>20.3%} | {f'[{lo:.3%}, {hi:.3%}]':>18} | "
-            f"{pub_text:>9} | {inside:<21} |"
+            f"{pub_text:>9} | {inside:<21} |",
+            file=sys.stdout,
         )
         out.append({**res.to_json(), "failure_rate": fail, "failure_wilson95": [lo, hi]})
+    bar.close()
     print(f"\n{time.perf_counter() - t0:.1f} s wall time")
     if args.json:
         with open(args.json, "w") as fh:

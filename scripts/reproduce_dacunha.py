@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 import time
 
 import torch
 
 from approx.basics.errors import InvalidArgument
+from approx.basics.progress import progress_bar
 from approx.pipeline.run import run
 
 PUBLISHED = {5: 0.5, 10: 0.14, 15: 5.5e-3, 20: 3.5e-4, 25: 2.7e-5, 30: 2.4e-6}
@@ -79,8 +81,10 @@ def main(argv: list[str] | None = None) -> int:
     print("| " + " | ".join(cols) + " |")
     print("|" + "|".join("-" * (len(c) + 2) for c in cols) + "|")
     out = []
+    bar = progress_bar(len(shapes) * len(ns), desc="rows", unit="row", ticking=True)
     for shape in shapes:
         for n in ns:
+            bar.update(1)
             t0 = time.perf_counter()
             w_err = o_err = cert = 0.0
             pub = f"{PUBLISHED[n]:.1e}" if n in PUBLISHED else "-"
@@ -99,13 +103,14 @@ def main(argv: list[str] | None = None) -> int:
                     w_err, o_err = max(w_err, we), max(o_err, oe)
                     cert = max(cert, r.certified_error)
             except InvalidArgument as e:  # e.g. more coefficients than the solver takes
-                print(f"| {name:<12} | {n:>3} | refused by run(): {e}")
+                bar.write(f"| {name:<12} | {n:>3} | refused by run(): {e}", file=sys.stdout)
                 out.append({"target": list(shape), "n": n, "refused": str(e)})
                 continue
             secs = time.perf_counter() - t0
-            print(
+            bar.write(
                 f"| {name:<12} | {n:>3} | {w_err:>19.2e} | {o_err:>19.2e} | {pub:>23} | "
-                f"{cert:>17.2e} | {secs:>7.1f} |"
+                f"{cert:>17.2e} | {secs:>7.1f} |",
+                file=sys.stdout,
             )
             out.append(
                 {
@@ -119,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
                     "seconds": secs,
                 }
             )
+    bar.close()
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"mode": mode, "results": out}, fh, indent=2)

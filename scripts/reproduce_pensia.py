@@ -167,6 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         seed=args.seed,
         empirical_samples=256,
         ascent_steps=10,
+        progress=True,
     )
     secs = time.perf_counter() - t0
     print(
@@ -204,6 +205,7 @@ def main(argv: list[str] | None = None) -> int:
             rescale=True,
             empirical_samples=256,
             ascent_steps=10,
+            progress=True,
         )
         secs_d = time.perf_counter() - t0
         g = rd.artifacts.pruned.masks.apply(rd.artifacts.random_net)

@@ -5,6 +5,7 @@ import math
 import pytest
 import torch
 
+import approx.pipeline.run as run_module
 from approx.basics.errors import InvalidArgument, TargetAssumptionError
 from approx.basics.network import Network
 from approx.constructions.pensia import pensia_random_params, pensia_samples_per_weight
@@ -90,3 +91,46 @@ def test_invalid_arguments_name_the_argument(kwargs, match):
     kw = {"widths": (3, 4, 2), **FAST, **kwargs}
     with pytest.raises(InvalidArgument, match=match):
         run(**kw)
+
+
+def test_float32_runs_accept_every_random_target():
+    """Random targets sit on ||W_i||_2 = 1; cast to float32 their norms read 1 ± ~1e-7. The
+    assumptions are checked in float64 with float32's rounding slack, so none is refused (a
+    quarter of them were, when a 1e-9 slack was applied to the float32 copy)."""
+    for seed in range(12):
+        r = run(widths=(5, 4, 3), n=4, dtype="float32", seed=seed, **FAST)
+        assert r.dtype == "float32" and r.rescale_factors is None
+        assert r.artifacts.target.dtype == torch.float32
+
+
+def _scaled_to(norm: float, dtype: torch.dtype) -> Network:
+    w = torch.rand(6, 5, generator=torch.Generator().manual_seed(3), dtype=torch.float64) * 2 - 1
+    w = (w / torch.linalg.matrix_norm(w, ord=2)).to(dtype)  # norm 1 within dtype rounding
+    return Network.dense((w * norm, w.T.contiguous()))
+
+
+def test_a_float32_target_normalised_in_float32_is_accepted():
+    w = torch.rand(6, 5, generator=torch.Generator().manual_seed(5)) * 2 - 1
+    w = w / torch.linalg.matrix_norm(w, ord=2)  # normalised in float32
+    target = Network.dense((w, torch.ones(1, 6) / 6**0.5))
+    r = run(target, n=3, dtype="float32", **FAST)
+    assert r.rescale_factors is None
+
+
+def test_a_float32_target_one_rounding_above_one_is_accepted_a_real_excess_is_not():
+    just_above = _scaled_to(1 + 1e-7, torch.float32)
+    assert just_above.spectral_norms()[0] > 1  # above 1 in float64, by rounding only
+    run(just_above, n=3, dtype="float32", **FAST)
+    with pytest.raises(TargetAssumptionError, match=r"spectral norm 1\.0010000\d* > 1"):
+        run(_scaled_to(1.001, torch.float32), n=3, dtype="float32", **FAST)
+    with pytest.raises(TargetAssumptionError, match=r"spectral norm 1\.000001\d* > 1"):
+        run(_scaled_to(1 + 1e-6, torch.float64), n=3, **FAST)
+
+
+def test_progress_shows_the_phases_on_stderr_only_when_asked(monkeypatch, capsys):
+    monkeypatch.setattr(run_module, "RUN_DELAY", 0.0)  # the bar normally waits 2 s
+    run(widths=(3, 2), n=3, progress=True, **FAST)
+    captured = capsys.readouterr()
+    assert "approx run: done (phase 4/4" in captured.err and captured.out == ""
+    run(widths=(3, 2), n=3, **FAST)
+    assert capsys.readouterr().err == ""

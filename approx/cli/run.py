@@ -81,6 +81,9 @@ def add_parser(sub) -> None:
     add_empirical_options(p, defaults.EMPIRICAL_SAMPLES, defaults.ASCENT_STEPS)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
+        "--quiet", action="store_true", help="no progress bar (shown on stderr after 2 s)"
+    )
+    p.add_argument(
         "--out", type=Path, help="write result.json, error.png and network.pt to this directory"
     )
     p.set_defaults(func=command)
@@ -113,6 +116,7 @@ def command(args: argparse.Namespace) -> int:
         C=args.C,
         rescale=args.rescale,
         weight_tolerance=args.weight_tol,
+        progress=not args.quiet,
         **given(
             eps=args.eps,
             delta=args.delta,

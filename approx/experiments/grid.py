@@ -33,12 +33,12 @@ RUN_DEFAULTS: dict[str, Any] = {
 SUBSET_SUM_DEFAULTS: dict[str, Any] = {"trials": defaults.SUBSET_SUM_TRIALS}
 
 
-def _as_list(name: str, value: Any) -> list:
+def _as_list(value: Any) -> list:
     return list(value) if isinstance(value, (list, tuple)) else [value]
 
 
 def _ints(name: str, value: Any, minimum: int = 1) -> list[int]:
-    out = _as_list(name, value)
+    out = _as_list(value)
     for v in out:
         if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
             raise InvalidArgument(f"{name}={value!r}: every entry must be an integer >= {minimum}")
@@ -49,7 +49,7 @@ def _ints(name: str, value: Any, minimum: int = 1) -> list[int]:
 
 def _floats(name: str, value: Any, lo: float, hi: float | None) -> list[float]:
     out = []
-    for v in _as_list(name, value):
+    for v in _as_list(value):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise InvalidArgument(f"{name}={value!r}: every entry must be a finite number")
         if not (v > lo and (hi is None or v < hi)):
@@ -81,7 +81,7 @@ def run_points(table: dict) -> list[dict]:
     """
     axes = {"construction", "width", "depth", "widths", "eps", "n", "width_factor", "C", "seed"}
     _check_keys("runs", table, axes | set(RUN_DEFAULTS))
-    names = _as_list("construction", table.get("construction", "all"))
+    names = _as_list(table.get("construction", "all"))
     if names == ["all"]:
         names = sorted(CONSTRUCTIONS)
     for name in names:
@@ -138,7 +138,7 @@ def subset_sum_points(table: dict) -> list[dict]:
     (targets per point)."""
 
     _check_keys("subset_sum", table, {"distribution", "n", "eps", "seed", "trials"})
-    dists = _as_list("distribution", table.get("distribution", list(DISTRIBUTIONS)))
+    dists = _as_list(table.get("distribution", list(DISTRIBUTIONS)))
     for d in dists:
         if d not in DISTRIBUTIONS:
             raise InvalidArgument(f"distribution={d!r} is not one of {list(DISTRIBUTIONS)}")

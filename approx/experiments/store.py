@@ -39,7 +39,6 @@ from ..basics.errors import InvalidArgument
 
 FORMAT = "approx-store"
 SCHEMA_VERSION = "1"
-STATUSES = ("ok", "failed")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
@@ -223,10 +222,6 @@ class ResultStore:
     def rows(self, kind: str | None = None) -> list[Row]:
         """Every stored row (of `kind`, if given), in insertion order."""
         return list(self._iter(kind))
-
-    def get(self, key: str) -> Row | None:
-        rows = self._conn.execute("SELECT * FROM points WHERE key = ?", (key,)).fetchall()
-        return _row(rows[0]) if rows else None
 
     def _iter(self, kind: str | None) -> Iterator[Row]:
         if kind is None:

@@ -17,145 +17,18 @@ from dataclasses import dataclass
 import torch
 
 from ..basics import defaults
-from ..basics.devices import parse_device, parse_dtype
-from ..basics.errors import (
-    InvalidArgument,
-    TargetAssumptionError,
-    check_open_unit,
-    check_positive_int,
-)
+from ..basics.errors import TargetAssumptionError
 from ..basics.masks import masked_forward
 from ..basics.network import Network
-from ..basics.sampling import random_target, spawn_seeds
+from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
+from ..basics.sampling import random_target
 from ..basics.versions import software_versions
-from ..constructions import Construction, Pruned, check_covered, get_construction
-from ..engine.subset_sum import SOLVERS, max_coefficients
-from ..measurement.bounds import default_weight_tolerance, packing_lower_bound_params
+from ..constructions import Pruned
+from ..measurement.bounds import packing_lower_bound_params
 from ..measurement.certified import CertifiedBound, certified_error
 from ..measurement.empirical import EmpiricalError, empirical_error
+from .plan import RunPlan, n_params, plan_run
 from .result import Artifacts, RunResult
-
-
-@dataclass(frozen=True)
-class RunPlan:
-    """Everything a run decided before drawing anything."""
-
-    construction: Construction
-    target_widths: tuple[int, ...]
-    n: tuple[int, ...]
-    n_source: str
-    C: float
-    theorem_n: tuple[int, ...]
-    random_widths: tuple[int, ...]
-    solver: str
-    weight_tolerance: float | None
-    device: torch.device
-    dtype: torch.dtype
-    seeds: tuple[int, int, int]  # target, random network, empirical search
-
-
-def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
-    if isinstance(n, int) and not isinstance(n, bool):
-        return (check_positive_int("n", n),) * depth
-    values = tuple(n)
-    if len(values) != depth:
-        raise InvalidArgument(f"n={list(values)} has {len(values)} entries; the target has {depth}")
-    for v in values:
-        check_positive_int("n", v)
-    return values
-
-
-def _n_params(widths: Sequence[int]) -> int:
-    return sum(a * b for a, b in itertools.pairwise(widths))
-
-
-def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tuple[int, ...]:
-    if (target is None) == (widths is None):
-        raise InvalidArgument("give exactly one of target= and widths=")
-    if target is not None:
-        return check_covered(target).widths
-    tw = tuple(widths)
-    if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
-        raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
-    return tw
-
-
-def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
-    limit = max_coefficients(solver)
-    size = max(cons.instance_size(k) for k in plan_n)
-    if limit is not None and size > limit:
-        raise InvalidArgument(
-            f"n={list(plan_n)} gives subset-sum instances of up to {size} coefficients; "
-            f"solver={solver!r} handles at most {limit} (lower n or eps, or pick another solver)"
-        )
-    random_params = _n_params(cons.random_widths(tw, plan_n))
-    itemsize = torch.empty((), dtype=dtype).element_size()
-    if random_params * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:
-        raise InvalidArgument(
-            f"n={list(plan_n)} for widths {list(tw)} needs a random net of {random_params:,} "
-            f"weights (> {defaults.MAX_RANDOM_NET_BYTES / 2**30:.0f} GiB with masks); lower n "
-            "or widths"
-        )
-
-
-def plan_run(
-    target: Network | None,
-    widths: Sequence[int] | None,
-    *,
-    eps: float,
-    delta: float,
-    construction: str,
-    n: int | Sequence[int] | None,
-    C: float | None,
-    solver: str,
-    seed: int,
-    device: str,
-    dtype: str,
-    empirical_samples: int,
-    ascent_steps: int,
-    weight_tolerance: float | None,
-) -> RunPlan:
-    """Validate every argument, size the random network and refuse what cannot run, in
-    milliseconds and before anything is drawn."""
-    check_open_unit("eps", eps)
-    check_open_unit("delta", delta)
-    check_positive_int("empirical_samples", empirical_samples)
-    if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
-        raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
-    torch_dtype = parse_dtype(dtype)
-    torch_device = parse_device(device)
-    cons = get_construction(construction)
-    if solver not in SOLVERS:
-        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
-    if solver != "fewest" and weight_tolerance is not None:
-        raise InvalidArgument(
-            f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
-        )
-    seeds = tuple(spawn_seeds(seed, 3))
-    tw = _target_widths(target, widths)
-    C = cons.default_C if C is None else C
-    theorem_n = cons.size(tw, eps, delta, C)
-    if n is None:
-        n_used, n_source = theorem_n, f"theorem formula, C={C:g}"
-    else:
-        n_used, n_source = _parse_n(n, len(tw) - 1), "user"
-    _check_size(n_used, cons, solver, tw, torch_dtype)
-    if solver == "fewest" and weight_tolerance is None:
-        weight_tolerance = default_weight_tolerance(tw, eps)
-    return RunPlan(
-        construction=cons,
-        target_widths=tw,
-        n=n_used,
-        n_source=n_source,
-        C=C,
-        theorem_n=theorem_n,
-        random_widths=cons.random_widths(tw, n_used),
-        solver=solver,
-        weight_tolerance=weight_tolerance,
-        device=torch_device,
-        dtype=torch_dtype,
-        seeds=seeds,
-    )
 
 
 def _scaled(net: Network, factors: tuple[float, ...]) -> Network:
@@ -212,6 +85,7 @@ def run(
     empirical_samples: int = defaults.EMPIRICAL_SAMPLES,
     ascent_steps: int = defaults.ASCENT_STEPS,
     weight_tolerance: float | None = None,
+    progress: bool = False,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure.
 
@@ -226,6 +100,8 @@ def run(
     error is at most this. None takes `default_weight_tolerance(widths, eps)`,
     `ε / (2 l sqrt(2 max_i d_{i-1} d_i))`, which keeps the certified error ≤ ε wherever every
     weight reaches it (see there).
+
+    `progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
     """
     t_start = time.perf_counter()
     plan = plan_run(
@@ -245,7 +121,13 @@ def run(
         weight_tolerance=weight_tolerance,
     )
     target, factors = prepare_target(target, plan, rescale=rescale)
-    measured = execute(plan, target, empirical_samples=empirical_samples, ascent_steps=ascent_steps)
+    measured = execute(
+        plan,
+        target,
+        empirical_samples=empirical_samples,
+        ascent_steps=ascent_steps,
+        progress=progress,
+    )
     return _result(
         plan,
         measured,
@@ -270,10 +152,32 @@ class _Measured:
 
 
 def execute(
-    plan: RunPlan, target: Network, *, empirical_samples: int, ascent_steps: int
+    plan: RunPlan,
+    target: Network,
+    *,
+    empirical_samples: int,
+    ascent_steps: int,
+    progress: bool = False,
 ) -> _Measured:
     """Sample, prune, certify, and search for the empirical error, timing each phase."""
+    with progress_bar(
+        4,
+        desc="approx run: sample",
+        unit="phase",
+        enabled=progress,
+        delay=RUN_DELAY,
+        ticking=True,
+        bar_format=PHASES_FORMAT,
+    ) as bar:
+        return _phases(plan, target, empirical_samples, ascent_steps, bar)
+
+
+def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps: int, bar):
     cons, phases = plan.construction, {}
+
+    def next_phase(name: str) -> None:
+        bar.set_description_str(f"approx run: {name}", refresh=False)
+        bar.update(1)
 
     t = time.perf_counter()
     random_net = cons.sample(
@@ -284,14 +188,17 @@ def execute(
         dtype=plan.dtype,
     )
     phases["sample"] = time.perf_counter() - t
+    next_phase("prune")
 
     t = time.perf_counter()
     pruned = cons.prune(target, random_net, solver=plan.solver, tolerance=plan.weight_tolerance)
     phases["prune"] = time.perf_counter() - t
+    next_phase("certify")
 
     t = time.perf_counter()
     cert = certified_error(target, pruned.layers)
     phases["certify"] = time.perf_counter() - t
+    next_phase("empirical")
 
     t = time.perf_counter()
     emp = empirical_error(
@@ -305,6 +212,7 @@ def execute(
         device=plan.device,
     )
     phases["empirical"] = time.perf_counter() - t
+    next_phase("done")
     return _Measured(random_net, pruned, cert, emp, target, phases)
 
 
@@ -333,8 +241,8 @@ def _result(
         n_source=plan.n_source,
         C=plan.C if n is None else None,
         theorem_n_per_layer=plan.theorem_n,
-        random_params=_n_params(plan.random_widths),
-        theorem_random_params=_n_params(cons.random_widths(tw, plan.theorem_n)),
+        random_params=n_params(plan.random_widths),
+        theorem_random_params=n_params(cons.random_widths(tw, plan.theorem_n)),
         kept_params=pruned.masks.n_kept,
         kept_per_layer=pruned.masks.n_kept_per_layer(),
         density=pruned.masks.density,

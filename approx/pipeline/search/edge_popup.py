@@ -40,9 +40,12 @@ def edge_popup(
     batch_size: int = defaults.EDGE_POPUP_BATCH,
     eval_every: int = defaults.EDGE_POPUP_EVAL_EVERY,
     eval_samples: int = defaults.EDGE_POPUP_EVAL_SAMPLES,
+    eval_points: torch.Tensor | None = None,
 ) -> SearchResult:
     """Edge-popup (module docstring): keeps `density` (a fraction in (0, 1]) of every layer's
-    weights. `generator` seeds the scores and every batch."""
+    weights. `generator` seeds the scores and every batch. `eval_points` `(S, d_0)`: the
+    held-out points on which the kept masks are chosen (default: `eval_samples` points of the
+    sphere from `generator`, which are drawn either way, so the batches do not depend on it)."""
     check_pairing(target, random_net)
     if not (isinstance(density, float) and 0 < density <= 1):
         raise InvalidArgument(f"density={density!r} must be a float in (0, 1]")
@@ -61,6 +64,8 @@ def edge_popup(
     ]
     opt = torch.optim.Adam(scores, lr=lr)
     x_eval = unit_sphere(eval_samples, d0, generator, dtype, device)
+    if eval_points is not None:
+        x_eval = eval_points.to(device=device, dtype=dtype)
     with torch.no_grad():
         y_eval = target(x_eval)
 

@@ -1,0 +1,141 @@
+"""A run's plan: every argument validated, the random network sized, and everything that
+cannot run refused — in milliseconds, before anything is drawn."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from ..basics import defaults
+from ..basics.devices import parse_device, parse_dtype
+from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
+from ..basics.network import Network
+from ..basics.sampling import spawn_seeds
+from ..constructions import Construction, check_covered, get_construction
+from ..engine.subset_sum import SOLVERS, max_coefficients
+from ..measurement.bounds import default_weight_tolerance
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """Everything a run decided before drawing anything."""
+
+    construction: Construction
+    target_widths: tuple[int, ...]
+    n: tuple[int, ...]
+    n_source: str
+    C: float
+    theorem_n: tuple[int, ...]
+    random_widths: tuple[int, ...]
+    solver: str
+    weight_tolerance: float | None
+    device: torch.device
+    dtype: torch.dtype
+    seeds: tuple[int, int, int]  # target, random network, empirical search
+
+
+def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
+    if isinstance(n, int) and not isinstance(n, bool):
+        return (check_positive_int("n", n),) * depth
+    values = tuple(n)
+    if len(values) != depth:
+        raise InvalidArgument(f"n={list(values)} has {len(values)} entries; the target has {depth}")
+    for v in values:
+        check_positive_int("n", v)
+    return values
+
+
+def n_params(widths: Sequence[int]) -> int:
+    return sum(a * b for a, b in itertools.pairwise(widths))
+
+
+def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tuple[int, ...]:
+    if (target is None) == (widths is None):
+        raise InvalidArgument("give exactly one of target= and widths=")
+    if target is not None:
+        return check_covered(target).widths
+    tw = tuple(widths)
+    if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
+        raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
+    return tw
+
+
+def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
+    limit = max_coefficients(solver)
+    size = max(cons.instance_size(k) for k in plan_n)
+    if limit is not None and size > limit:
+        raise InvalidArgument(
+            f"n={list(plan_n)} gives subset-sum instances of up to {size} coefficients; "
+            f"solver={solver!r} handles at most {limit} (lower n or eps, or pick another solver)"
+        )
+    random_params = n_params(cons.random_widths(tw, plan_n))
+    itemsize = torch.empty((), dtype=dtype).element_size()
+    if random_params * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:
+        raise InvalidArgument(
+            f"n={list(plan_n)} for widths {list(tw)} needs a random net of {random_params:,} "
+            f"weights (> {defaults.MAX_RANDOM_NET_BYTES / 2**30:.0f} GiB with masks); lower n "
+            "or widths"
+        )
+
+
+def plan_run(
+    target: Network | None,
+    widths: Sequence[int] | None,
+    *,
+    eps: float,
+    delta: float,
+    construction: str,
+    n: int | Sequence[int] | None,
+    C: float | None,
+    solver: str,
+    seed: int,
+    device: str,
+    dtype: str,
+    empirical_samples: int,
+    ascent_steps: int,
+    weight_tolerance: float | None,
+) -> RunPlan:
+    """Validate every argument, size the random network and refuse what cannot run, in
+    milliseconds and before anything is drawn."""
+    check_open_unit("eps", eps)
+    check_open_unit("delta", delta)
+    check_positive_int("empirical_samples", empirical_samples)
+    if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
+        raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
+    torch_dtype = parse_dtype(dtype)
+    torch_device = parse_device(device)
+    cons = get_construction(construction)
+    if solver not in SOLVERS:
+        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    if solver != "fewest" and weight_tolerance is not None:
+        raise InvalidArgument(
+            f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
+        )
+    seeds = tuple(spawn_seeds(seed, 3))
+    tw = _target_widths(target, widths)
+    C = cons.default_C if C is None else C
+    theorem_n = cons.size(tw, eps, delta, C)
+    if n is None:
+        n_used, n_source = theorem_n, f"theorem formula, C={C:g}"
+    else:
+        n_used, n_source = _parse_n(n, len(tw) - 1), "user"
+    _check_size(n_used, cons, solver, tw, torch_dtype)
+    if solver == "fewest" and weight_tolerance is None:
+        weight_tolerance = default_weight_tolerance(tw, eps)
+    return RunPlan(
+        construction=cons,
+        target_widths=tw,
+        n=n_used,
+        n_source=n_source,
+        C=C,
+        theorem_n=theorem_n,
+        random_widths=cons.random_widths(tw, n_used),
+        solver=solver,
+        weight_tolerance=weight_tolerance,
+        device=torch_device,
+        dtype=torch_dtype,
+        seeds=seeds,
+    )
