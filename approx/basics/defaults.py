@@ -68,3 +68,76 @@ EDGE_POPUP_EVAL_EVERY = 50
 EDGE_POPUP_EVAL_SAMPLES = 1024
 GREEDY_SAMPLES = 512  # sphere points the greedy search fits
 GREEDY_MAX_STEPS = 2000  # moves per layer pair
+
+# ---- baselines beside the constructions (approx compare; docs/search.md) --------------------
+# The papers train on MNIST/CIFAR for tens of epochs (thousands of steps of SGD or Adam on
+# batches of 60-128 images). Our problem is a regression on points of the unit sphere with a
+# network of ~10^4 weights, where one step costs ~3 ms on one core: each method gets a few
+# thousand steps (a few seconds), enough for the training loss to flatten at the sizes of
+# `approx compare --widths 8,8,4 --n 16` (measured in docs/search.md), and every step count is
+# a scaled-down version of the paper's schedule with the paper's proportions kept.
+COMPARE_METHODS = (
+    "edge-popup",
+    "greedy",
+    "supermask",
+    "imp",
+    "gmp",
+    "rigl",
+    "evolution",
+    "annealing",
+)
+COMPARE_TARGETS = ("random", "relu-chain", "circle")  # built-in targets of approx compare
+COMPARE_TARGET = "random"
+COMPARE_WIDTHS = (4, 4, 2)
+COMPARE_N = 8
+COMPARE_DEPTH = 2  # target depth of the relu-chain ticket
+TRAIN_BATCH = 256  # sphere points per step, every trained baseline (edge-popup's batch)
+TRAIN_EVAL_SAMPLES = 1024  # held-out sphere points on which searches pick what they keep
+# Supermask (Zhou et al. 2019; their code, uber-research/deconstructing-lottery-tickets):
+# frozen weights, mask logits, masks ~ Bernoulli(sigmoid(logit)) with a straight-through
+# estimator. They train with SGD (momentum 0.9) at lr 100 for 2000 epochs of MNIST; Adam's step
+# is scale-free, and 0.1 moves a logit from 0 to a decided +-2 in ~20 steps here.
+SUPERMASK_STEPS = 2000
+SUPERMASK_LR = 0.1
+SUPERMASK_EVAL_EVERY = 50
+# Iterative magnitude pruning (Frankle & Carbin 2019): Adam at 1.2e-3 (their rate for the fully
+# connected Lenet-300-100), prune 20% of each layer's remaining weights per round (their rate for
+# fully connected layers; they prune the output layer at half that rate, we prune every layer at
+# the same rate so that all reach the budget in the same round), rewind to the initial weights.
+IMP_STEPS = 400  # training steps per round (theirs: 50,000 iterations of batch 60)
+IMP_LR = 1.2e-3
+IMP_PRUNE_FRACTION = 0.2
+IMP_REWIND_STEP = 0  # 0: rewind to initialisation; k > 0: late rewinding to step k
+# Gradual magnitude pruning (Zhu & Gupta 2017): sparsity s_t = s_f (1 - (1 - (t - t0)/(t1 - t0))^3)
+# from s_i = 0, pruning every `GMP_EVERY` steps between t0 and t1, then fine-tuning (they prune
+# over roughly the middle half of training, every 100-1000 steps).
+GMP_STEPS = 2000
+GMP_LR = 1.2e-3
+GMP_START = 0.1  # t0 as a fraction of the steps
+GMP_END = 0.6  # t1 as a fraction of the steps
+GMP_EVERY = 50
+# RigL (Evci et al. 2019): sparse from the start at the budget; every `RIGL_EVERY` steps until
+# `RIGL_END` of training drop the fraction alpha/2 (1 + cos(pi t / T_end)) of each layer's
+# active weights with the smallest magnitude and grow as many inactive ones with the largest
+# gradient magnitude, at zero (their recommended Delta T = 100, alpha = 0.3, T_end = 75%).
+RIGL_STEPS = 2000
+RIGL_LR = 1.2e-3
+RIGL_EVERY = 100
+RIGL_ALPHA = 0.3
+RIGL_END = 0.75
+# Genetic algorithm over masks (our design; masks keep the budget in every layer): elitism,
+# tournament selection, uniform crossover repaired to the budget, swap mutations.
+EVOLUTION_POPULATION = 32
+EVOLUTION_GENERATIONS = 300
+EVOLUTION_ELITE = 2
+EVOLUTION_TOURNAMENT = 3
+EVOLUTION_SWAPS = 2  # kept <-> pruned swaps per layer per child
+EVOLUTION_SAMPLES = 256  # fixed sphere points the fitness is measured on
+# Simulated annealing over masks (our design): swap one kept and one pruned weight of a layer,
+# Metropolis acceptance, geometric cooling from the mean |change| of random swaps down by
+# `ANNEALING_COOLING`.
+ANNEALING_STEPS = 10_000
+ANNEALING_SAMPLES = 256
+ANNEALING_COOLING = 1e-3  # final temperature / initial temperature
+# Planted tickets (Fischer & Burkholz 2022): the circle ticket's number of ReLU directions.
+CIRCLE_DIRECTIONS = 8

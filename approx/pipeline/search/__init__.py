@@ -1,16 +1,23 @@
 """Searches that do not know the proof: masks over a dense random depth-2l network, found from
-samples of the target alone, compared with the constructive masks on the same network.
+samples of the target alone, compared with the constructive masks on the same network, and the
+trained sparse networks the lottery-ticket literature builds instead.
 
 The constructions (`approx.constructions`) know where the ticket is: which hidden unit serves
 which target weight, and that a unit keeps one input edge. The searches here are given only
 the random network's weights and the target as a function, and minimise the sampled error:
-``edge-popup`` (`edge_popup`) and ``greedy`` (`greedy`), both seeded through one
-`torch.Generator`, both running on small targets on a CPU in seconds. `compare` measures their
-masks beside the construction's.
+``edge-popup`` (`edge_popup`) and ``greedy`` (`greedy`), ``supermask`` (`supermask`), a
+genetic algorithm ``evolution`` (`evolution`) and simulated ``annealing`` (`annealing`) find
+masks over the random weights; ``imp`` (`imp`, iterative magnitude pruning with rewinding),
+``gmp`` (`gmp`, gradual magnitude pruning) and ``rigl`` (`rigl`, sparse training) train the
+weights and return a trained sparse network (`SearchResult.network`). Every method is seeded
+through one `torch.Generator` and runs on the random network's device. `compare` measures the
+first two beside the construction (`approx search`); `benchmark` measures all of them
+(`approx compare`).
 """
 
 from __future__ import annotations
 
+import inspect
 from dataclasses import replace
 
 import torch
@@ -18,22 +25,50 @@ import torch
 from ...basics.errors import InvalidArgument
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
+from .annealing import annealed_masks
 from .base import SearchResult
 from .edge_popup import edge_popup
+from .evolution import genetic_masks
+from .gmp import gradual_magnitude_pruning
 from .greedy import greedy_layerwise
+from .imp import iterative_magnitude_pruning
+from .rigl import rigl
+from .supermask import supermask
 
-SEARCHES = {"edge-popup": edge_popup, "greedy": greedy_layerwise}
+SEARCHES = {
+    "edge-popup": edge_popup,
+    "greedy": greedy_layerwise,
+    "supermask": supermask,
+    "imp": iterative_magnitude_pruning,
+    "gmp": gradual_magnitude_pruning,
+    "rigl": rigl,
+    "evolution": genetic_masks,
+    "annealing": annealed_masks,
+}
 METHODS: tuple[str, ...] = tuple(SEARCHES)
+# Methods that keep a budget `density` (the fraction of every layer kept); the supermask and
+# greedy choose their own density.
+TAKES_DENSITY = frozenset({"edge-popup", "imp", "gmp", "rigl", "evolution", "annealing"})
+# Methods that change the weights: their result is a trained network, not a subnetwork.
+TRAINED = frozenset({"imp", "gmp", "rigl"})
 
 
 def search(
     target: Network, random_net: Network, *, method: str, seed: int = 0, **options
 ) -> SearchResult:
-    """Run `method` (one of `METHODS`) from `seed`; `options` go to `edge_popup` or
-    `greedy_layerwise`."""
+    """Run `method` (one of `METHODS`) from `seed`; `options` go to the method's function
+    (`edge_popup`, `greedy_layerwise`, `supermask`, `iterative_magnitude_pruning`,
+    `gradual_magnitude_pruning`, `rigl`, `genetic_masks`, `annealed_masks`)."""
     if method not in METHODS:
         raise InvalidArgument(f"method={method!r} is not one of {list(METHODS)}")
+    fn = SEARCHES[method]
+    known = set(inspect.signature(fn).parameters) - {"target", "random_net", "generator"}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise InvalidArgument(
+            f"method={method!r} takes no option(s) {unknown}; it takes {sorted(known)}"
+        )
     (child,) = spawn_seeds(seed, 1)
     gen = torch.Generator().manual_seed(child)
-    result = SEARCHES[method](target, random_net, generator=gen, **options)
+    result = fn(target, random_net, generator=gen, **options)
     return replace(result, seed=seed)

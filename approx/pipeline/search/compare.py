@@ -109,7 +109,7 @@ def compare(
     widths: Sequence[int],
     construction: str = defaults.CONSTRUCTION,
     n: int | Sequence[int] = defaults.SEARCH_N,
-    methods: Sequence[str] = METHODS,
+    methods: Sequence[str] = defaults.SEARCH_METHODS,
     seed: int = defaults.SEED,
     density: float = defaults.EDGE_POPUP_DENSITY,
     steps: int = defaults.EDGE_POPUP_STEPS,
@@ -123,8 +123,11 @@ def compare(
     it; every method in `methods` then searches the same network, and every set of masks is
     measured the same way (`measure`)."""
     for m in methods:
-        if m not in METHODS:
-            raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
+        if m not in defaults.SEARCH_METHODS:
+            raise InvalidArgument(
+                f"method={m!r} is not one of {list(defaults.SEARCH_METHODS)}"
+                + (" (approx compare runs it)" if m in METHODS else "")
+            )
     result = run(
         widths=widths,
         construction=construction,

@@ -19,7 +19,7 @@ from ...basics.errors import InvalidArgument, check_positive_int
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import unit_sphere
-from .base import SearchResult, check_pairing
+from .base import SearchResult, check_pairing, counted
 
 
 def _topk_mask(score: torch.Tensor, k: int) -> torch.Tensor:
@@ -27,6 +27,14 @@ def _topk_mask(score: torch.Tensor, k: int) -> torch.Tensor:
     mask = torch.zeros(score.numel(), dtype=torch.bool, device=score.device)
     mask[idx] = True
     return mask.view(score.shape)
+
+
+def _check_options(density: float, steps: int, batch_size: int, eval_every: int) -> None:
+    if not (isinstance(density, float) and 0 < density <= 1):
+        raise InvalidArgument(f"density={density!r} must be a float in (0, 1]")
+    check_positive_int("steps", steps)
+    check_positive_int("batch_size", batch_size)
+    check_positive_int("eval_every", eval_every)
 
 
 def edge_popup(
@@ -41,17 +49,15 @@ def edge_popup(
     eval_every: int = defaults.EDGE_POPUP_EVAL_EVERY,
     eval_samples: int = defaults.EDGE_POPUP_EVAL_SAMPLES,
     eval_points: torch.Tensor | None = None,
+    progress: bool = False,
 ) -> SearchResult:
     """Edge-popup (module docstring): keeps `density` (a fraction in (0, 1]) of every layer's
     weights. `generator` seeds the scores and every batch. `eval_points` `(S, d_0)`: the
     held-out points on which the kept masks are chosen (default: `eval_samples` points of the
-    sphere from `generator`, which are drawn either way, so the batches do not depend on it)."""
+    sphere from `generator`, which are drawn either way, so the batches do not depend on it).
+    `progress`: a bar of the steps on stderr, shown once the search has taken a few seconds."""
     check_pairing(target, random_net)
-    if not (isinstance(density, float) and 0 < density <= 1):
-        raise InvalidArgument(f"density={density!r} must be a float in (0, 1]")
-    check_positive_int("steps", steps)
-    check_positive_int("batch_size", batch_size)
-    check_positive_int("eval_every", eval_every)
+    _check_options(density, steps, batch_size, eval_every)
     t0 = time.perf_counter()
     dtype, device, d0 = random_net.dtype, random_net.device, target.widths[0]
     weights = random_net.weights
@@ -80,7 +86,7 @@ def edge_popup(
     best = current_masks()
     best_loss = held_out(best)
     history = [best_loss]
-    for step in range(1, steps + 1):
+    for step in counted(steps, "edge-popup", "step", progress):
         x = unit_sphere(batch_size, d0, generator, dtype, device)
         h = x
         for i, (w, s, k) in enumerate(zip(weights, scores, ks, strict=True)):

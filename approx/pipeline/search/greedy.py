@@ -22,6 +22,7 @@ from ...basics import defaults
 from ...basics.errors import check_positive_int
 from ...basics.masks import Masks
 from ...basics.network import Network
+from ...basics.progress import RUN_DELAY, progress_bar
 from ...basics.sampling import unit_sphere
 from .base import SearchResult, check_pairing
 
@@ -96,9 +97,11 @@ def greedy_layerwise(
     generator: torch.Generator,
     samples: int = defaults.GREEDY_SAMPLES,
     max_steps: int = defaults.GREEDY_MAX_STEPS,
+    progress: bool = False,
 ) -> SearchResult:
     """Greedy layer-wise local search (module docstring); `samples` points of the sphere,
-    at most `max_steps` moves per pair."""
+    at most `max_steps` moves per pair. `progress`: a bar of the moves on stderr (its total
+    is the most moves possible), shown once the search has taken a few seconds."""
     check_pairing(target, random_net)
     check_positive_int("samples", samples)
     check_positive_int("max_steps", max_steps)
@@ -115,6 +118,9 @@ def greedy_layerwise(
     history: list[float] = []
     steps = 0
     H = x
+    bar = progress_bar(
+        max_steps * target.depth, desc="greedy", unit="move", enabled=progress, delay=RUN_DELAY
+    )
     for i in range(target.depth):
         A, B = random_net.weights[2 * i], random_net.weights[2 * i + 1]
         mA = torch.zeros(A.shape, dtype=torch.bool, device=device)
@@ -140,6 +146,7 @@ def greedy_layerwise(
                 mA[q, rest[0]] = True
             R = output() - goal
             steps += 1
+            bar.update(1)
             history.append(float((R**2).sum(1).mean()))
         # a unit without an output edge, or without an input edge, contributes nothing
         live = mA.any(1) & mB.any(0)
@@ -147,6 +154,7 @@ def greedy_layerwise(
         mB &= live[None, :]
         masks += [mA, mB]
         H = torch.relu(output())
+    bar.close()
     return SearchResult(
         method="greedy",
         masks=Masks(tuple(masks)),
