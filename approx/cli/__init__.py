@@ -10,10 +10,10 @@ from __future__ import annotations
 import sys
 
 from ..basics.errors import InvalidArgument
-from . import check_proofs, plot, run, search, sweep, tightness
+from . import check_proofs, compare, plot, run, search, sweep, tightness
 from .common import Parser
 
-COMMANDS = (run, search, sweep, plot, tightness, check_proofs)
+COMMANDS = (run, search, sweep, plot, tightness, check_proofs, compare)
 
 
 def build_parser() -> Parser:

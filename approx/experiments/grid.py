@@ -6,6 +6,8 @@ dict (`approx.experiments.store.point_key`). Two kinds of point:
 - "run": one `approx.pipeline.run.run(...)`; the row holds `RunResult.to_json()`.
 - "subset_sum": one coefficient Monte Carlo (`approx.experiments.montecarlo`): how often the
   best subset of n random coefficients lands within eps of a Uniform[-1, 1] target.
+- "compare": one method of `approx compare` beside the constructions
+  (`approx.experiments.compare_grid`); the row holds `Benchmark.to_json()`.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ from typing import Any
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..constructions import CONSTRUCTIONS
+from .compare_grid import compare_points
 from .montecarlo import DISTRIBUTIONS
 
 RUN_DEFAULTS: dict[str, Any] = {
@@ -164,8 +167,9 @@ class SweepConfig:
 
 
 def load_config(path: str | Path) -> SweepConfig:
-    """Parse a TOML sweep file: optional top-level `store` and `workers`, and a `[runs]` and/or
-    `[subset_sum]` table (see `run_points`, `subset_sum_points`)."""
+    """Parse a TOML sweep file: optional top-level `store` and `workers`, and any of a `[runs]`,
+    a `[subset_sum]` and a `[compare]` table (see `run_points`, `subset_sum_points`,
+    `compare_points`)."""
     path = Path(path)
     try:
         data = tomllib.loads(path.read_text())
@@ -178,12 +182,14 @@ def load_config(path: str | Path) -> SweepConfig:
 
 def config_from_dict(data: dict, where: str = "config") -> SweepConfig:
     try:
-        _check_keys("top level", data, {"store", "workers", "runs", "subset_sum"})
-        if "runs" not in data and "subset_sum" not in data:
-            raise InvalidArgument("needs a [runs] or a [subset_sum] table")
+        _check_keys("top level", data, {"store", "workers", "runs", "subset_sum", "compare"})
+        if "runs" not in data and "subset_sum" not in data and "compare" not in data:
+            raise InvalidArgument("needs a [runs], a [subset_sum] or a [compare] table")
         points = run_points(data["runs"]) if "runs" in data else []
         if "subset_sum" in data:
             points += subset_sum_points(data["subset_sum"])
+        if "compare" in data:
+            points += compare_points(data["compare"])
         workers = data.get("workers")
         if workers is not None:
             _ints("workers", workers)

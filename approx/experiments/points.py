@@ -1,4 +1,5 @@
-"""One grid point computed: a run or a coefficient Monte Carlo, by its config dict."""
+"""One grid point computed: a run, a coefficient Monte Carlo or a compare point, by its config
+dict."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..constructions import get_construction
 from ..pipeline.run import run
+from ..pipeline.search.benchmark import benchmark
 from .montecarlo import coefficient_success
 
 
@@ -53,4 +55,26 @@ def evaluate(config: dict) -> dict:
             trials=config["trials"],
             seed=config["seed"],
         ).to_json()
-    raise InvalidArgument(f"config kind={config.get('kind')!r} is not 'run' or 'subset_sum'")
+    if config["kind"] == "compare":
+        return _compare(config)
+    raise InvalidArgument(
+        f"config kind={config.get('kind')!r} is not 'run', 'subset_sum' or 'compare'"
+    )
+
+
+def _compare(config: dict) -> dict:
+    density = config["density"]
+    return benchmark(
+        target=config["target"],
+        widths=tuple(config["widths"]),
+        depth=config["depth"],
+        directions=config["directions"],
+        construction=config["construction"],
+        n=config["n"],
+        methods=(config["method"],),
+        seed=config["seed"],
+        densities=None if density is None else (density,),
+        planted=config["planted"],
+        empirical_samples=config["empirical_samples"],
+        ascent_steps=config["ascent_steps"],
+    ).to_json()

@@ -1,7 +1,8 @@
 """Figures: the only package that imports matplotlib (with the non-interactive Agg backend).
 
 `plot_run` draws one run, `plot_store` every figure a results store supports,
-`plot_candidates_vs_eps` the single-product vs subset-sum comparison.
+`plot_candidates_vs_eps` the single-product vs subset-sum comparison, `plot_benchmarks` the
+error against kept parameters of `approx compare`.
 """
 
 from __future__ import annotations
@@ -12,14 +13,17 @@ from ...basics.errors import InvalidArgument
 from ..store import load_rows
 from .candidates import plot_candidates_vs_eps
 from .common import save
+from .compare import fig_error_vs_params, plot_benchmarks
 from .run import plot_run
 from .sweep import fig_error_vs_depth, fig_error_vs_width, fig_params_vs_eps, fig_success_vs_n
 
 __all__ = [
     "fig_error_vs_depth",
+    "fig_error_vs_params",
     "fig_error_vs_width",
     "fig_params_vs_eps",
     "fig_success_vs_n",
+    "plot_benchmarks",
     "plot_candidates_vs_eps",
     "plot_run",
     "plot_store",
@@ -38,6 +42,7 @@ def plot_store(
     rows = load_rows(store)
     runs = [r.result for r in rows if r.kind == "run" and r.status == "ok"]
     mc = [r.result for r in rows if r.kind == "subset_sum" and r.status == "ok"]
+    compared = [r.result for r in rows if r.kind == "compare" and r.status == "ok"]
     out_dir = Path(out_dir)
     if out_dir.exists() and not out_dir.is_dir():
         raise InvalidArgument(f"out={str(out_dir)!r} exists and is not a directory")
@@ -48,6 +53,7 @@ def plot_store(
         ("error_vs_depth", fig_error_vs_depth, runs),
         ("success_vs_n", fig_success_vs_n, mc),
         ("params_vs_eps", fig_params_vs_eps, runs),
+        ("error_vs_params", fig_error_vs_params, compared),
     ):
         try:
             fig = make(data)

@@ -1,0 +1,147 @@
+"""The figure of `approx compare`: error against kept parameters, one curve per method (its
+budgets), the constructions' points, and the theorem's lower bound on parameters."""
+
+from __future__ import annotations
+
+import itertools
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ...measurement.bounds import packing_lower_bound_params
+from .common import ERROR_LABEL, panels, plt
+
+_REFERENCES = ("empty masks", "planted ticket")
+
+
+def _lower_bound_curve(widths: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """(parameters, eps): Pensia et al.'s Theorem 2 count summed over layers, for eps < 1/2."""
+    eps = np.logspace(-6, np.log10(0.45), 60)
+    params = [
+        sum(packing_lower_bound_params(b, a, float(e)) for a, b in itertools.pairwise(widths))
+        for e in eps
+    ]
+    return np.array(params), eps
+
+
+def _key(b: dict) -> tuple:
+    return (b["target"], tuple(b["target_widths"]), tuple(b["random_widths"]), b["planted"])
+
+
+def fig_error_vs_params(benchmarks: list[dict]):
+    """Empirical error (lower estimate, filled) and certified bound (hollow, where the masks
+    allow one) against kept parameters, log-log, one panel per (target, random network,
+    planted or not). A method's curve joins its budgets (medians over the benchmarks of the
+    panel, e.g. seeds); masks over the random net solid, trained networks dashed; the
+    constructions as stars; the empty mask's error dotted; the lower bound on the random
+    network's size grey. Raises ValueError without rows."""
+    if not any(b["rows"] for b in benchmarks):
+        raise ValueError("no compare rows")
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for b in benchmarks:
+        groups[_key(b)].append(b)
+    fig, axes = panels(len(groups), cols=2)
+    for ax, key in zip(axes, sorted(groups, key=str), strict=True):
+        _panel(ax, groups[key])
+    fig.tight_layout()
+    return fig
+
+
+def _constructions(ax, rows: list[dict], colors) -> None:
+    """Each construction's points: empirical error filled, certified bound hollow."""
+    for name in sorted({r["method"] for r in rows if r["method"].startswith("construction")}):
+        cons = [r for r in rows if r["method"] == name]
+        color = next(colors)
+        ax.scatter(
+            [r["kept"] for r in cons],
+            [r["empirical_error"] for r in cons],
+            marker="*",
+            s=160,
+            color=color,
+            label=f"{name} empirical",
+            zorder=5,
+        )
+        cert = [r for r in cons if r["certified_error"] is not None]
+        ax.scatter(
+            [r["kept"] for r in cert],
+            [r["certified_error"] for r in cert],
+            marker="*",
+            s=160,
+            facecolors="none",
+            edgecolors=color,
+            label=f"{name} certified",
+            zorder=5,
+        )
+
+
+def _panel(ax, benchmarks: list[dict]) -> None:
+    rows = [r for b in benchmarks for r in b["rows"]]
+    colors = itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])
+    curves: dict[str, dict] = defaultdict(lambda: defaultdict(list))
+    kinds: dict[str, str] = {}
+    for r in rows:
+        if r["method"] in _REFERENCES or r["method"].startswith("construction"):
+            continue
+        curves[r["method"]][r["budget"]].append(r)
+        kinds[r["method"]] = r["kind"]
+    for method, color in zip(sorted(curves), colors, strict=False):
+        pts = sorted(
+            (
+                statistics.median(max(r["kept"], 1) for r in rs),
+                statistics.median(r["empirical_error"] for r in rs),
+            )
+            for rs in curves[method].values()
+        )
+        x, y = zip(*pts, strict=True)
+        ls = "--" if kinds[method] == "trained" else "-"
+        ax.plot(x, y, ls, marker="o", color=color, label=f"{method} ({kinds[method]})", ms=5)
+    _constructions(ax, rows, colors)
+    planted = [r for r in rows if r["method"] == "planted ticket"]
+    if planted:
+        ax.scatter(
+            [r["kept"] for r in planted],
+            [max(r["empirical_error"], 1e-16) for r in planted],
+            marker="D",
+            color="k",
+            label="planted ticket (error floored at 1e-16)",
+            zorder=5,
+        )
+    empty = [r["empirical_error"] for r in rows if r["method"] == "empty masks"]
+    if empty:
+        ax.axhline(
+            statistics.median(empty), color="0.5", ls=":", label="empty mask (zero function)"
+        )
+    b0 = benchmarks[0]
+    params, eps = _lower_bound_curve(list(b0["target_widths"]))
+    ax.plot(
+        params,
+        eps,
+        color="0.6",
+        lw=2,
+        alpha=0.7,
+        label="lower bound on the random net's size for error eps (Pensia et al. Thm 2)",
+    )
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("parameters kept (masks) or nonzero (trained networks)")
+    ax.set_ylabel(ERROR_LABEL)
+    ax.set_title(
+        f"{b0['target']} target {'-'.join(map(str, b0['target_widths']))}, random net "
+        f"{'-'.join(map(str, b0['random_widths']))}"
+        + (", ticket planted" if b0["planted"] else "")
+        + f" ({len(benchmarks)} run{'s' if len(benchmarks) > 1 else ''})",
+        fontsize=9,
+    )
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=6, loc="best")
+
+
+def plot_benchmarks(benchmarks: list[dict], path: str | Path) -> Path:
+    """`fig_error_vs_params` of `approx compare` JSON objects, written to `path`."""
+    fig = fig_error_vs_params(benchmarks)
+    path = Path(path)
+    fig.savefig(path, dpi=130)
+    plt.close(fig)
+    return path

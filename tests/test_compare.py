@@ -1,0 +1,217 @@
+"""Planted tickets and `approx compare`: the planted network computes the target on the planted
+masks (oracle: the target itself), planting changes only the ticket's weights, the hand-built
+tickets are what they claim, and the comparison, its JSON, its sweep points and its figure end
+to end (tiny sizes)."""
+
+import itertools
+import json
+import math
+
+import pytest
+import torch
+from hypothesis import given
+from hypothesis import strategies as st
+
+from approx.basics.errors import InvalidArgument
+from approx.basics.masks import Masks
+from approx.basics.sampling import random_target, unit_sphere
+from approx.cli import main
+from approx.constructions import get_construction
+from approx.experiments.grid import config_from_dict
+from approx.experiments.points import evaluate
+from approx.measurement.certified import certified_error
+from approx.pipeline.search.benchmark import benchmark
+from approx.pipeline.search.compare import half_line_layers
+from approx.pipeline.search.planted import circle, half_line_ticket, overlap, plant, relu_chain
+
+from .support import generator, seeds
+
+PENSIA = get_construction("pensia")
+# a few steps per method: the comparison's plumbing, not the methods' quality
+FAST = {
+    "edge-popup": {"steps": 10, "eval_every": 5},
+    "greedy": {"samples": 32, "max_steps": 10},
+    "supermask": {"steps": 10, "eval_every": 5},
+    "imp": {"steps": 5},
+    "gmp": {"steps": 10, "every": 2},
+    "rigl": {"steps": 10, "every": 2},
+    "evolution": {"generations": 2, "population": 4},
+    "annealing": {"steps": 20},
+}
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+@given(seed=seeds, widths=st.sampled_from([(2, 2), (3, 2, 2), (2, 3, 1), (1, 1, 1, 1)]))
+def test_planted_masks_compute_the_target_and_only_the_ticket_changes(seed, widths):
+    """Oracle: the target. The planted masks keep one input edge per hidden unit and realise
+    every layer exactly (P = N = W), so the certified bound is ~0 too."""
+    target = random_target(widths, generator=generator(seed))
+    net = PENSIA.sample(widths, (2,) * (len(widths) - 1), generator=generator(seed + 1))
+    planted = plant(half_line_ticket(target), net)
+    x = unit_sphere(64, widths[0], generator(seed + 2))
+    sub = planted.masks.apply(planted.net)
+    assert torch.allclose(sub(x), target(x), atol=1e-12)
+    for before, after, m in zip(net.weights, planted.net.weights, planted.masks.masks, strict=True):
+        assert torch.equal(before[~m], after[~m])  # nothing outside the ticket moves
+    layers = half_line_layers(planted.net, planted.masks)
+    assert certified_error(target, layers).value < 1e-12
+    per_layer = [2 * a + 2 * a * b for a, b in itertools.pairwise(widths)]
+    assert planted.masks.n_kept_per_layer()[::2] == tuple(2 * a for a in widths[:-1])
+    assert planted.masks.n_kept == sum(per_layer)
+
+
+def test_hidden_units_keep_their_own_weight_and_the_largest_of_their_sign():
+    """A one-input ticket neuron matches every host of its sign at L1 distance 0; ours takes the
+    largest |weight|, which it keeps unchanged."""
+    target = random_target((2, 2), generator=generator(0))
+    net = PENSIA.sample((2, 2), (6,), generator=generator(1))
+    planted = plant(half_line_ticket(target), net)
+    a, m = net.weights[0], planted.masks.masks[0]
+    assert torch.equal(planted.net.weights[0], a)
+    for j in range(2):
+        for sign in (1, -1):
+            hosts = m[:, j] & (torch.sign(a[:, j]) == sign)
+            assert int(hosts.sum()) == 1
+            assert float(a[hosts, j].abs()) == float((a[:, j] * sign).clamp(min=0).max())
+
+
+def test_hand_built_tickets():
+    chain = relu_chain(3)
+    x = torch.linspace(-1, 1, 21, dtype=torch.float64)[:, None]
+    assert torch.equal(chain(x), torch.relu(x))
+    for k in (3, 5, 8, 16):
+        c = circle(k)
+        assert max(c.spectral_norms()) <= 1 + 1e-12
+        pts = unit_sphere(400, 2, generator(k))
+        ratio = c(pts / 2).squeeze(1) / 0.5 / (math.sqrt(2) / math.pi)
+        # the K-direction sum of ReLU(cos) deviates from its mean K/pi by at most 1 - cos(pi/K)
+        assert float((ratio - 1).abs().max()) <= 1 - math.cos(math.pi / k) + 1e-12
+    assert int((circle(8).weights[0] == 0).sum()) == 4  # exact zeros: a sparse ticket
+    with pytest.raises(InvalidArgument, match="directions=2"):
+        circle(2)
+
+
+def test_overlap_counts_shared_weights():
+    a = Masks((torch.tensor([[True, True], [False, False]]),))
+    b = Masks((torch.tensor([[True, False], [True, False]]),))
+    assert overlap(a, b) == (0.5, 0.5)
+    empty = Masks((torch.zeros(2, 2, dtype=torch.bool),))
+    assert overlap(empty, b) == (None, 0.0)
+
+
+def test_benchmark_rows_budgets_and_reproducibility():
+    kw = dict(widths=(2, 2, 1), n=3, empirical_samples=64, ascent_steps=2, options=FAST)
+    b = benchmark(planted=True, **kw)
+    names = [r.method for r in b.rows]
+    assert names[:4] == [
+        "empty masks",
+        "planted ticket",
+        "construction (pensia)",
+        "construction (malach)",
+    ]
+    assert names[4:] == list(FAST)
+    planted = b.rows[1]
+    assert planted.recall == 1.0 and planted.empirical_error < 1e-12
+    assert planted.certified_error < 1e-12
+    for r in b.rows[4:]:
+        assert r.kind == ("trained" if r.method in ("imp", "gmp", "rigl") else "masks")
+        assert r.budget in (None, b.rows[2].density)
+        assert 0 <= r.recall <= 1
+    again = benchmark(planted=True, **kw)
+    strip = [{k: v for k, v in r.to_json().items() if k != "seconds"} for r in b.rows]
+    assert strip == [{k: v for k, v in r.to_json().items() if k != "seconds"} for r in again.rows]
+    json.dumps(b.to_json())
+    with pytest.raises(InvalidArgument, match="method='nope'"):
+        benchmark(methods=("nope",), **kw)
+
+
+def test_densities_give_one_row_per_budget_and_builtin_targets_run():
+    b = benchmark(
+        target="relu-chain",
+        depth=2,
+        n=4,
+        methods=("rigl", "greedy"),
+        densities=(0.2, 0.5),
+        empirical_samples=32,
+        ascent_steps=0,
+        options=FAST,
+    )
+    assert b.target_widths == (1, 1, 1)
+    assert [(r.method, r.budget) for r in b.rows[3:]] == [
+        ("rigl", 0.2),
+        ("rigl", 0.5),
+        ("greedy", None),
+    ]
+    c = benchmark(
+        target="circle",
+        directions=4,
+        n=2,
+        methods=("annealing",),
+        empirical_samples=32,
+        ascent_steps=0,
+        options=FAST,
+    )
+    assert c.target_widths == (2, 4, 1)
+
+
+def test_cli_table_json_figure_and_usage_errors(tmp_path, capsys):
+    args = [
+        "compare",
+        "--widths",
+        "2,2,1",
+        "--n",
+        "2",
+        "--methods",
+        "greedy",
+        "--samples",
+        "32",
+        "--ascent-steps",
+        "1",
+        "--quiet",
+    ]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "construction (pensia)" in out and "greedy" in out and "none: masks outside" in out
+    assert main([*args, "--json", "--planted", "--out", str(tmp_path / "o")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["planted"] and data["rows"][1]["method"] == "planted ticket"
+    assert (tmp_path / "o" / "error_vs_params.png").stat().st_size > 0
+    assert json.loads((tmp_path / "o" / "compare.json").read_text()) == data
+    assert main(["compare", "--methods", "nope"]) == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--target", "square"])
+    assert exit_info.value.code == 2
+    assert main(["compare", "--densities", "1.5"]) == 2
+    assert main(["search", "--method", "imp"]) == 2  # approx search keeps its two methods
+    assert "approx compare runs it" in capsys.readouterr().err
+
+
+def test_sweep_points_vary_the_method_and_evaluate(tmp_path):
+    cfg = config_from_dict(
+        {
+            "compare": {
+                "method": ["greedy", "annealing"],
+                "widths": [2, 2, 1],
+                "n": 2,
+                "density": [0.3, 0.6],
+                "seed": [0, 1],
+                "empirical_samples": 16,
+                "ascent_steps": 0,
+            }
+        }
+    )
+    assert len(cfg.points) == 8
+    assert {p["method"] for p in cfg.points} == {"greedy", "annealing"}
+    out = evaluate({**cfg.points[0], "method": "greedy"})
+    assert out["rows"][-1]["method"] == "greedy"
+    with pytest.raises(InvalidArgument, match="method='nope'"):
+        config_from_dict({"compare": {"method": "nope"}})
+    with pytest.raises(InvalidArgument, match="unknown key"):
+        config_from_dict({"compare": {"steps": 3}})
