@@ -6,6 +6,9 @@ to end (tiny sizes)."""
 import itertools
 import json
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -27,6 +30,7 @@ from approx.pipeline.search.planted import circle, half_line_ticket, overlap, pl
 from .support import generator, seeds
 
 PENSIA = get_construction("pensia")
+ROOT = Path(__file__).resolve().parents[1]
 # a few steps per method: the comparison's plumbing, not the methods' quality
 FAST = {
     "edge-popup": {"steps": 10, "eval_every": 5},
@@ -215,3 +219,21 @@ def test_sweep_points_vary_the_method_and_evaluate(tmp_path):
         config_from_dict({"compare": {"method": "nope"}})
     with pytest.raises(InvalidArgument, match="unknown key"):
         config_from_dict({"compare": {"steps": 3}})
+
+
+@pytest.mark.slow
+def test_planted_benchmark_script_quick_prints_the_table_and_json():
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "planted_benchmark.py"), "--quick", "--seeds",
+         "1"],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    ).stdout  # fmt: skip
+    results = json.loads(out.strip().splitlines()[-1])
+    assert set(results) == {"random 4-4-2", "relu-chain 1-1-1", "circle 2-8-1"}
+    assert "| relu-chain 1-1-1 | planted ticket | masks |" in out
+    for runs in results.values():
+        planted = runs[0]["rows"][1]
+        assert planted["method"] == "planted ticket" and planted["recall"] == 1.0

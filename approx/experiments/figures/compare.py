@@ -16,9 +16,10 @@ from .common import ERROR_LABEL, panels, plt
 _REFERENCES = ("empty masks", "planted ticket")
 
 
-def _lower_bound_curve(widths: list[int]) -> tuple[np.ndarray, np.ndarray]:
-    """(parameters, eps): Pensia et al.'s Theorem 2 count summed over layers, for eps < 1/2."""
-    eps = np.logspace(-6, np.log10(0.45), 60)
+def _lower_bound_curve(widths: list[int], smallest: float) -> tuple[np.ndarray, np.ndarray]:
+    """(parameters, eps): Pensia et al.'s Theorem 2 count summed over layers, for eps from
+    `smallest` (at least 1e-12) to 0.45 (the count needs eps < 1/2)."""
+    eps = np.logspace(np.log10(max(smallest, 1e-12)), np.log10(0.45), 60)
     params = [
         sum(packing_lower_bound_params(b, a, float(e)) for a, b in itertools.pairwise(widths))
         for e in eps
@@ -114,7 +115,8 @@ def _panel(ax, benchmarks: list[dict]) -> None:
             statistics.median(empty), color="0.5", ls=":", label="empty mask (zero function)"
         )
     b0 = benchmarks[0]
-    params, eps = _lower_bound_curve(list(b0["target_widths"]))
+    errors = [r["empirical_error"] for r in rows if r["empirical_error"] > 1e-12]
+    params, eps = _lower_bound_curve(list(b0["target_widths"]), min(errors, default=0.01) / 10)
     ax.plot(
         params,
         eps,
