@@ -20,7 +20,7 @@ from approx.basics.masks import Masks
 from approx.basics.sampling import random_target, unit_sphere
 from approx.cli import main
 from approx.constructions import get_construction
-from approx.experiments.grid import config_from_dict
+from approx.experiments.grid import config_from_dict, load_config
 from approx.experiments.points import evaluate
 from approx.measurement.certified import certified_error
 from approx.pipeline.search.benchmark import benchmark
@@ -211,8 +211,11 @@ def test_sweep_points_vary_the_method_and_evaluate(tmp_path):
             }
         }
     )
-    assert len(cfg.points) == 8
+    assert len(cfg.points) == 6  # greedy keeps no budget: one point per seed, not per density
     assert {p["method"] for p in cfg.points} == {"greedy", "annealing"}
+    assert {p["density"] for p in cfg.points if p["method"] == "greedy"} == {None}
+    example = load_config(ROOT / "examples" / "compare_sweep.toml")
+    assert len(example.points) == 6 * 3 * 3 + 2 * 3
     out = evaluate({**cfg.points[0], "method": "greedy"})
     assert out["rows"][-1]["method"] == "greedy"
     with pytest.raises(InvalidArgument, match="method='nope'"):

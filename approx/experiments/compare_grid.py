@@ -5,7 +5,8 @@ each `Benchmark.to_json()`.
 A `[compare]` table's axes (a scalar or a list each): `method` (names of
 `approx.pipeline.search.METHODS`, or "all"), `target` ("random", "relu-chain", "circle"),
 `widths` (one list `[d_0, ..., d_l]` or a list of them; random targets), `n`, `density` (the
-budget of the methods that keep one; absent: the construction's density), `seed`,
+budget of the methods that keep one, who get one point per density; absent: the
+construction's density), `seed`,
 `construction`. Fixed settings: `planted` (true/false), `depth` (relu-chain), `directions`
 (circle), `empirical_samples`, `ascent_steps`.
 """
@@ -18,7 +19,7 @@ from typing import Any
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..constructions import CONSTRUCTIONS
-from ..pipeline.search import METHODS
+from ..pipeline.search import METHODS, TAKES_DENSITY
 
 COMPARE_DEFAULTS: dict[str, Any] = {
     "planted": False,
@@ -90,6 +91,9 @@ def compare_points(table: dict) -> list[dict]:
     ):
         if t != "random" and len(shapes) > 1 and s != shapes[0]:
             continue  # a built-in target ignores widths: one point, not one per shape
+        if m not in TAKES_DENSITY and d != densities[0]:
+            continue  # a method without a budget: one point, not one per density
+        d = d if m in TAKES_DENSITY else None
         points.append(
             {
                 "kind": "compare",
