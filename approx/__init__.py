@@ -34,6 +34,10 @@ _PUBLIC = {
     "certified_error": "approx.measurement.certified",
     "empirical_error": "approx.measurement.empirical",
     "compare": "approx.pipeline.search.compare",
+    "benchmark": "approx.pipeline.search.benchmark",
+    "format_benchmark": "approx.pipeline.search.table",
+    "search": "approx.pipeline.search",
+    "plant": "approx.pipeline.search.planted",
     "sweep": "approx.experiments.runner",
 }
 
