@@ -193,6 +193,7 @@ def test_cli_table_json_figure_and_usage_errors(tmp_path, capsys):
         main(["compare", "--target", "square"])
     assert exit_info.value.code == 2
     assert main(["compare", "--densities", "1.5"]) == 2
+    assert main(["compare", "--target", "circle", "--widths", "2,2"]) == 2
     assert main(["search", "--method", "imp"]) == 2  # approx search keeps its two methods
     assert "approx compare runs it" in capsys.readouterr().err
 

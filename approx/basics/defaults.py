@@ -72,10 +72,10 @@ GREEDY_MAX_STEPS = 2000  # moves per layer pair
 # ---- baselines beside the constructions (approx compare; docs/search.md) --------------------
 # The papers train on MNIST/CIFAR for tens of epochs (thousands of steps of SGD or Adam on
 # batches of 60-128 images). Our problem is a regression on points of the unit sphere with a
-# network of ~10^4 weights, where one step costs ~3 ms on one core: each method gets a few
-# thousand steps (a few seconds), enough for the training loss to flatten at the sizes of
-# `approx compare --widths 8,8,4 --n 16` (measured in docs/search.md), and every step count is
-# a scaled-down version of the paper's schedule with the paper's proportions kept.
+# network of ~10^4 weights, where one step costs 2-3 ms on one core: each method gets a few
+# thousand steps (seconds), so that `approx compare --widths 8,8,4 --n 16 --methods all` takes
+# about a minute of CPU (docs/search.md), and every schedule is the paper's scaled down with
+# its proportions kept.
 COMPARE_METHODS = (
     "edge-popup",
     "greedy",
@@ -96,7 +96,8 @@ TRAIN_EVAL_SAMPLES = 1024  # held-out sphere points on which searches pick what 
 # Supermask (Zhou et al. 2019; their code, uber-research/deconstructing-lottery-tickets):
 # frozen weights, mask logits, masks ~ Bernoulli(sigmoid(logit)) with a straight-through
 # estimator. They train with SGD (momentum 0.9) at lr 100 for 2000 epochs of MNIST; Adam's step
-# is scale-free, and 0.1 moves a logit from 0 to a decided +-2 in ~20 steps here.
+# is scale-free, and 0.1 moves a logit from 0 to a decided +-2 in ~20 steps. The initial keep
+# probability is not a default but a rule (approx.pipeline.search.supermask.initial_keep).
 SUPERMASK_STEPS = 2000
 SUPERMASK_LR = 0.1
 SUPERMASK_EVAL_EVERY = 50

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from ..basics import defaults
+from ..basics.errors import InvalidArgument
 from ..basics.files import check_writable_dir, write_text_atomic
 from ..constructions import CONSTRUCTIONS
 from ..experiments.figures.compare import plot_benchmarks
@@ -80,6 +81,14 @@ def add_parser(sub) -> None:
 def command(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_writable_dir(args.out, "--out")
+    target = args.target or defaults.COMPARE_TARGET
+    for flag, value, applies in (
+        ("--widths", args.widths, "random"),
+        ("--depth", args.depth, "relu-chain"),
+        ("--directions", args.directions, "circle"),
+    ):
+        if value is not None and target != applies:
+            raise InvalidArgument(f"{flag} applies to --target {applies}, not {target}")
     methods = None
     if args.methods is not None:
         methods = (

@@ -3,10 +3,10 @@ unit sphere, the target's outputs), the bias-free ReLU forward pass over a list 
 tensors, per-layer budgets, magnitude pruning, and a held-out error.
 
 Inputs come from the unit sphere: the targets and the random networks are bias-free ReLU
-networks, positively homogeneous, so the sup over the unit ball is attained on the sphere and
-a fit on the sphere is a fit on the ball (the issue's "inputs from the unit ball"). Every batch
-is drawn from the caller's `torch.Generator` (on the CPU, then moved), so the same seed gives
-the same training on every device.
+networks, positively homogeneous, so the sup over the unit ball is attained on the sphere, and
+a regression on inputs from the ball would only weight the same errors by the radius. Every
+batch is drawn from the caller's `torch.Generator` (on the CPU, then moved), so the same seed
+gives the same training on every device.
 """
 
 from __future__ import annotations
