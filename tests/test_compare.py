@@ -20,8 +20,10 @@ from approx.basics.masks import Masks
 from approx.basics.sampling import random_target, unit_sphere
 from approx.cli import main
 from approx.constructions import get_construction
+from approx.experiments.figures import plot_store
 from approx.experiments.grid import config_from_dict, load_config
 from approx.experiments.points import evaluate
+from approx.experiments.runner import sweep
 from approx.measurement.certified import certified_error
 from approx.pipeline.search.benchmark import benchmark
 from approx.pipeline.search.compare import half_line_layers
@@ -217,8 +219,12 @@ def test_sweep_points_vary_the_method_and_evaluate(tmp_path):
     assert {p["density"] for p in cfg.points if p["method"] == "greedy"} == {None}
     example = load_config(ROOT / "examples" / "compare_sweep.toml")
     assert len(example.points) == 6 * 3 * 3 + 2 * 3
-    out = evaluate({**cfg.points[0], "method": "greedy"})
+    out = evaluate(cfg.points[0])
     assert out["rows"][-1]["method"] == "greedy"
+    store = tmp_path / "c.sqlite"
+    sweep([p for p in cfg.points if p["method"] == "greedy"], store, workers=1, progress=False)
+    written, skipped = plot_store(store, tmp_path / "figs", ("png",))
+    assert [p.name for p in written] == ["error_vs_params.png"] and len(skipped) == 4
     with pytest.raises(InvalidArgument, match="method='nope'"):
         config_from_dict({"compare": {"method": "nope"}})
     with pytest.raises(InvalidArgument, match="unknown key"):

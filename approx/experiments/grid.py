@@ -184,7 +184,7 @@ def config_from_dict(data: dict, where: str = "config") -> SweepConfig:
     try:
         _check_keys("top level", data, {"store", "workers", "runs", "subset_sum", "compare"})
         if "runs" not in data and "subset_sum" not in data and "compare" not in data:
-            raise InvalidArgument("needs a [runs], a [subset_sum] or a [compare] table")
+            raise InvalidArgument("needs a [runs] or a [subset_sum] table (or a [compare] table)")
         points = run_points(data["runs"]) if "runs" in data else []
         if "subset_sum" in data:
             points += subset_sum_points(data["subset_sum"])

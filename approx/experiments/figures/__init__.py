@@ -48,13 +48,15 @@ def plot_store(
         raise InvalidArgument(f"out={str(out_dir)!r} exists and is not a directory")
     out_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
-    for stem, make, data in (
+    figures = [
         ("error_vs_width", fig_error_vs_width, runs),
         ("error_vs_depth", fig_error_vs_depth, runs),
         ("success_vs_n", fig_success_vs_n, mc),
         ("params_vs_eps", fig_params_vs_eps, runs),
-        ("error_vs_params", fig_error_vs_params, compared),
-    ):
+    ]
+    if compared:  # only a store of compare points has this figure (nothing to report skipped)
+        figures.append(("error_vs_params", fig_error_vs_params, compared))
+    for stem, make, data in figures:
         try:
             fig = make(data)
         except ValueError as e:
