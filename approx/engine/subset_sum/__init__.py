@@ -19,6 +19,11 @@ Methods (`SOLVERS`):
   Exact, by meet in the middle with popcounts and a sliding-window minimum (`_numba_fewest`),
   O(n 2^(n/2)) like ``exact``; computed on CPU for tensors on any device. Sparser tickets:
   Natale et al. 2024's question.
+- ``fixed``: among the subsets of exactly `size` valid coefficients (all of them where a row has
+  fewer), one whose sum is closest to the target. Exact, by meet in the middle over sizes: each
+  half's ascending sums per subset size, then the closest pair for every split of `size`
+  (`_fixed`); cheap for small `size` (Σ_{q ≤ size} C(h, q) sums per half of h), 2^(n/2) at
+  worst. Computed on CPU for tensors on any device. Natale et al. 2024's fixed-size subset sum.
 - ``milp``: one scipy.optimize.milp (HiGHS) problem per row, as the published code did with
   Gurobi. HiGHS stops at its default 1e-6 absolute gap, so it can miss the optimum by ~1e-6.
 
@@ -38,6 +43,7 @@ from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ...basics.errors import InvalidArgument, check_positive_int
 from ...basics.tensor_checks import check_finite
 from ._brute import MAX_K, brute
+from ._fixed import fixed_by_enumeration, fixed_in_memory, fixed_numba
 from ._greedy import greedy
 from ._milp import milp
 from ._numba_fewest import fewest_numba
@@ -69,12 +75,12 @@ class SubsetSumResult:
     error: torch.Tensor
 
 
-SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp", "fewest")
+SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp", "fewest", "fixed")
 
 
 def max_coefficients(method: str, memory_budget: int = SOLVER_MEMORY_BUDGET) -> int | None:
-    """The most valid coefficients per instance that `method` accepts (``exact`` and
-    ``fewest``: 62, the bit-mask width; ``brute``: 20); None = no fixed limit.
+    """The most valid coefficients per instance that `method` accepts (``exact``, ``fewest``
+    and ``fixed``: 62, the bit-mask width; ``brute``: 20); None = no fixed limit.
 
     ``exact`` solves instances of up to `exact_in_memory(memory_budget)` valid coefficients
     (48 at the default budget) in one meet in the middle; a row with more is still solved
@@ -87,7 +93,7 @@ def max_coefficients(method: str, memory_budget: int = SOLVER_MEMORY_BUDGET) -> 
     check_positive_int("memory_budget", memory_budget)
     if method == "brute":
         return MAX_K
-    if method in ("exact", "fewest"):
+    if method in ("exact", "fewest", "fixed"):
         return MAX_VALID
     return None
 
@@ -126,13 +132,15 @@ def solve(
     method: str = "exact",
     memory_budget: int = SOLVER_MEMORY_BUDGET,
     tolerance: float | None = None,
+    size: int | None = None,
 ) -> SubsetSumResult:
     """Solve m independent subset-sum instances, one per row.
 
     Row r: choose S within {i : valid[r, i]} minimising |sum_{i in S} coeffs[r, i] - targets[r]|
     (the empty subset is allowed). ``fewest`` instead minimises |S| over the S within
     `tolerance` of the target (ties: the smaller error), and falls back to the least error
-    where no S is that close.
+    where no S is that close. ``fixed`` minimises the error over the S with exactly
+    min(`size`, valid count) elements.
 
     Args:
         coeffs: (m, k) float32 or float64, finite, on any device; m may be 0.
@@ -150,7 +158,8 @@ def solve(
             sliced when a row does not fit; brute: ~16 * 2^k bytes per row plus a 13k * 2^k
             byte subset table; greedy: ~40k bytes per row; milp: one instance at a time.
             fewest: ~74 * 2^h bytes per worker thread (`_numba_fewest.workspace_bytes`)
-            plus 9k + 8 bytes per row. A budget below one instance's workspace raises
+            plus 9k + 8 bytes per row. fixed: 64 * Σ_{q ≤ size} C(h, q) bytes per worker
+            thread (`_fixed.workspace_bytes`) plus 9k + 16 bytes per row. A budget below one instance's workspace raises
             InvalidArgument naming coeffs.
         tolerance: ``fewest`` only, and required there: the largest error, > 0, at which a
             subset counts as close enough. Compared with float64 sums (for float32 coeffs
@@ -166,11 +175,14 @@ def solve(
     """
     valid = _check(coeffs, targets, valid, method, memory_budget)
     _check_tolerance(method, tolerance)
+    _check_subset_size(method, size)
     coeffs, targets = coeffs.detach(), targets.detach()
     if method == "exact":
         chosen = _exact(coeffs, targets, valid, memory_budget)
     elif method == "fewest":
         chosen = _fewest(coeffs, targets, valid, float(tolerance), memory_budget)
+    elif method == "fixed":
+        chosen = _fixed(coeffs, targets, valid, size, memory_budget)
     elif method == "greedy":
         chosen = greedy(coeffs, targets, valid, memory_budget)
     elif method == "brute":
@@ -285,6 +297,32 @@ def _fewest_by_enumeration(coeff, target, valid, cap, tol, budget) -> torch.Tens
     row[fixed] = bits[best]
     row[rest] = sub[best]
     return row
+
+
+def _fixed(
+    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, size: int, budget: int
+) -> torch.Tensor:
+    """``fixed`` for every row (`_by_row_size`)."""
+    cap = fixed_in_memory(size, budget, MAX_VALID)
+    return _by_row_size(
+        "fixed",
+        coeffs,
+        targets,
+        valid,
+        cap,
+        lambda c, t, v: fixed_numba(c, t, v, v.sum(1).clamp(max=size), budget),
+        lambda c, t, v: fixed_by_enumeration(c, t, v, cap, size, budget),
+    )
+
+
+def _check_subset_size(method: str, size: int | None) -> None:
+    """``fixed`` needs an integer size >= 0; the other methods take none."""
+    if method != "fixed":
+        if size is not None:
+            raise InvalidArgument(f"size={size!r} is only used by method='fixed', not {method!r}")
+        return
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise InvalidArgument(f"size={size!r}: method='fixed' needs an integer size >= 0")
 
 
 def _check_tolerance(method: str, tolerance: float | None) -> None:
