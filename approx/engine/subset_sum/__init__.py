@@ -159,8 +159,8 @@ def solve(
             byte subset table; greedy: ~40k bytes per row; milp: one instance at a time.
             fewest: ~74 * 2^h bytes per worker thread (`_numba_fewest.workspace_bytes`)
             plus 9k + 8 bytes per row. fixed: 64 * Σ_{q ≤ size} C(h, q) bytes per worker
-            thread (`_fixed.workspace_bytes`) plus 9k + 16 bytes per row. A budget below one instance's workspace raises
-            InvalidArgument naming coeffs.
+            thread (`_fixed.workspace_bytes`) plus 9k + 16 bytes per row. A budget below
+            one instance's workspace raises InvalidArgument naming coeffs.
         tolerance: ``fewest`` only, and required there: the largest error, > 0, at which a
             subset counts as close enough. Compared with float64 sums (for float32 coeffs
             too), so a float32 `error` may differ from it in the last float32 place.
