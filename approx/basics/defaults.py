@@ -24,7 +24,11 @@ WIDTHS = (16, 16, 16, 4)  # the random target of a bare `approx run`
 # docs/experiments.md), not a worst-case constant: W = [[1]] at ε = δ = 0.01 misses ε on about
 # half of the random nets at this C (docs/proofs_check.md).
 # Malach: 1 is what the union bound of our width derivation proves (approx.constructions.malach).
-C = {"pensia": 2.5, "malach": 1.0}
+# Orseau: 1 is what the union bound of our width derivation proves (approx.constructions.orseau).
+# Natale: c_amp of Theorem 3, not given numerically by the paper; our calibration (see
+# docs/sparse.md): the fitted C of `approx tightness` at density 0.1.
+C = {"pensia": 2.5, "malach": 1.0, "orseau": 1.0, "natale": 0.05}
+NATALE_DENSITY = 0.1  # ticket density γ of the natale construction when none is given
 
 # ---- the empirical error (sphere sampling + projected gradient ascent) -----------------------
 EMPIRICAL_SAMPLES = 4096  # points of the unit sphere, one run

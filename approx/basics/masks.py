@@ -102,12 +102,41 @@ class Masks:
         return tuple(int(m.sum()) for m in self.masks)
 
 
-def masked_forward(net: Network, masks: Masks) -> Callable[[torch.Tensor], torch.Tensor]:
+def without_dead_units(net: Network, masks: Masks) -> tuple[Network, Masks]:
+    """The same function on fewer hidden units: for a dense, bias-free `net` (else unchanged),
+    drop every hidden unit that keeps no outgoing weight, or no incoming weight when its
+    activation maps 0 to 0 (its output is then 0). At least one unit stays per layer. The
+    values are the same up to rounding: the next layer sums fewer (zero) terms, possibly in
+    another order."""
+    if not net.is_dense or masks.biases is not None or any(b is not None for b in net.biases):
+        return net, masks
+    masks.check_fits(net)
+    weights = list(net.weights)
+    kept = [m.to(w.device) for m, w in zip(masks.masks, weights, strict=True)]
+    for i in range(len(weights) - 1):
+        alive = kept[i + 1].any(0)  # (d_i,): used by the next layer
+        if bool(net.activations[i](torch.zeros(1, dtype=weights[i].dtype)) == 0):
+            alive &= kept[i].any(1)  # and fed by this one
+        if not bool(alive.any()):
+            alive[0] = True
+        weights[i], kept[i] = weights[i][alive], kept[i][alive]
+        weights[i + 1], kept[i + 1] = weights[i + 1][:, alive], kept[i + 1][:, alive]
+    return net.with_weights(weights), Masks(tuple(kept))
+
+
+def masked_forward(
+    net: Network, masks: Masks, *, drop_dead_units: bool = False
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """The forward pass of `masks.apply(net)`, `(batch, d_0) -> (batch, d_l)`, faster where a
     dense layer keeps at most one weight per row (every depth-2l construction's first layer of
     each pair: a hidden unit keeps only its edge from one input). Such a layer is a gather and
     a scale, `h[:, u] = x[:, col[u]] · w[u]`, which is the dense product's value exactly (the
-    other terms are exact zeros); other layers stay dense. Differentiable in the input."""
+    other terms are exact zeros); other layers stay dense. Differentiable in the input.
+    `drop_dead_units`: first remove the hidden units that cannot matter (`without_dead_units`),
+    for tickets that keep few of very many units (a different summation order, so the values
+    may differ from the dense pass in the last bits)."""
+    if drop_dead_units:
+        net, masks = without_dead_units(net, masks)
     sub = masks.apply(net)
     if not sub.is_dense:
         return sub.forward

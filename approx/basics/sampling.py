@@ -8,6 +8,7 @@ same seed gives the same weights on every device.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import torch
@@ -15,7 +16,7 @@ import torch
 from .errors import InvalidArgument
 from .network import Network
 
-DISTRIBUTIONS = ("uniform",)
+DISTRIBUTIONS = ("uniform", "hyperbolic")
 
 
 def sample_weights(
@@ -25,12 +26,40 @@ def sample_weights(
     distribution: str = "uniform",
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float64,
+    low: float | None = None,
 ) -> torch.Tensor:
-    """I.i.d. weights of `shape`; `"uniform"` is Uniform[-1, 1]."""
+    """I.i.d. weights of `shape`. `"uniform"`: Uniform[-1, 1]. `"hyperbolic"`: a random sign
+    times a magnitude with density `1 / (|w| ln(1/low))` on `[low, 1]` (`low` in (0, 1)
+    required; see `hyperbolic_magnitudes`)."""
     if distribution not in DISTRIBUTIONS:
         raise InvalidArgument(f"distribution={distribution!r} is not one of {DISTRIBUTIONS}")
-    w = torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1
+    if distribution == "hyperbolic":
+        sign = torch.rand(shape, generator=generator, dtype=torch.float64) < 0.5
+        magnitude = hyperbolic_magnitudes(shape, low, generator=generator)
+        w = torch.where(sign, -magnitude, magnitude)
+    else:
+        if low is not None:
+            raise InvalidArgument(f"low={low!r} is only used by distribution='hyperbolic'")
+        w = torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1
     return w.to(device=device, dtype=dtype)
+
+
+def hyperbolic_magnitudes(
+    shape: tuple[int, ...], low: float | None, *, generator: torch.Generator
+) -> torch.Tensor:
+    """Float64 magnitudes with density `1 / (x ln(1/low))` on `[low, 1]` (the hyperbolic, or
+    log-uniform, law: `ln(1/x)` is Uniform[0, ln(1/low)], so every factor-r band of magnitudes
+    inside the range is equally likely, `ln r / ln(1/low)`). Drawn by inversion:
+    `x = low^U`, `U ~ Uniform[0, 1)`."""
+    if (
+        isinstance(low, bool)
+        or not isinstance(low, int | float)
+        or not math.isfinite(low)
+        or not 0 < low < 1
+    ):
+        raise InvalidArgument(f"low={low!r}: the hyperbolic law needs a lower end in (0, 1)")
+    u = torch.rand(shape, generator=generator, dtype=torch.float64)
+    return torch.exp(u * math.log(low))  # in (low, 1]
 
 
 def random_target(

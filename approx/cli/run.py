@@ -70,6 +70,12 @@ def add_parser(sub) -> None:
         help="--solver fewest only: per-weight error within which the sparsest subset is kept "
         "(default eps / (2 l sqrt(2 max d_{i-1} d_i)): certified error <= eps when all reach it)",
     )
+    p.add_argument(
+        "--density",
+        type=float,
+        help="ticket density gamma in (0, 1): keep at most this fraction of the random network's "
+        f"weights (constructions with a density option: natale, default {defaults.NATALE_DENSITY})",
+    )
     p.add_argument("--seed", type=int, help=f"(default {defaults.SEED})")
     p.add_argument(
         "--rescale",
@@ -117,6 +123,7 @@ def command(args: argparse.Namespace) -> int:
         rescale=args.rescale,
         weight_tolerance=args.weight_tol,
         progress=not args.quiet,
+        density=args.density,
         **given(
             eps=args.eps,
             delta=args.delta,

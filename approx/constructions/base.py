@@ -84,7 +84,17 @@ class Pruned:
 
 
 class Construction(Protocol):
-    """One theorem's construction; registered by `name` in `approx.constructions.registry`."""
+    """One theorem's construction; registered by `name` in `approx.constructions.registry`.
+
+    Optional attributes (the pipeline reads them with a default where one is absent):
+    `solvers` (the subset-sum methods `prune` accepts; default all), `run_options` (the run
+    options beyond the common ones it takes, e.g. ("density",); default none),
+    `for_run(widths, eps, density)` (a copy configured for one run, where the random network
+    or the search depends on eps or on a requested density; default: the construction
+    itself), `density` (the ticket density it was configured for), and `drop_dead_units`
+    (True where its tickets keep few of very many hidden units, so that the empirical error's
+    forward pass drops the unused ones; default False).
+    """
 
     name: str
     theorem: Theorem

@@ -23,6 +23,7 @@ from ..basics.masks import Masks
 from ..basics.network import Network
 from ..basics.sampling import sample_weights
 from ..basics.tensor_checks import rounding_slack
+from ..engine.subset_sum import SOLVERS
 from .base import HalfLineLayer, Pruned, Violation
 
 
@@ -79,6 +80,8 @@ class HalfLineLayout:
 
     name: str
     search: str  # how `match` chooses, for the report
+    # the subset-sum methods `prune` accepts: every one but "fixed", which needs a subset size
+    solvers: tuple[str, ...] = tuple(s for s in SOLVERS if s != "fixed")
 
     def random_widths(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> tuple[int, ...]:
         widths = [target_widths[0]]
@@ -120,6 +123,21 @@ class HalfLineLayout:
         the sums of the kept positive and negative candidates."""
         raise NotImplementedError
 
+    def match_layer(
+        self,
+        target: Network,
+        i: int,
+        products: torch.Tensor,
+        pos: torch.Tensor,
+        neg: torch.Tensor,
+        *,
+        solver: str,
+        tolerance: float | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """`match` for target layer i (0-based); a construction whose choice depends on the
+        layer's place in the target (e.g. a per-layer precision) overrides this instead."""
+        return self.match(products, target.weights[i], pos, neg, solver=solver, tolerance=tolerance)
+
     def prune(
         self,
         target: Network,
@@ -149,7 +167,9 @@ class HalfLineLayout:
             products = m2.reshape(d_out, d_in, 2 * n) * a  # (d_out, d_in, 2n): b_{k,u} a_u
             pos = (a > 0).expand(d_out, d_in, 2 * n)
             neg = (a < 0).expand(d_out, d_in, 2 * n)
-            chosen, P, N = self.match(products, w, pos, neg, solver=solver, tolerance=tolerance)
+            chosen, P, N = self.match_layer(
+                target, i, products, pos, neg, solver=solver, tolerance=tolerance
+            )
             # a unit no output keeps loses its incoming edge too
             mask1 = torch.zeros(m1.shape, dtype=torch.bool, device=m1.device)
             unit_input_weights(mask1, d_in, n).copy_(chosen.any(dim=0))  # view into mask1

@@ -7,9 +7,16 @@ from ..basics.errors import InvalidArgument
 from ..basics.network import Network
 from .base import Construction
 from .malach import MALACH
+from .natale import NATALE
+from .orseau import ORSEAU
 from .pensia import PENSIA
 
-CONSTRUCTIONS: dict[str, Construction] = {PENSIA.name: PENSIA, MALACH.name: MALACH}
+CONSTRUCTIONS: dict[str, Construction] = {
+    PENSIA.name: PENSIA,
+    MALACH.name: MALACH,
+    ORSEAU.name: ORSEAU,
+    NATALE.name: NATALE,
+}
 
 
 def get_construction(name: str) -> Construction:

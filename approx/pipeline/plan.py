@@ -14,7 +14,7 @@ from ..basics.devices import parse_device, parse_dtype
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
 from ..basics.network import Network
 from ..basics.sampling import spawn_seeds
-from ..constructions import Construction, check_covered, get_construction
+from ..constructions import CONSTRUCTIONS, Construction, check_covered, get_construction
 from ..engine.subset_sum import SOLVERS, max_coefficients
 from ..measurement.bounds import default_weight_tolerance
 
@@ -35,6 +35,7 @@ class RunPlan:
     device: torch.device
     dtype: torch.dtype
     seeds: tuple[int, int, int]  # target, random network, empirical search
+    density: float | None = None  # the requested ticket density (constructions that take one)
 
 
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
@@ -97,6 +98,7 @@ def plan_run(
     empirical_samples: int,
     ascent_steps: int,
     weight_tolerance: float | None,
+    density: float | None = None,
 ) -> RunPlan:
     """Validate every argument, size the random network and refuse what cannot run, in
     milliseconds and before anything is drawn."""
@@ -110,12 +112,19 @@ def plan_run(
     cons = get_construction(construction)
     if solver not in SOLVERS:
         raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    accepted = getattr(cons, "solvers", SOLVERS)
+    if solver not in accepted:
+        raise InvalidArgument(
+            f"solver={solver!r} does not apply to construction {cons.name!r}; it takes one of "
+            f"{list(accepted)}"
+        )
     if solver != "fewest" and weight_tolerance is not None:
         raise InvalidArgument(
             f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
         )
     seeds = tuple(spawn_seeds(seed, 3))
     tw = _target_widths(target, widths)
+    cons = _for_run(cons, tw, eps, density)
     C = cons.default_C if C is None else C
     theorem_n = cons.size(tw, eps, delta, C)
     if n is None:
@@ -138,4 +147,21 @@ def plan_run(
         device=torch_device,
         dtype=torch_dtype,
         seeds=seeds,
+        density=density,
     )
+
+
+def _for_run(cons: Construction, widths: tuple[int, ...], eps: float, density: float | None):
+    """The construction configured for this run (`for_run`: constructions whose random network
+    or search depends on eps or on a requested density); `density` is refused, naming the
+    constructions that take it, for any other construction."""
+    if density is not None and "density" not in getattr(cons, "run_options", ()):
+        takes = sorted(
+            n for n, c in CONSTRUCTIONS.items() if "density" in getattr(c, "run_options", ())
+        )
+        raise InvalidArgument(
+            f"density={density!r} (--density) is an option of construction(s) {takes}, "
+            f"not {cons.name!r}"
+        )
+    for_run = getattr(cons, "for_run", None)
+    return cons if for_run is None else for_run(widths, eps, density)

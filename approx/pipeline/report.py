@@ -32,8 +32,9 @@ def format_run(r: RunResult) -> str:
         f"  theorem's width   n = {theorem_n} for eps={r.eps:g}, delta={r.delta:g}"
         + (f", C={r.C:g}" if r.C is not None else "")
         + f"   -> {r.theorem_random_params:,} params",
-        f"  kept              {r.kept_params:,} params (density {r.density:.3%}) from "
-        f"{r.n_instances:,} per-weight instances, {r.search}",
+        f"  kept              {r.kept_params:,} params (density {r.density:.3%}"
+        + ("" if r.requested_density is None else f", asked <= {r.requested_density:.3%}")
+        + f") from {r.n_instances:,} per-weight instances, {r.search}",
         f"  lower bound       >= {lower:,.0f} params (Pensia Thm 2 packing count, summed "
         "over layers)",
     ]

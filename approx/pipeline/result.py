@@ -57,6 +57,8 @@ class RunResult:
     seconds: float
     phase_seconds: dict[str, float]
     versions: dict[str, str]
+    # the ticket density the construction was asked for (None: it takes no density option)
+    requested_density: float | None = None
     artifacts: Artifacts | None = field(default=None, compare=False, repr=False)
 
     def to_json(self) -> dict:

@@ -86,6 +86,7 @@ def run(
     ascent_steps: int = defaults.ASCENT_STEPS,
     weight_tolerance: float | None = None,
     progress: bool = False,
+    density: float | None = None,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure.
 
@@ -102,6 +103,10 @@ def run(
     weight reaches it (see there).
 
     `progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
+
+    `density` (constructions with a density option, e.g. ``natale``): the ticket's density
+    γ ∈ (0, 1) — the construction keeps at most this fraction of the random network's weights.
+    None takes the construction's default.
     """
     t_start = time.perf_counter()
     plan = plan_run(
@@ -119,6 +124,7 @@ def run(
         empirical_samples=empirical_samples,
         ascent_steps=ascent_steps,
         weight_tolerance=weight_tolerance,
+        density=density,
     )
     target, factors = prepare_target(target, plan, rescale=rescale)
     measured = execute(
@@ -203,7 +209,9 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     t = time.perf_counter()
     emp = empirical_error(
         target.forward,
-        masked_forward(random_net, pruned.masks),
+        masked_forward(
+            random_net, pruned.masks, drop_dead_units=getattr(cons, "drop_dead_units", False)
+        ),
         plan.target_widths[0],
         generator=torch.Generator().manual_seed(plan.seeds[2]),
         n_samples=empirical_samples,
@@ -270,5 +278,6 @@ def _result(
         seconds=seconds,
         phase_seconds=m.phases,
         versions=software_versions(),
+        requested_density=getattr(cons, "density", None),
         artifacts=Artifacts(target=target, random_net=m.random_net, pruned=pruned),
     )

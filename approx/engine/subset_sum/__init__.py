@@ -43,7 +43,13 @@ from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ...basics.errors import InvalidArgument, check_positive_int
 from ...basics.tensor_checks import check_finite
 from ._brute import MAX_K, brute
-from ._fixed import fixed_by_enumeration, fixed_in_memory, fixed_numba
+from ._fixed import (
+    MAX_FIXED_VALID,
+    check_subset_size,
+    fixed_by_enumeration,
+    fixed_capacity,
+    fixed_numba,
+)
 from ._greedy import greedy
 from ._milp import milp
 from ._numba_fewest import fewest_numba
@@ -79,8 +85,9 @@ SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp", "fewest", "fixed
 
 
 def max_coefficients(method: str, memory_budget: int = SOLVER_MEMORY_BUDGET) -> int | None:
-    """The most valid coefficients per instance that `method` accepts (``exact``, ``fewest``
-    and ``fixed``: 62, the bit-mask width; ``brute``: 20); None = no fixed limit.
+    """The most valid coefficients per instance that `method` accepts (``exact`` and
+    ``fewest``: 62, the bit-mask width; ``fixed``: 124, a bit mask per half; ``brute``: 20);
+    None = no fixed limit.
 
     ``exact`` solves instances of up to `exact_in_memory(memory_budget)` valid coefficients
     (48 at the default budget) in one meet in the middle; a row with more is still solved
@@ -93,7 +100,9 @@ def max_coefficients(method: str, memory_budget: int = SOLVER_MEMORY_BUDGET) -> 
     check_positive_int("memory_budget", memory_budget)
     if method == "brute":
         return MAX_K
-    if method in ("exact", "fewest", "fixed"):
+    if method == "fixed":
+        return MAX_FIXED_VALID
+    if method in ("exact", "fewest"):
         return MAX_VALID
     return None
 
@@ -175,7 +184,7 @@ def solve(
     """
     valid = _check(coeffs, targets, valid, method, memory_budget)
     _check_tolerance(method, tolerance)
-    _check_subset_size(method, size)
+    check_subset_size(method, size)
     coeffs, targets = coeffs.detach(), targets.detach()
     if method == "exact":
         chosen = _exact(coeffs, targets, valid, memory_budget)
@@ -192,16 +201,16 @@ def solve(
     return result(coeffs, targets, chosen)
 
 
-def _by_row_size(method, coeffs, targets, valid, cap, solve_rows, solve_large_row):
+def _by_row_size(method, coeffs, targets, valid, cap, solve_rows, solve_large_row, most=MAX_VALID):
     """Rows with at most `cap` valid coefficients (what one meet in the middle holds within the
-    memory budget) go to `solve_rows` in one batch; each larger row to `solve_large_row`
-    (enumeration of its excess choices). Such rows are rare in the constructions: Pensia's
-    rows have Binomial(2n, 1/2) valid coefficients."""
+    memory budget) go to `solve_rows` in one batch; each larger row (at most `most`) to
+    `solve_large_row` (enumeration of its excess choices). Such rows are rare in the
+    constructions: Pensia's rows have Binomial(2n, 1/2) valid coefficients."""
     counts = valid.sum(1)
-    if counts.numel() and int(counts.max()) > MAX_VALID:
+    if counts.numel() and int(counts.max()) > most:
         raise InvalidArgument(
             f"coeffs has a row with {int(counts.max())} valid coefficients; method={method!r} "
-            f"accepts at most {MAX_VALID}"
+            f"accepts at most {most}"
         )
     if cap == 0:
         raise InvalidArgument(f"memory_budget is below one {method} instance's workspace; raise it")
@@ -303,7 +312,7 @@ def _fixed(
     coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, size: int, budget: int
 ) -> torch.Tensor:
     """``fixed`` for every row (`_by_row_size`)."""
-    cap = fixed_in_memory(size, budget, MAX_VALID)
+    cap = fixed_capacity(valid, size, budget)
     return _by_row_size(
         "fixed",
         coeffs,
@@ -312,17 +321,8 @@ def _fixed(
         cap,
         lambda c, t, v: fixed_numba(c, t, v, v.sum(1).clamp(max=size), budget),
         lambda c, t, v: fixed_by_enumeration(c, t, v, cap, size, budget),
+        most=MAX_FIXED_VALID,
     )
-
-
-def _check_subset_size(method: str, size: int | None) -> None:
-    """``fixed`` needs an integer size >= 0; the other methods take none."""
-    if method != "fixed":
-        if size is not None:
-            raise InvalidArgument(f"size={size!r} is only used by method='fixed', not {method!r}")
-        return
-    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
-        raise InvalidArgument(f"size={size!r}: method='fixed' needs an integer size >= 0")
 
 
 def _check_tolerance(method: str, tolerance: float | None) -> None:

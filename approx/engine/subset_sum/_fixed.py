@@ -25,10 +25,13 @@ import numba
 import numpy as np
 import torch
 
+from ...basics.errors import InvalidArgument
 from ._budget import max_valid_count, row_chunks
 from ._numba_fewest import fixed_rows
 
-MAX_COUNT = 64  # lists per half: subset sizes 0..63 (masks are int64)
+MAX_FIXED_VALID = 124  # valid coefficients per row: each half's subsets are int64 bit masks
+MAX_COUNT = 64  # lists per half: subset sizes 0..62, and the end offset
+MAX_EXCESS = 16  # most coefficients beyond the budget's capacity a row may enumerate
 
 
 def _capacity(c: int, s: int) -> int:
@@ -128,3 +131,27 @@ def fixed_by_enumeration(coeff, target, valid, cap: int, size: int, budget: int)
     row[fixed] = bits[best]
     row[rest] = sub[best]
     return row
+
+
+def fixed_capacity(valid: torch.Tensor, size: int, budget: int) -> int:
+    """`fixed_in_memory` for this batch; a row more than `MAX_EXCESS` valid coefficients beyond
+    it is refused (its enumeration would take hours), naming the size and the budget."""
+    cap = fixed_in_memory(size, budget, MAX_FIXED_VALID)
+    counts = valid.sum(1)
+    if counts.numel() and int(counts.max()) - cap > MAX_EXCESS:
+        raise InvalidArgument(
+            f"coeffs has a row with {int(counts.max())} valid coefficients; method='fixed' with "
+            f"size={size} holds {cap} within memory_budget={budget} (and enumerates at most "
+            f"{MAX_EXCESS} more): lower the size or the coefficients, or raise memory_budget"
+        )
+    return cap
+
+
+def check_subset_size(method: str, size: int | None) -> None:
+    """``fixed`` needs an integer size >= 0; the other methods take none."""
+    if method != "fixed":
+        if size is not None:
+            raise InvalidArgument(f"size={size!r} is only used by method='fixed', not {method!r}")
+        return
+    if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+        raise InvalidArgument(f"size={size!r}: method='fixed' needs an integer size >= 0")
