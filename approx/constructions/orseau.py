@@ -158,7 +158,7 @@ def digit_greedy(
     right = valid & (torch.sign(products) == torch.sign(targets)[:, None])
     r = targets.abs().to(torch.float64)  # (R,)
     chosen = torch.zeros_like(valid)
-    for t in range(1, k + 1):
+    for t in range(1, k + 1 if products.shape[1] else 1):
         top = Q**t
         ok = right & ~chosen & (mag >= top / 2) & (mag <= top) & (mag <= r[:, None])
         scores = mag.masked_fill(~ok, -1.0)  # (R, c)
