@@ -25,6 +25,8 @@ from approx.basics.progress import progress_bar
 
 from . import (
     malach_single_pair,
+    natale_fixed_size,
+    orseau_digits,
     pensia_lemma1,
     pensia_lemma2,
     pensia_lemma3,
@@ -141,6 +143,7 @@ def checks(quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], CheckResu
             ),
         ),
     ]
+    out += _sparse_checks(size, seed)
     for k, row in enumerate(subset_sum_success.PUBLISHED):
         if row.n <= size["max_n"]:
             out.append(
@@ -162,6 +165,36 @@ def checks(quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], CheckResu
                 )
             )
     return out
+
+
+def _sparse_checks(size: dict[str, int], seed: int) -> list[tuple[str, Callable[[], CheckResult]]]:
+    """Orseau et al.'s base-3/2 digits and Natale et al.'s fixed-size subset sums (as this
+    repository constructs them; their wrong variants are in the tests)."""
+    trials = size["union_trials"] // 5
+    return [
+        ("orseau.digits.step", orseau_digits.check_digit_step),
+        ("orseau.digits.neighbours", orseau_digits.check_disjoint_neighbours),
+        ("orseau.hyperbolic.band_mass", orseau_digits.check_hyperbolic_band),
+        (
+            "orseau.digits.probability_mc",
+            lambda: orseau_digits.check_digit_probability_mc(samples=size["mc"], seed=seed + 40),
+        ),
+        (
+            "orseau.union_bound_mc",
+            lambda: orseau_digits.check_union_bound_mc(trials=trials, seed=seed + 41),
+        ),
+        ("natale.entropy_count", natale_fixed_size.check_entropy_count),
+        (
+            "natale.density_bound",
+            lambda: natale_fixed_size.check_density_bound(seed=seed + 42),
+        ),
+        (
+            "natale.theorem2.success",
+            lambda: natale_fixed_size.check_rfss_success(
+                samples=size["subset_sum"] // 2, seed=seed + 43
+            ),
+        ),
+    ]
 
 
 def _crashed(name: str, error: BaseException) -> CheckResult:

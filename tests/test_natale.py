@@ -4,6 +4,7 @@ Theorems 5 and 2 (approx.measurement.bounds)."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -53,7 +54,7 @@ def test_a_pruned_ticket_keeps_exactly_s_units_and_at_most_density_gamma(seed, w
     net = cons.sample(widths, (n,) * (len(widths) - 1), generator=generator(seed + 1))
     pruned = cons.prune(target, net)
     layers_ok = []
-    for i, (d_in, d_out) in enumerate(zip(widths, widths[1:], strict=False)):
+    for i, (d_in, d_out) in enumerate(itertools.pairwise(widths)):
         s = subset_size(g, d_in, d_out, n)
         m1, m2 = pruned.masks.masks[2 * i], pruned.masks.masks[2 * i + 1]
         a = torch.diagonal(net.weights[2 * i].reshape(d_in, 2 * n, d_in), dim1=0, dim2=2).T
@@ -73,10 +74,10 @@ def test_theorem3_width_is_the_least_fixed_point():
     for widths, eps, g in [((4, 4, 2), 0.05, 0.1), ((8, 8), 0.01, 0.3), ((2, 3, 1), 0.2, 0.05)]:
         ns = natale_samples_per_weight(widths, eps, g, 1.0)
         depth = len(widths) - 1
-        for (d_in, d_out), n in zip(zip(widths, widths[1:], strict=False), ns, strict=True):
+        for (d_in, d_out), n in zip(itertools.pairwise(widths), ns, strict=True):
             frac = instance_fraction(g, d_in, d_out)
 
-            def rhs(x, frac=frac, d_in=d_in, d_out=d_out):
+            def rhs(x, frac=frac, d_in=d_in, d_out=d_out, depth=depth, eps=eps):
                 scale = 2 * depth * d_in * d_out * frac * x / eps
                 return math.log2(scale) ** 2 / binary_entropy(frac)
 

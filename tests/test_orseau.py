@@ -3,6 +3,7 @@ base-3/2 digit lemma, the union-bound width, and the kept units per weight."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import pytest
@@ -117,7 +118,7 @@ def test_samples_per_weight_is_the_smallest_n_meeting_the_union_bound(widths, ep
     delta = 0.05
     n = orseau_samples_per_weight(widths, eps, delta, 1.0)
     depth = len(widths) - 1
-    shapes = list(zip(widths, widths[1:], strict=False))
+    shapes = list(itertools.pairwise(widths))
     ks = [digit_count(layer_precision(eps, depth, a, b)) for a, b in shapes]
     events = [4 * a * b * k for (a, b), k in zip(shapes, ks, strict=True)]
     total = 0.0

@@ -59,6 +59,10 @@ TIGHTNESS_EPS = (0.1, 0.03, 0.01)
 TIGHTNESS_DELTA = 0.1
 TIGHTNESS_SEEDS = 40
 TIGHTNESS_N_MAX = 30
+# Constructions whose instances are not bound by the exact solver's 62 coefficients: Natale's
+# fixed-size search takes n <= 62, Orseau's digit greedy calls no solver (its proven n is in
+# the thousands, what it needs in the hundreds).
+TIGHTNESS_N_MAX_BY_CONSTRUCTION = {"natale": 62, "orseau": 8192}
 
 # ---- searches that do not know the proof (approx search) ------------------------------------
 SEARCH_WIDTHS = (4, 4, 2)

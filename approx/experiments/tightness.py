@@ -116,13 +116,17 @@ def tightness(
     delta: float,
     *,
     seeds: int = defaults.TIGHTNESS_SEEDS,
-    n_max: int = defaults.TIGHTNESS_N_MAX,
+    n_max: int | None = None,
     C: float | None = None,
     solver: str = defaults.SOLVER,
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
-    their (1 − δ)-quantile with its interval, and the theorem's n."""
+    their (1 − δ)-quantile with its interval, and the theorem's n. `n_max` None: the
+    construction's entry of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else
+    `defaults.TIGHTNESS_N_MAX`."""
     cons = get_construction(construction)
+    if n_max is None:
+        n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
     check_positive_int("seeds", seeds)
