@@ -198,6 +198,27 @@ def fit_C(rows: Sequence[Tightness]) -> CFit:
     return CFit(c, lo, hi, len(finite))
 
 
+def matching_C(row: Tightness) -> float:
+    """The smallest C (to 3 significant digits, within [1e-4, 1e4]) at which the construction's
+    own width formula asks for at least `row.n_needed` in its widest layer: the constant its
+    theorem would need on this row (nan where n_needed is not finite). For Pensia's formula it
+    is ≈ C_emp; for the others it calibrates their own formula."""
+    if not math.isfinite(row.n_needed):
+        return math.nan
+    cons = get_construction(row.construction)
+
+    def enough(c: float) -> bool:
+        return max(cons.size(row.widths, row.eps, row.delta, c)) >= row.n_needed
+
+    lo, hi = 1e-4, 1e4
+    if not enough(hi):
+        return math.inf
+    while hi / lo > 1.0005:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return float(f"{hi:.3g}")
+
+
 def constructions_named(names: Sequence[str]) -> list[str]:
     """`["all"]` -> every registered construction; otherwise the names, checked."""
     if list(names) == ["all"]:

@@ -1,7 +1,8 @@
 """Figures: the only package that imports matplotlib (with the non-interactive Agg backend).
 
 `plot_run` draws one run, `plot_store` every figure a results store supports,
-`plot_candidates_vs_eps` the single-product vs subset-sum comparison.
+`plot_candidates_vs_eps` the single-product vs subset-sum comparison, `plot_samples_per_weight`
+and `plot_density_curve` the comparisons of the sparse constructions (Orseau's, Natale's).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from ..store import load_rows
 from .candidates import plot_candidates_vs_eps
 from .common import save
 from .run import plot_run
+from .sparse import plot_density_curve, plot_samples_per_weight
 from .sweep import fig_error_vs_depth, fig_error_vs_width, fig_params_vs_eps, fig_success_vs_n
 
 __all__ = [
@@ -21,7 +23,9 @@ __all__ = [
     "fig_params_vs_eps",
     "fig_success_vs_n",
     "plot_candidates_vs_eps",
+    "plot_density_curve",
     "plot_run",
+    "plot_samples_per_weight",
     "plot_store",
 ]
 
