@@ -12,7 +12,9 @@ Part 1 (one weight, the fixed-size random subset sum): for each density gamma, t
 at which the best subset of exactly k = max(1, round(gamma n)) of n samples is within eps of
 z ~ U[-1, 1] in at least a fraction q of T trials (`solve(..., method="fixed")`), for samples
 Uniform[-1, 1] (Theorem 2's example) and for the construction's candidates a·b, a ~ U[0, 1],
-b ~ U[-1, 1]. Columns: Theorem 2's n at c = 1 and Theorem 5's at d = 1 (both with k = gamma n,
+b ~ U[-1, 1], at eps (default 0.01), and for Uniform samples at eps / 10. k is an integer, so
+the measured n moves in steps: it is the first n at which round(gamma n) reaches the size the
+error needs. Columns: Theorem 2's n at c = 1 and Theorem 5's at d = 1 (both with k = gamma n,
 `rfss_sufficient_n`, `natale_lower_bound_n` solved for n), and `shape` = n H2(k/n) /
 log2(k/eps) of the measured n (Theorem 2 at c = 1 is shape 1, Theorem 5 is 1/2).
 
@@ -80,26 +82,28 @@ def bound_n(gamma: float, eps: float, c: float) -> int:
 
 
 def part1(args, gen) -> list[dict]:
+    """Three series: uniform and product samples at eps, uniform samples at eps / 10."""
     rows = []
-    laws = ("uniform", "product")
-    with progress_bar(len(laws) * len(DENSITIES), desc="density curve", unit="point") as bar:
-        for law in laws:
+    series = (("uniform", args.eps), ("product", args.eps), ("uniform", args.eps / 10))
+    with progress_bar(len(series) * len(DENSITIES), desc="density curve", unit="point") as bar:
+        for law, eps in series:
             for gamma in DENSITIES:
-                n = needed_n(law, gamma, args.eps, args.q, args.trials, args.n_max, gen)
+                n = needed_n(law, gamma, eps, args.q, args.trials, args.n_max, gen)
                 k = subset_size(gamma, int(n)) if math.isfinite(n) else None
                 shape = (
-                    n * binary_entropy(k / n) / math.log2(max(k, 1) / args.eps)
+                    n * binary_entropy(k / n) / math.log2(max(k, 1) / eps)
                     if k is not None
                     else None
                 )
                 rows.append(
                     {
-                        "series": f"{law} samples, success >= {args.q:g}",
+                        "series": f"{law} samples, eps = {eps:g}",
+                        "eps": eps,
                         "density": gamma,
                         "n_needed": n,
                         "k": k,
-                        "upper": bound_n(gamma, args.eps, 1.0),
-                        "lower": bound_n(gamma, args.eps, 0.5),
+                        "upper": bound_n(gamma, eps, 1.0),
+                        "lower": bound_n(gamma, eps, 0.5),
                         "shape": shape,
                     }
                 )
@@ -142,7 +146,7 @@ def tables(rows1, rows2, args) -> str:
 
     lines = [
         f"Part 1: samples n per weight for a subset of exactly k = round(gamma n) within "
-        f"eps = {args.eps:g} of z ~ U[-1, 1] in >= {args.q:.0%} of {args.trials} trials",
+        f"eps of z ~ U[-1, 1] in >= {args.q:.0%} of {args.trials} trials",
         "",
         "| samples | density gamma | n needed | k | Theorem 2 n (c = 1) | Theorem 5 n (d = 1) "
         "| shape n H2(k/n) / log2(k/eps) |",

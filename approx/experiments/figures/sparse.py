@@ -59,7 +59,7 @@ def plot_density_curve(rows: list[dict], path: str | Path) -> Path:
     as written by scripts/reproduce_natale.py (keys series, density, n_needed, upper, lower)."""
     fig, ax = plt.subplots(figsize=(7.5, 5.5))
     colors = itertools.cycle(plt.rcParams["axes.prop_cycle"].by_key()["color"])
-    bounds_drawn = False
+    drawn = set()
     for (series, pts), color in zip(
         itertools.groupby(rows, key=lambda r: r["series"]), colors, strict=False
     ):
@@ -68,12 +68,15 @@ def plot_density_curve(rows: list[dict], path: str | Path) -> Path:
         if have:
             ax.plot([r["n_needed"] for r in have], [r["density"] for r in have], "o-",
                     color=color, label=f"measured: {series}")  # fmt: skip
-        if not bounds_drawn:
-            ax.plot([r["upper"] for r in pts], [r["density"] for r in pts], "k:", lw=2,
-                    label="Theorem 2: n H2(k/n) = log2(k/eps)  (c = 1)")  # fmt: skip
-            ax.plot([r["lower"] for r in pts], [r["density"] for r in pts], "k--",
-                    label="Theorem 5 (d = 1): n H2(k/n) = log2(k/eps) / 2")  # fmt: skip
-            bounds_drawn = True
+        eps = pts[0]["eps"]
+        if eps not in drawn:  # the bounds depend on eps only
+            grey = str(0.55 * len(drawn))
+            gammas = [r["density"] for r in pts]
+            upper = f"Theorem 2, c = 1: n H2(k/n) = log2(k/eps), eps = {eps:g}"
+            lower = f"Theorem 5, d = 1: n H2(k/n) = log2(k/eps)/2, eps = {eps:g}"
+            ax.plot([r["upper"] for r in pts], gammas, ":", color=grey, lw=2, label=upper)
+            ax.plot([r["lower"] for r in pts], gammas, "--", color=grey, label=lower)
+            drawn.add(eps)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("samples n per target weight (overparameterisation)")
