@@ -101,6 +101,38 @@ def test_digit_greedy_never_overshoots_without_coverage(seed, k, c):
     assert bool((value * targets >= 0).all())
 
 
+def digits_oracle(products, targets, valid, k):
+    """The digit greedy as its definition reads, one row and one candidate at a time."""
+    chosen = torch.zeros_like(valid)
+    for i in range(products.shape[0]):
+        r, used = abs(float(targets[i])), set()
+        for t in range(1, k + 1):
+            best = None
+            for j in range(products.shape[1]):
+                v = float(products[i, j])
+                ok = valid[i, j] and v * float(targets[i]) > 0 and j not in used
+                if ok and Q**t / 2 <= abs(v) <= min(Q**t, r) and (best is None or abs(v) > best[1]):
+                    best = (j, abs(v))
+            if best is not None:
+                used.add(best[0])
+                r -= best[1]
+        chosen[i, list(used)] = True
+    return chosen
+
+
+@given(seed=seeds, k=st.integers(1, 16), c=st.integers(0, 30), low=st.floats(1e-3, 0.5))
+def test_digit_greedy_equals_its_definition(seed, k, c, low):
+    """The sorted, binary-search greedy against the per-candidate oracle, on hyperbolic
+    products (the construction's law) of both signs."""
+    g = generator(seed)
+    a = sample_weights((8, c), generator=g, distribution="hyperbolic", low=low)
+    b = sample_weights((8, c), generator=g, distribution="hyperbolic", low=low)
+    targets = torch.rand(8, generator=g, dtype=F64) * 2 - 1
+    chosen, value = digit_greedy(a * b, targets, a > 0, k)
+    assert torch.equal(chosen, digits_oracle(a * b, targets, a > 0, k))
+    assert torch.equal(value, (a * b * chosen).sum(1))
+
+
 def test_digit_count_and_probabilities():
     for tau in (0.3, 0.1, 1e-2, 1e-4, 1e-7):
         k = digit_count(tau)

@@ -153,20 +153,28 @@ def digit_greedy(
     target's sign with `|v| ∈ [q^t/2, q^t]` and `|v| ≤ r`, and r −= |v| (r starts at |target|).
     `products`, `valid` `(R, c)`, `targets` `(R,)`; returns `chosen` `(R, c)` bool and `value`
     `(R,)` (the kept products' sum, in products' dtype). Error ≤ q^k where every digit
-    interval holds a candidate (module docstring)."""
-    mag = products.abs().to(torch.float64)  # (R, c)
+    interval holds a candidate (module docstring).
+
+    One sort per row, then one binary search per digit: the largest candidate ≤ min(q^t, r)
+    is the digit's choice if it is ≥ q^t/2. Only digit t − 1's unit can be ≤ q^t (windows two
+    apart are disjoint), so "unused" means "not the previous digit's position"."""
     right = valid & (torch.sign(products) == torch.sign(targets)[:, None])
+    key = torch.where(right, products.abs().to(torch.float64), -1.0)  # (R, c); -1: never kept
+    asc, order = key.sort(1)  # (R, c) ascending
     r = targets.abs().to(torch.float64)  # (R,)
+    prev = torch.full_like(r, -1, dtype=torch.long)  # position the previous digit kept
     chosen = torch.zeros_like(valid)
+    rows = torch.arange(len(r), device=r.device)
     for t in range(1, k + 1 if products.shape[1] else 1):
         top = Q**t
-        ok = right & ~chosen & (mag >= top / 2) & (mag <= top) & (mag <= r[:, None])
-        scores = mag.masked_fill(~ok, -1.0)  # (R, c)
-        idx = scores.argmax(1)  # (R,); argmax + gather: Tensor.max(dim) is ~1000x slower here
-        best = scores.gather(1, idx[:, None]).squeeze(1)  # (R,)
-        take = best >= 0
-        chosen[take, idx[take]] = True
-        r = torch.where(take, r - best, r)
+        bound = torch.clamp(r, max=top)[:, None]  # (R, 1)
+        idx = torch.searchsorted(asc, bound, right=True).squeeze(1) - 1  # last asc <= bound
+        idx = torch.where(idx == prev, idx - 1, idx)
+        val = asc.gather(1, idx.clamp(min=0)[:, None]).squeeze(1)  # (R,)
+        take = (idx >= 0) & (val >= top / 2)
+        chosen[rows[take], order[rows[take], idx[take]]] = True
+        r = torch.where(take, r - val, r)
+        prev = torch.where(take, idx, -1)
     return chosen, (products * chosen).sum(1)
 
 
