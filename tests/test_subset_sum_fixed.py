@@ -124,7 +124,7 @@ def test_workspace_is_polynomial_for_small_sizes():
     assert workspace_bytes(62, 1) < 10_000
     assert workspace_bytes(62, 31) > 2**31 * 64
     assert workspace_bytes(40, 3) == 64 * sum(math.comb(20, q) for q in range(4)) + 32 * 65
-    assert max_coefficients("fixed") == 62
+    assert max_coefficients("fixed") == 124  # a bit mask per half
 
 
 @pytest.mark.parametrize(

@@ -84,7 +84,7 @@ KNOWN_FAILURES = {
         reason=(
             "C = 0.07 (our calibration of c_amp at density 0.1, approx.basics.defaults.C) asks "
             "for too few samples at eps = 0.1: W = [[1]] gets n = 1 (50 of 50 random nets miss "
-            "eps), random 4-4-4 targets n = 15 (40 of 40 miss; 28 needed) (docs/sparse.md)"
+            "eps), random 4-4-4 targets n = 15 (40 of 40 miss; 23 needed) (docs/sparse.md)"
         ),
     ),
 }
