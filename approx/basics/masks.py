@@ -113,14 +113,23 @@ def without_dead_units(net: Network, masks: Masks) -> tuple[Network, Masks]:
     masks.check_fits(net)
     weights = list(net.weights)
     kept = [m.to(w.device) for m, w in zip(masks.masks, weights, strict=True)]
-    for i in range(len(weights) - 1):
-        alive = kept[i + 1].any(0)  # (d_i,): used by the next layer
-        if bool(net.activations[i](torch.zeros(1, dtype=weights[i].dtype)) == 0):
-            alive &= kept[i].any(1)  # and fed by this one
-        if not bool(alive.any()):
-            alive[0] = True
-        weights[i], kept[i] = weights[i][alive], kept[i][alive]
-        weights[i + 1], kept[i + 1] = weights[i + 1][:, alive], kept[i + 1][:, alive]
+    zero_at_zero = [
+        bool(a(torch.zeros(1, dtype=weights[0].dtype)) == 0) for a in net.activations[:-1]
+    ]
+    changed = True
+    while changed:  # dropping a unit can leave units of the neighbouring layers dead
+        changed = False
+        for i in range(len(weights) - 1):
+            alive = kept[i + 1].any(0)  # (d_i,): used by the next layer
+            if zero_at_zero[i]:
+                alive &= kept[i].any(1)  # and fed by this one
+            if not bool(alive.any()):
+                alive[0] = True
+            if bool(alive.all()):
+                continue
+            changed = True
+            weights[i], kept[i] = weights[i][alive], kept[i][alive]
+            weights[i + 1], kept[i + 1] = weights[i + 1][:, alive], kept[i + 1][:, alive]
     return net.with_weights(weights), Masks(tuple(kept))
 
 
