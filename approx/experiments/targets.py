@@ -13,7 +13,7 @@ import math
 
 import torch
 
-from ..basics.errors import check_positive_int
+from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.network import Network
 
 # The sawtooth's constant channel is carried as KAPPA·c. A larger KAPPA makes the middle
@@ -24,24 +24,30 @@ DIGITS_TRAIN = 1347  # of scikit-learn's 1,797 digits; the other 450 are the tes
 DIGITS_STEPS = 400  # full-batch Adam steps
 
 
-def digits_target(hidden: int, seed: int):
-    """A bias-free 64-`hidden`-10 ReLU network trained on scikit-learn's handwritten digits
-    (8×8 images, shipped inside the package: no download), inputs scaled to unit norm.
+def digits_target(hidden: int, seed: int, pool: int = 1):
+    """A bias-free d-`hidden`-10 ReLU network trained on scikit-learn's handwritten digits
+    (8×8 images, shipped inside the package: no download), each image average-pooled over
+    `pool`×`pool` blocks (`pool` 1, 2 or 4: d = 64, 16 or 4 inputs) and scaled to unit norm.
     Full-batch Adam (lr 1e-2, `DIGITS_STEPS` steps, cross-entropy) from a seeded init on a
     seeded split. Returns the network and the (train, test) pairs `(x (N, 64), y (N,))`."""
+    check_positive_int("hidden", hidden)
+    if pool not in (1, 2, 4):
+        raise InvalidArgument(f"pool={pool!r} must be 1, 2 or 4 (it divides the 8x8 images)")
     # scikit-learn is an optional dependency (the `experiments` extra): imported here so that
     # the rest of the package loads without it
     from sklearn.datasets import load_digits
 
-    check_positive_int("hidden", hidden)
     x, y = load_digits(return_X_y=True)
     x = torch.tensor(x, dtype=torch.float64)
-    x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (1797, 64), unit norm
+    side = 8 // pool
+    x = x.view(-1, side, pool, side, pool).mean(dim=(2, 4)).reshape(-1, side * side)
+    x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (1797, d), unit norm
+    d = side * side
     y = torch.tensor(y)
     gen = torch.Generator().manual_seed(seed)
     perm = torch.randperm(len(y), generator=gen)
     tr, te = perm[:DIGITS_TRAIN], perm[DIGITS_TRAIN:]
-    w1 = (torch.rand(hidden, 64, generator=gen, dtype=torch.float64) * 2 - 1) / 8
+    w1 = (torch.rand(hidden, d, generator=gen, dtype=torch.float64) * 2 - 1) / 8
     w2 = (torch.rand(10, hidden, generator=gen, dtype=torch.float64) * 2 - 1) / hidden**0.5
     params = [w1.requires_grad_(), w2.requires_grad_()]
     opt = torch.optim.Adam(params, lr=1e-2)
