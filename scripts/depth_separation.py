@@ -15,12 +15,12 @@ depth_separation.{png,pdf} and depth_separation_needed.{png,pdf}; prints the tab
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 from approx.basics import defaults
 from approx.basics.errors import InvalidArgument
+from approx.cli.common import Parser, int_list
 from approx.experiments.figures.common import save
 from approx.experiments.figures.questions import fig_separation_error, fig_separation_needed
 from approx.experiments.questions.common import prepare_out, scale_settings, write_json
@@ -75,13 +75,17 @@ def tables(summary: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = Parser(description=__doc__.split("\n\n")[0])
     scale = ap.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="the default scale (minutes)")
     scale.add_argument("--full", action="store_true", help="paper scale (an hour or more)")
     scale.add_argument("--smoke", action="store_true", help="the test's scale (seconds)")
     ap.add_argument("--seed", type=int, default=None, help=f"(default {defaults.SEED})")
     ap.add_argument("--out", default=None, help="output directory (default results/questions)")
+    ap.add_argument(
+        "--depths", type=int_list("--depths"), help="comma-separated l (default: the scale's)"
+    )
+    ap.add_argument("--seeds", type=int, default=None, help="seeds (default: the scale's)")
     ap.add_argument("--no-plot", action="store_true", help="write the JSON only")
     ap.add_argument("--quiet", action="store_true", help="no progress bar")
     args = ap.parse_args(argv)
@@ -92,6 +96,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         out = prepare_out(args.out or "results/questions")
         s = scale_settings(defaults.SEPARATION, name)
+        if args.depths is not None:
+            s["depths"] = args.depths
+        if args.seeds is not None:
+            s["seeds"] = args.seeds
         rows = separation_runs(**s, seed=seed, progress=not args.quiet)
     except InvalidArgument as e:
         print(f"depth_separation: {e}", file=sys.stderr)

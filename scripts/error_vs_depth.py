@@ -13,12 +13,12 @@ error_vs_depth_ratios.{png,pdf}; prints the table. docs/questions.md quotes it.
 
 from __future__ import annotations
 
-import argparse
 import sys
 import time
 
 from approx.basics import defaults
 from approx.basics.errors import InvalidArgument
+from approx.cli.common import Parser
 from approx.constructions import CONSTRUCTIONS
 from approx.experiments.figures.common import save
 from approx.experiments.figures.questions import fig_error_vs_depth, fig_error_vs_depth_ratios
@@ -72,7 +72,7 @@ def table(summary: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = Parser(description=__doc__.split("\n\n")[0])
     scale = ap.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="the default scale (minutes)")
     scale.add_argument("--full", action="store_true", help="paper scale (an hour or more)")

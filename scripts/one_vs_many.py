@@ -14,13 +14,13 @@ prints the table. Without scikit-learn the digits target is skipped with a note.
 
 from __future__ import annotations
 
-import argparse
 import importlib.util
 import sys
 import time
 
 from approx.basics import defaults
 from approx.basics.errors import InvalidArgument
+from approx.cli.common import Parser
 from approx.experiments.figures.common import save
 from approx.experiments.figures.questions import fig_one_vs_many
 from approx.experiments.questions.budget import accuracy_score, budget_summary, budget_trials
@@ -58,7 +58,7 @@ def table(summary: dict) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = Parser(description=__doc__.split("\n\n")[0])
     scale = ap.add_mutually_exclusive_group()
     scale.add_argument("--quick", action="store_true", help="the default scale (minutes)")
     scale.add_argument("--full", action="store_true", help="paper scale (an hour or more)")

@@ -139,7 +139,7 @@ SEPARATION = {
     "quick": {
         "depths": (2, 3, 4, 5, 6),
         "ns": (8, 12, 16, 20, 24, 28),
-        "width_bits": tuple(b / 2 for b in range(-2, 11)),  # 2^(l-1) … 2^(l+5), half steps
+        "width_bits": tuple(b / 2 for b in range(-2, 13)),  # 2^(l-1) … 2^(l+6), half steps
         "max_width": 2048,
         "seeds": 6,
         "greedy_steps": 200,
@@ -150,7 +150,7 @@ SEPARATION = {
         "depths": (2, 3, 4, 5, 6, 7, 8),
         "ns": (8, 12, 16, 20, 24, 28, 31),  # 2n <= 62: the exact solver's limit
         "width_bits": tuple(b / 2 for b in range(-2, 13)),
-        "max_width": 16384,
+        "max_width": 8192,
         "seeds": 10,
         "greedy_steps": 1000,
         "empirical_samples": 256,
