@@ -5,8 +5,8 @@ bounds on their best subnetwork, and a greedy search), error vs parameters; and 
 parameters each needs for a relative error of 0.25 (approx.experiments.questions.separation
 says what each number is).
 
-    python scripts/depth_separation.py           # quick: l = 2, 3, 4, 3 seeds (minutes)
-    python scripts/depth_separation.py --full    # l = 2 … 7, 10 seeds (the paper figure)
+    python scripts/depth_separation.py           # quick: l = 2 … 6, 6 seeds (minutes)
+    python scripts/depth_separation.py --full    # l = 2 … 8, 10 seeds (the paper figure)
     python scripts/depth_separation.py --smoke   # the test's setting (seconds)
 
 Writes <out>/depth_separation.json (every network and the summary),

@@ -4,8 +4,8 @@ networks of P/K parameters each, K = 1, 2, 4, 8, …: how often the best of them
 eps-ticket, and its error, for fresh random targets and for a target trained on
 scikit-learn's digits (approx.experiments.questions.budget says what each number is).
 
-    python scripts/one_vs_many.py            # quick: 12 random targets, 6 digits trials
-    python scripts/one_vs_many.py --full     # 100 and 30 trials, K up to 24 (the paper figure)
+    python scripts/one_vs_many.py            # quick: 100 random targets, 20 digits trials
+    python scripts/one_vs_many.py --full     # 500 and 100 trials, K up to 24 (the paper figure)
     python scripts/one_vs_many.py --smoke    # the test's setting (seconds)
 
 Writes <out>/one_vs_many.json (every network and the summary) and one_vs_many.{png,pdf};

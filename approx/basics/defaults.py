@@ -71,7 +71,7 @@ GREEDY_MAX_STEPS = 2000  # moves per layer pair
 
 # ---- the questions of docs/questions.md (scripts/one_vs_many.py, depth_separation.py,
 # error_vs_depth.py). Three scales each: "smoke" (the test, seconds), "quick" (the scripts'
-# default: minutes on 2 shared cores), "full" (the paper figures: an hour or more).
+# default: minutes on 2 shared cores, one thread), "full" (the paper figures: an hour or more).
 QUESTION_SCALES = ("smoke", "quick", "full")
 
 # How the error grows with depth: each construction at one per-layer n, every depth.
@@ -79,10 +79,15 @@ DEPTH_ERROR_N = {"pensia": 16, "malach": 128}  # samples per weight (errors e_i 
 DEPTH_ERROR_WIDTH = 4  # random targets d-d-…-d
 DEPTH_ERROR = {
     "smoke": {"depths": (1, 2), "seeds": 2, "empirical_samples": 64, "ascent_steps": 5},
-    "quick": {"depths": (1, 2, 4, 8), "seeds": 6, "empirical_samples": 256, "ascent_steps": 20},
+    "quick": {
+        "depths": (1, 2, 4, 8, 16),
+        "seeds": 10,
+        "empirical_samples": 256,
+        "ascent_steps": 20,
+    },
     "full": {
-        "depths": (1, 2, 3, 4, 6, 8, 12, 16),
-        "seeds": 30,
+        "depths": (1, 2, 3, 4, 6, 8, 12, 16, 24, 32),
+        "seeds": 50,
         "empirical_samples": 1024,
         "ascent_steps": 50,
     },
@@ -106,8 +111,8 @@ ONE_VS_MANY = {
         "widths": (4, 4, 4),
         "n_total": 24,
         "ks": (1, 2, 4, 8),
-        "trials": 40,
-        "digits": {"hidden": 16, "pool": 2, "n_total": 24, "trials": 12},
+        "trials": 100,
+        "digits": {"hidden": 16, "pool": 2, "n_total": 24, "trials": 20},
         "empirical_samples": 256,
         "ascent_steps": 10,
     },
@@ -115,8 +120,8 @@ ONE_VS_MANY = {
         "widths": (4, 4, 4),
         "n_total": 24,
         "ks": (1, 2, 3, 4, 6, 8, 12, 24),
-        "trials": 200,
-        "digits": {"hidden": 16, "pool": 2, "n_total": 24, "trials": 50},
+        "trials": 500,
+        "digits": {"hidden": 16, "pool": 2, "n_total": 24, "trials": 100},
         "empirical_samples": 1024,
         "ascent_steps": 50,
     },
