@@ -68,7 +68,8 @@ def fig_error_vs_depth(summary: dict):
             )
         _log_axes(ax)
         ax.set_xlabel("target depth l (number of layers)")
-        ax.set_ylabel("error sup ||f - g|| on the unit ball (output units)")
+        unit = "output units; squares: / target size" if g["family"] == "random" else "output units"
+        ax.set_ylabel(f"error sup ||f - g|| on the unit ball ({unit})")
         ax.set_title(f"{g['construction']}, n = {g['n']}, {g['family']} targets")
         ax.legend(fontsize=7)
     fig.suptitle(f"Error vs depth at fixed samples per weight ({BAND_LABEL})", fontsize=10)
@@ -77,38 +78,37 @@ def fig_error_vs_depth(summary: dict):
 
 
 def fig_error_vs_depth_ratios(summary: dict):
-    """certified / Σ e_i and empirical / Σ e_i vs depth, one panel per target family, one
+    """certified / Σ e_i and empirical / Σ e_i vs depth (for random targets also the
+    empirical error relative to the target's size, / Σ e_i), one panel per target family, one
     colour per construction: how much of the first-order sum each error realises."""
     families = sorted({g["family"] for g in summary["groups"]})
+    names = sorted({g["construction"] for g in summary["groups"]})
     fig, axes = panels(len(families), cols=2)
     for ax, fam in zip(axes, families, strict=True):
-        for i, g in enumerate(sorted(summary["groups"], key=lambda g: g["construction"])):
+        for g in summary["groups"]:
             if g["family"] != fam:
                 continue
-            pts, color = g["points"], COLORS[i % len(COLORS)]
+            pts, name = g["points"], g["construction"]
+            color = COLORS[names.index(name) % len(COLORS)]
             xs = [p["depth"] for p in pts]
-            name = g["construction"]
-            _band(
-                ax,
-                xs,
-                [p["certified_over_sum"] for p in pts],
-                label=f"{name}: certified / Σ e_i",
-                color=color,
-            )
-            _band(
-                ax,
-                xs,
-                [p["empirical_over_sum"] for p in pts],
-                label=f"{name}: empirical / Σ e_i",
-                color=color,
-                style="s--",
-            )
+            ratios = [p["certified_over_sum"] for p in pts]
+            _band(ax, xs, ratios, label=f"{name}: certified / Σ e_i", color=color)
+            ratios = [p["empirical_over_sum"] for p in pts]
+            _band(ax, xs, ratios, label=f"{name}: empirical / Σ e_i", color=color, style="s--")
+            if fam == "random":
+                rel = [
+                    p["relative_empirical"]["median"] / p["sum"]["median"]
+                    if p["sum"]["median"]
+                    else math.nan
+                    for p in pts
+                ]
+                ax.plot(xs, rel, "^:", color=color, label=f"{name}: (empirical / size) / Σ e_i")
         ax.axhline(1.0, color="k", lw=0.8)
         ax.axhline(math.e - 1, color="k", lw=0.8, ls=":")
         _log_axes(ax)
         ax.set_xlabel("target depth l (number of layers)")
         ax.set_ylabel("error / Σ e_i  (dimensionless; dotted: e - 1)")
-        ax.set_title(f"{fam} targets")
+        ax.set_title(f"{fam} targets ({BAND_LABEL})", fontsize=9)
         ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
