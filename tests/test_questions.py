@@ -28,6 +28,7 @@ from approx.experiments.targets import (
     tent_power,
 )
 from approx.measurement.shallow import (
+    brute_force_best,
     kinks,
     lp_lower_bound,
     piece_count_bound,
@@ -141,6 +142,16 @@ def test_lp_lower_bound_never_exceeds_the_best_subnetwork_found_by_brute_force(s
     bound = lp_lower_bound(net, u, f(u)[:, 0])
     best = _brute_best(net, f, l)
     assert 0 <= bound <= best * (1 + 1e-6) + 1e-12
+
+
+def test_brute_force_best_agrees_with_measuring_every_mask():
+    l, net = 2, _shallow(4, 11)
+    _, f = _sawtooth(l)
+    x = torch.cat(
+        [torch.arange(2**l + 1.0, dtype=torch.float64) / 2**l, kinks(net.weights[0], START, END)]
+    )
+    u = line_points(START, END, x.unique())
+    assert brute_force_best(net, u, f(u)[:, 0]) == pytest.approx(_brute_best(net, f, l), rel=1e-12)
 
 
 def test_lp_lower_bound_is_zero_for_a_goal_some_subnetwork_computes():

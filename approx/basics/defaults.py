@@ -140,6 +140,7 @@ SEPARATION = {
         "greedy_steps": 50,
         "empirical_samples": 32,
         "ascent_steps": 0,
+        "gap_cases": ((2, 4),),  # (l, width): relaxation vs brute force over all subnetworks
     },
     "quick": {
         "depths": (2, 3, 4, 5, 6),
@@ -150,6 +151,7 @@ SEPARATION = {
         "greedy_steps": 200,
         "empirical_samples": 64,
         "ascent_steps": 0,
+        "gap_cases": ((2, 5), (3, 5), (2, 7), (3, 7)),
     },
     "full": {
         "depths": (2, 3, 4, 5, 6, 7, 8),
@@ -160,5 +162,6 @@ SEPARATION = {
         "greedy_steps": 1000,
         "empirical_samples": 256,
         "ascent_steps": 10,
+        "gap_cases": ((2, 5), (3, 5), (2, 7), (3, 7), (4, 8)),
     },
 }

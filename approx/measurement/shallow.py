@@ -15,6 +15,8 @@ its kinks among those of its units' options.
 - `piece_count_bound`: a function with k linear pieces on [0, 1] crosses any level at most k
   times, so it cannot stay within `h/2` of a function that alternates between 0 and h at
   `2^l + 1` points unless `k ≥ 2^l`; m hidden units give at most m + 1 pieces.
+- `brute_force_best`: the best subnetwork's error at given points by enumerating every
+  subnetwork (small widths only): the oracle for the bound below.
 - `lp_lower_bound`: the best subnetwork's error on a finite set of points is a 0/1 program
   (one indicator per unit and input set, at most one per unit); letting each indicator take
   any value in [0, 1] can only lower the optimum, and the relaxation is a linear program
@@ -39,9 +41,6 @@ from ..basics.masks import Masks
 from ..basics.network import Network
 
 MAX_INPUTS = 4  # options per unit grow as 2^d_in
-# HiGHS's primal and dual feasibility tolerances (its defaults): the LP's optimum is a lower
-# bound up to this, in units of the goal's largest magnitude (the LP is solved so scaled).
-LP_TOLERANCE = 1e-7
 
 
 def _check_pair(net: Network) -> tuple[torch.Tensor, torch.Tensor]:
@@ -115,7 +114,8 @@ def _features(A, B, u) -> np.ndarray:
 def lp_lower_bound(net: Network, u: torch.Tensor, goal: torch.Tensor) -> float:
     """A lower bound on `min over subnetworks max_p |g̃(u_p) − goal_p|` (module docstring):
     the optimum of the linear relaxation, solved by HiGHS (`scipy.optimize.linprog`). `u`
-    `(S, d_in)`, `goal` `(S,)`. Valid up to `LP_TOLERANCE` times `max |goal|`."""
+    `(S, d_in)`, `goal` `(S,)`. Valid up to HiGHS's feasibility tolerances (1e-7 by default)
+    times `max |goal|`: the program is solved scaled so that `max |goal|` is 1."""
     A, B = _check_pair(net)
     scale = float(goal.abs().max())
     if scale == 0:
@@ -145,3 +145,25 @@ def lp_lower_bound(net: Network, u: torch.Tensor, goal: torch.Tensor) -> float:
     if res.status != 0:
         raise RuntimeError(f"HiGHS did not solve the relaxation: {res.message}")
     return float(res.fun) * scale
+
+
+MAX_BRUTE_WIDTH = 8  # 4^8 = 65,536 subnetworks
+
+
+def brute_force_best(net: Network, u: torch.Tensor, goal: torch.Tensor) -> float:
+    """`min over every subnetwork max_p |g̃(u_p) − goal_p|`, by enumerating all
+    `(2^d_in)^m` subnetworks (one option per unit: no output edge, or the output edge with one
+    nonempty set of input edges): the oracle the relaxation is checked against, for widths up
+    to `MAX_BRUTE_WIDTH`. At the target's breakpoints and every kink (`kinks`) it is the best
+    subnetwork's sup error on the segment."""
+    A, B = _check_pair(net)
+    m = A.shape[0]
+    if m > MAX_BRUTE_WIDTH:
+        raise InvalidArgument(
+            f"net has width {m}; brute force enumerates at most width {MAX_BRUTE_WIDTH}"
+        )
+    F = torch.from_numpy(_features(A, B, u)).view(u.shape[0], m, -1)  # (S, m, options)
+    F = torch.cat([torch.zeros_like(F[:, :, :1]), F], dim=2)  # option 0: unit dropped
+    choice = torch.cartesian_prod(*[torch.arange(F.shape[2])] * m).view(-1, m)  # (N, m)
+    out = F[:, torch.arange(m)[None, :], choice].sum(2)  # (S, N)
+    return float((out - goal.double()[:, None]).abs().max(0).values.min())

@@ -42,6 +42,7 @@ from ...basics.progress import progress_bar
 from ...basics.sampling import sample_weights
 from ...constructions import get_construction
 from ...measurement.shallow import (
+    brute_force_best,
     kinks,
     lp_lower_bound,
     piece_count_bound,
@@ -101,24 +102,35 @@ def deep_point(l: int, n: int, seed: int, *, empirical_samples: int, ascent_step
     }
 
 
-def shallow_point(l: int, width: int, seed: int, *, greedy_steps: int) -> dict:
-    target = class_target(l)
+def _shallow_net(width: int, seed: int) -> Network:
     gen = torch.Generator().manual_seed(seed)
-    net = Network.dense(
+    return Network.dense(
         [sample_weights((width, 2), generator=gen), sample_weights((1, width), generator=gen)]
     )
-    A, B = net.weights
+
+
+def _segment_goal(target: Network, net: Network, l: int):
+    """The points where any subnetwork's error can peak (the sawtooth's breakpoints and every
+    kink of `net`), the target there, and the target's range."""
     start, end = _segment()
     breaks = torch.arange(2**l + 1, dtype=torch.float64) / 2**l  # t^l is linear between them
-    x = torch.cat([breaks, kinks(A, start, end)]).unique()
+    x = torch.cat([breaks, kinks(net.weights[0], start, end)]).unique()
     u = segment_points(start, end, x)
+    with torch.no_grad():
+        goal = target.forward(u)[:, 0]
+    return u, goal, float(goal.max()), breaks
+
+
+def shallow_point(l: int, width: int, seed: int, *, greedy_steps: int) -> dict:
+    target = class_target(l)
+    net = _shallow_net(width, seed)
+    A, B = net.weights
+    start, end = _segment()
+    u, goal, h, breaks = _segment_goal(target, net, l)
 
     def f(v: torch.Tensor) -> torch.Tensor:
         return target.forward(v)
 
-    with torch.no_grad():
-        goal = f(u)[:, 0]
-    h = float(goal.max())
     lower = lp_lower_bound(net, u, goal) / h
     xs = torch.linspace(0, 1, 2 ** (l + GREEDY_POINTS_BITS) + 1, dtype=torch.float64)
     fit_u = segment_points(start, end, xs)
@@ -141,6 +153,16 @@ def shallow_point(l: int, width: int, seed: int, *, greedy_steps: int) -> dict:
     }
 
 
+def relaxation_gap(l: int, width: int, seed: int) -> dict:
+    """How loose the relaxation is where every subnetwork can be enumerated: the best
+    subnetwork's relative error (brute force) beside the relaxation's bound, same network."""
+    net = _shallow_net(width, seed)
+    u, goal, h, _ = _segment_goal(class_target(l), net, l)
+    best = brute_force_best(net, u, goal) / h
+    lower = lp_lower_bound(net, u, goal) / h
+    return {"side": "gap", "l": l, "width": width, "seed": seed, "best": best, "lower": lower}
+
+
 def separation_runs(
     *,
     depths: Sequence[int],
@@ -152,11 +174,13 @@ def separation_runs(
     empirical_samples: int,
     ascent_steps: int,
     greedy_steps: int,
+    gap_cases: Sequence[tuple[int, int]] = (),
     progress: bool = True,
 ) -> list[dict]:
     """Rows for every depth l: the deep side at every n, the shallow side at every width
     `round(2^(l + b))` (b in `width_bits`, at most `max_width`), each for `seeds` seeds
-    (children of `seed`; the deep and shallow sides use the same list)."""
+    (children of `seed`; the deep and shallow sides use the same list); and for every
+    (l, width) in `gap_cases`, `relaxation_gap` on the same seeds."""
     for v in (*depths, *ns, max_width, seeds, greedy_steps):
         check_positive_int("depths, ns, max_width, seeds and greedy_steps", v)
     seed_list = child_seeds(seed, seeds)
@@ -165,6 +189,7 @@ def separation_runs(
         jobs += [("deep", l, n, s) for n in ns for s in seed_list]
         widths = sorted({round(2 ** (l + b)) for b in width_bits} & set(range(1, max_width + 1)))
         jobs += [("shallow", l, m, s) for m in widths for s in seed_list]
+    jobs += [("gap", l, m, s) for l, m in gap_cases for s in seed_list]
     rows = []
     with progress_bar(len(jobs), desc="depth separation", unit="net", enabled=progress) as bar:
         for side, l, size, s in jobs:
@@ -174,8 +199,10 @@ def separation_runs(
                         l, size, s, empirical_samples=empirical_samples, ascent_steps=ascent_steps
                     )
                 )
-            else:
+            elif side == "shallow":
                 rows.append(shallow_point(l, size, s, greedy_steps=greedy_steps))
+            else:
+                rows.append(relaxation_gap(l, size, s))
             bar.update(1)
     return rows
 
@@ -198,9 +225,15 @@ def separation_summary(rows: list[dict], level: float) -> dict:
     deep by its certified bound (an upper bound on what it needs) and by its segment error;
     shallow by the relaxation (a lower bound on what its best subnetwork needs: with fewer,
     even the relaxation fails) and by the greedy search; and `3 (2^l − 1)`, below which every
-    subnetwork of every depth-2 network of that size, random or trained, is ≥ 1/2 off."""
+    subnetwork of every depth-2 network of that size, random or trained, is ≥ 1/2 off. And
+    per `relaxation_gap` case: the best subnetwork's and the relaxation's medians, and the
+    ratio bound / best (median and smallest)."""
     groups: dict = {}
+    gaps: dict = {}
     for r in rows:
+        if r["side"] == "gap":
+            gaps.setdefault((r["l"], r["width"]), []).append(r)
+            continue
         size = r["n"] if r["side"] == "deep" else r["width"]
         groups.setdefault((r["side"], r["l"]), {}).setdefault(size, []).append(r)
     curves, needs = [], {}
@@ -217,4 +250,20 @@ def separation_summary(rows: list[dict], level: float) -> dict:
         for m in _MEASURES[side][:2]:
             need[f"{side}_{m}"] = _needed(points, m, level)
             need[f"{side}_max_params"] = max(p["params"] for p in points)
-    return {"level": level, "curves": curves, "needed": [needs[l] for l in sorted(needs)]}
+    gap = [
+        {
+            "l": l,
+            "width": m,
+            "best": median_ci([r["best"] for r in rs]),
+            "lower": median_ci([r["lower"] for r in rs]),
+            "lower_over_best": median_ci([r["lower"] / r["best"] for r in rs]),
+            "min_lower_over_best": min(r["lower"] / r["best"] for r in rs),
+        }
+        for (l, m), rs in sorted(gaps.items())
+    ]
+    return {
+        "level": level,
+        "curves": curves,
+        "needed": [needs[l] for l in sorted(needs)],
+        "relaxation_gap": gap,
+    }
