@@ -40,7 +40,7 @@ from ..targets import chain_target
 from .common import child_seeds, loglog_slope, median_ci
 
 FAMILIES = ("random", "chain")
-# Relative slack when checking the chain empirical <= certified <= product: the certified
+# Relative slack when checking empirical <= certified <= product bound: the certified
 # bound inflates every spectral norm by a relative 1e-10 (approx.measurement.certified).
 _ORDER_SLACK = 1e-8
 
