@@ -80,3 +80,100 @@ EDGE_POPUP_EVAL_EVERY = 50
 EDGE_POPUP_EVAL_SAMPLES = 1024
 GREEDY_SAMPLES = 512  # sphere points the greedy search fits
 GREEDY_MAX_STEPS = 2000  # moves per layer pair
+
+# ---- the questions of docs/questions.md (scripts/one_vs_many.py, depth_separation.py,
+# error_vs_depth.py). Three scales each: "smoke" (the test, seconds), "quick" (the scripts'
+# default: minutes on 2 shared cores, one thread), "full" (the paper figures: an hour or more).
+QUESTION_SCALES = ("smoke", "quick", "full")
+
+# How the error grows with depth: each construction at one per-layer n, every depth.
+DEPTH_ERROR_N = {"pensia": 16, "malach": 128}  # samples per weight (errors e_i ~ 1e-3 … 1e-1)
+DEPTH_ERROR_WIDTH = 4  # random targets d-d-…-d
+DEPTH_ERROR = {
+    "smoke": {"depths": (1, 2), "seeds": 2, "empirical_samples": 64, "ascent_steps": 5},
+    "quick": {
+        "depths": (1, 2, 4, 8, 16),
+        "seeds": 10,
+        "empirical_samples": 256,
+        "ascent_steps": 20,
+    },
+    "full": {
+        "depths": (1, 2, 3, 4, 6, 8, 12, 16, 24, 32),
+        "seeds": 50,
+        "empirical_samples": 1024,
+        "ascent_steps": 50,
+    },
+}
+
+# One random network of P parameters, or K of P/K? P is set by n_total samples per weight;
+# K divides n_total. A fresh random target per trial (widths), and one digits-trained target
+# (hidden units, average pooling of the 8x8 images; approx.experiments.targets).
+ONE_VS_MANY_EPS = 0.01
+ONE_VS_MANY = {
+    "smoke": {
+        "widths": (2, 2, 2),
+        "n_total": 8,
+        "ks": (1, 2),
+        "trials": 2,
+        "digits": {"hidden": 4, "pool": 4, "n_total": 8, "trials": 1},
+        "empirical_samples": 32,
+        "ascent_steps": 0,
+    },
+    "quick": {
+        "widths": (4, 4, 4),
+        "n_total": 24,
+        "ks": (1, 2, 4, 8),
+        "trials": 100,
+        "digits": {"hidden": 16, "pool": 2, "n_total": 24, "trials": 20},
+        "empirical_samples": 256,
+        "ascent_steps": 10,
+    },
+    "full": {
+        "widths": (4, 4, 4),
+        "n_total": 24,
+        "ks": (1, 2, 3, 4, 6, 8, 12, 24),
+        "trials": 500,
+        "digits": {"hidden": 16, "pool": 2, "n_total": 24, "trials": 100},
+        "empirical_samples": 1024,
+        "ascent_steps": 50,
+    },
+}
+
+# Depth separation: Telgarsky's sawtooth t^l, the deep construction (n samples per weight)
+# vs depth-2 random networks of width 2^(l + b), b in width_bits, at most max_width.
+SEPARATION_LEVEL = 0.25  # relative error at which the parameters needed are compared
+SEPARATION = {
+    "smoke": {
+        "depths": (2,),
+        "ns": (8, 16),
+        "width_bits": (0, 2),
+        "max_width": 16,
+        "seeds": 1,
+        "greedy_steps": 50,
+        "empirical_samples": 32,
+        "ascent_steps": 0,
+        "gap_cases": ((2, 4),),  # (l, width): relaxation vs brute force over all subnetworks
+    },
+    "quick": {
+        "depths": (2, 3, 4, 5, 6),
+        "ns": (8, 12, 16, 20, 24, 28),
+        "width_bits": tuple(b / 2 for b in range(-2, 13)),  # 2^(l-1) … 2^(l+6), half steps
+        "max_width": 2048,
+        "seeds": 6,
+        "greedy_steps": 200,
+        "empirical_samples": 64,
+        "ascent_steps": 0,
+        "gap_cases": ((2, 5), (3, 5), (2, 7), (3, 7)),
+    },
+    "full": {
+        "depths": (2, 3, 4, 5, 6, 7, 8),
+        "ns": (8, 12, 16, 20, 24, 28, 31),  # 2n <= 62: the exact solver's limit
+        "width_bits": tuple(b / 2 for b in range(-2, 13)),
+        "max_width": 8192,
+        "seeds": 10,
+        "greedy_steps": 1000,
+        "empirical_samples": 256,
+        "ascent_steps": 10,
+        "gap_cases": ((2, 5), (3, 5), (2, 7), (3, 7), (4, 8)),
+    },
+}
