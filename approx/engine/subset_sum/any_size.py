@@ -40,8 +40,9 @@ from ._numba_fewest import fewest_numba
 from ._numba_mitm import MAX_VALID, exact_numba
 from ._torch_mitm import exact_torch
 
-__all__ = ["ROW_METHODS", "AnySizeResult", "solve_any_size"]
+__all__ = ["ANY_SIZE_METHODS", "ROW_METHODS", "AnySizeResult", "solve_any_size"]
 
+ANY_SIZE_METHODS: tuple[str, ...] = ("exact", "fewest")
 ROW_METHODS: tuple[str, ...] = ("meet in the middle", "enumeration", "prefix")
 MITM, ENUMERATION, PREFIX = 0, 1, 2
 
@@ -159,7 +160,7 @@ def solve_any_size(
     (None: every prefix row is solved over `cap` coefficients at once). `max_excess`: the
     most excess coefficients a row may have to be enumerated (2^max_excess solves a row).
     """
-    if method not in ("exact", "fewest"):
+    if method not in ANY_SIZE_METHODS:
         raise InvalidArgument(f"method={method!r}: solve_any_size takes 'exact' or 'fewest'")
     valid = _check(coeffs, targets, valid, method, memory_budget)
     if tolerance is not None or method == "fewest":
