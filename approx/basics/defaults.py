@@ -65,6 +65,8 @@ TIGHTNESS_DELTA = 0.1
 TIGHTNESS_SEEDS = 40
 TIGHTNESS_N_MAX = 30
 
+EXPORT_FORMAT = "csv"  # approx export
+
 # ---- searches that do not know the proof (approx search) ------------------------------------
 SEARCH_WIDTHS = (4, 4, 2)
 SEARCH_N = 8
