@@ -66,6 +66,9 @@ TIGHTNESS_SEEDS = 40
 TIGHTNESS_N_MAX = 30
 
 EXPORT_FORMAT = "csv"  # approx export
+# approx plot: the figure style and, per style, the files written when --format is not given
+PLOT_STYLE = "default"
+PLOT_FORMATS = {"default": ("png", "pdf"), "paper": ("pdf",)}
 
 # ---- searches that do not know the proof (approx search) ------------------------------------
 SEARCH_WIDTHS = (4, 4, 2)
