@@ -32,10 +32,8 @@ def test_run_takes_a_module_state_dict_list_path_or_network(tmp_path):
     forms = {
         "module": module,
         "state dict": module.state_dict(),
-        "list": weights,
         "tuple": tuple(weights),
         "str path": str(tmp_path / "state.pt"),
-        "Path": tmp_path / "state.pt",
         "Network": Network.dense(weights),
     }
     results = {name: run(target, seed=4, **FAST) for name, target in forms.items()}

@@ -77,7 +77,7 @@ def _bad_files(tmp_path):
         (["--widths", "a,b"], "--widths"),
         (["--widths", "0,3"], "--widths"),
         (["--n", "0"], "--n"),
-        (["--n", "100000"], "n=[100000, 100000, 100000]"),
+        (["--n", "11", "--solver", "brute"], "--solver exact (any n), or --n 10"),
         (["--dtype", "float16"], "dtype='float16'"),
         (["--seed", "-1"], "seed=-1"),
         (["--target", "{nan}"], "non-finite"),

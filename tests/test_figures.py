@@ -153,8 +153,13 @@ def test_every_figure_of_a_store_renders_within_a_page(tmp_path):
     assert skipped == [] and len(written) == 4
     for p in written:
         assert _png_width_inches(p, 200) <= PAGE_WIDTH + 0.05, p.name
-    written, _ = plot_store(store, tmp_path / "paper", style="paper")
-    assert sorted(p.suffix for p in written) == [".pdf"] * 4  # vector by default
+    mc_store = tmp_path / "mc.sqlite"
+    with ResultStore(mc_store) as s:
+        for i, r in enumerate(MC):
+            s.add("subset_sum", {"j": i}, result=r, seconds=0.0)
+    written, _ = plot_store(mc_store, tmp_path / "paper", style="paper")
+    assert [p.name for p in written] == ["success_vs_n.pdf"]  # vector by default
+    assert written[0].read_bytes()[:4] == b"%PDF"
     with style("paper"):
         fig = fig_success_vs_n(MC)
         assert fig.axes[0].title.get_fontfamily()[0] == "serif"
