@@ -18,7 +18,7 @@ def test_per_weight_rows_and_legend_of_a_deep_target():
     assert r.max_weight_error == max(r.max_weight_error_used, r.max_weight_error_unused)
     for row in ("per-weight:", "certified:", "empirical:"):
         assert sum(line.strip().startswith(row) for line in table.splitlines()) == 1
-    assert "only P_i counts" in table
+    assert "(after a ReLU inputs are >= 0: P_i only)" in table
     assert "instances " not in table  # every instance in one meet in the middle
     assert "target scaled" not in table and r.drawn_target_factors is None
 
@@ -27,7 +27,7 @@ def test_one_layer_has_one_per_weight_row():
     r = run(widths=(3, 2), n=8, seed=2, **FAST)
     table = format_run(r)
     assert r.max_weight_error_unused is None and r.max_weight_error_used == r.max_weight_error
-    assert "unused half-line" not in table and "only P_i counts" not in table
+    assert "unused half-line" not in table and "P_i only" not in table
 
 
 def test_a_drawn_target_scaled_into_malachs_class_says_so():

@@ -75,9 +75,9 @@ def _per_weight_rows(r: RunResult) -> list[str]:
 
 def _error_legend(r: RunResult) -> list[str]:
     """One line per error row: what it is."""
-    after_relu = "; after a ReLU inputs are >= 0, so only P_i counts" if r.target_depth > 1 else ""
+    after_relu = " (after a ReLU inputs are >= 0: P_i only)" if r.target_depth > 1 else ""
     return [
-        f"  per-weight: max |realised - target| weight on its input's half-line{after_relu}",
+        f"  per-weight: max |realised - target| weight where its inputs reach{after_relu}",
         "  certified:  a proven upper bound on sup_{||x||<=1} ||f(x) - g(x)|| (docs/error.md)",
         "  empirical:  the largest ||f(x) - g(x)|| found at actual inputs: a lower estimate",
     ]
