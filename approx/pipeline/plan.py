@@ -74,11 +74,11 @@ def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: st
     limit = None if solver in ANY_SIZE_METHODS else max_coefficients(solver)
     size = max(cons.instance_size(k) for k in plan_n)
     if limit is not None and size > limit:
-        fits = max(k for k in range(1, limit + 1) if cons.instance_size(k) <= limit)
+        fits = max((k for k in range(1, limit + 1) if cons.instance_size(k) <= limit), default=0)
+        smaller = f", or --n {fits} or less" if fits else ""
         raise InvalidArgument(
             f"n={list(plan_n)} gives subset-sum instances of up to {size} coefficients; "
-            f"solver={solver!r} handles at most {limit}: pass --solver exact (any n), or "
-            f"--n {fits} or less"
+            f"solver={solver!r} handles at most {limit}: pass --solver exact (any n){smaller}"
         )
 
 
