@@ -282,9 +282,9 @@ def markdown_report(results: Sequence[CheckResult], quick: bool, seconds: float)
     return "\n".join(lines) + "\n"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "python -m proofs_check") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m proofs_check",
+        prog=prog,
         description="Check every step of the SLT proofs: symbolic where it is algebra, "
         "Monte Carlo where it is probability.",
     )
@@ -297,21 +297,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m proofs_check") -> int:
     """Run all checks, print the table and findings, write the report if asked (`--report`);
-    0 iff all passed.
+    0 iff all passed. `prog`: the command's name in usage and error lines (the `approx`
+    command passes "approx check-proofs").
 
     A leading "--" is dropped: a wrapper that forwards its remaining arguments with argparse's
     REMAINDER (`approx check-proofs -- --quick`) passes it through."""
     argv = list(argv) if argv is not None else None
     if argv and argv[0] == "--":
         argv = argv[1:]
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     if args.report is not None:
         try:
             check_writable_file(args.report, "--report")
         except InvalidArgument as e:
-            print(f"python -m proofs_check: error: {e}", file=sys.stderr)
+            print(f"{prog}: error: {e}", file=sys.stderr)
             return 2
     start = time.perf_counter()
     results = run_all(quick=args.quick, seed=args.seed, progress=not args.quiet)

@@ -31,7 +31,11 @@ def test_out_dir_files_load_and_masks_reproduce_the_subnetwork(tmp_path, capsys)
     result = json.loads((out / "result.json").read_text())
     assert (out / "error.png").stat().st_size > 0
     net = torch.load(out / "network.pt", weights_only=True)
-    assert set(net) == {"target", "random", "masks"}
+    assert set(net) == {"target", "random", "masks", "row_methods"}
+    for rows, w in zip(net["row_methods"], net["target"], strict=True):  # docs/outputs.md
+        assert rows["names"] == ["meet in the middle", "enumeration", "prefix"]
+        assert rows["how"].shape == rows["valid"].shape == (2, *w.shape)
+        assert torch.equal(rows["searched"], rows["valid"])  # n = 29: all one meet in the middle
     assert len(net["random"]) == 2 * len(net["target"]) == len(net["masks"])
     assert all(m.dtype == torch.bool for m in net["masks"])
     sub = Masks(tuple(net["masks"])).apply(Network.dense(tuple(net["random"])))
@@ -73,7 +77,7 @@ def _bad_files(tmp_path):
         (["--widths", "a,b"], "--widths"),
         (["--widths", "0,3"], "--widths"),
         (["--n", "0"], "--n"),
-        (["--n", "100000"], "n=[100000, 100000, 100000]"),
+        (["--n", "11", "--solver", "brute"], "--solver exact (any n), or --n 10"),
         (["--dtype", "float16"], "dtype='float16'"),
         (["--seed", "-1"], "seed=-1"),
         (["--target", "{nan}"], "non-finite"),

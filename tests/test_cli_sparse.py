@@ -44,7 +44,6 @@ def test_table_and_json(argv, capsys):
         (["--construction", "natale", "--density", "2"], "density=2.0"),
         (["--construction", "natale", "--solver", "greedy"], "does not apply to construction"),
         (["--construction", "pensia", "--solver", "fixed"], "does not apply to construction"),
-        (["--construction", "natale", "--n", "63"], "handles at most 62"),
     ],
 )
 def test_bad_sparse_input_one_line_exit_2(argv, match, capsys):

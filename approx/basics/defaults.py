@@ -50,6 +50,15 @@ TIGHTNESS_ASCENT_STEPS = 0
 # ---- memory --------------------------------------------------------------------------------
 # Bytes one subset-sum call may hold in workspace (chunks of rows are sized to fit).
 SOLVER_MEMORY_BUDGET = 2**30
+# Rows with more valid coefficients than one meet in the middle holds in that budget (48 at
+# 2**30) are solved exactly by enumerating their e excess coefficients while e <= this: 2^e
+# meet-in-the-middle solves of 48 coefficients, ~0.4 s each on one core here (16 -> ~6 s a
+# row). Beyond it, a row is solved over a prefix of its coefficients, widened from
+# PREFIX_START by PREFIX_STEP until the per-weight tolerance is met (approx.engine.subset_sum
+# .any_size). A bound on time per row; the choice depends on the row alone, never on the clock.
+EXACT_MAX_EXCESS = 4
+PREFIX_START = 24  # ~0.3 ms a row; its optimum is typically ~1e-6 from the target
+PREFIX_STEP = 8
 # Refuse random networks whose weights and masks alone exceed this (bytes): a clear error in
 # milliseconds instead of an out-of-memory kill half-way through sampling.
 MAX_RANDOM_NET_BYTES = 12 * 2**30
@@ -67,6 +76,11 @@ TIGHTNESS_N_MAX = 30
 # fixed-size search takes n <= 62, Orseau's digit greedy calls no solver (its proven n is in
 # the thousands, what it needs in the hundreds).
 TIGHTNESS_N_MAX_BY_CONSTRUCTION = {"natale": 62, "orseau": 8192}
+
+EXPORT_FORMAT = "csv"  # approx export
+# approx plot: the figure style and, per style, the files written when --format is not given
+PLOT_STYLE = "default"
+PLOT_FORMATS = {"default": ("png", "pdf"), "paper": ("pdf",)}
 
 # ---- searches that do not know the proof (approx search) ------------------------------------
 SEARCH_WIDTHS = (4, 4, 2)

@@ -7,10 +7,12 @@ network's weights.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
+from torch import nn
+from torch.nn.utils import prune
 
 from .errors import InvalidArgument
 from .network import Network
@@ -24,7 +26,11 @@ def _keep(mask: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 class Masks:
     """One `torch.bool` tensor per weight tensor, each with that tensor's shape; `biases`
     (optional) one per layer: a bool tensor shaped like that layer's bias, or None to keep the
-    whole bias (and for a layer without one)."""
+    whole bias (and for a layer without one).
+
+    A sequence of the weight masks: `len(masks)`, `for m in masks`, `masks[i]`.
+    `masks.prune_module(module)` applies them to a torch module with torch's own pruning API.
+    """
 
     masks: tuple[torch.Tensor, ...]
     biases: tuple[torch.Tensor | None, ...] | None = None
@@ -72,6 +78,42 @@ class Masks:
         return pruned.with_biases(
             b if m is None else _keep(m, b) for m, b in zip(self.biases, net.biases, strict=True)
         )
+
+    def __len__(self) -> int:
+        return len(self.masks)
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        return iter(self.masks)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.masks[i]
+
+    def prune_module(self, module: nn.Module) -> nn.Module:
+        """Prune `module` in place with torch's pruning API: the i-th `nn.Linear` / `nn.Conv2d`
+        of `module.modules()` (e.g. `approx.network_to_module(random_net)`) gets
+        `torch.nn.utils.prune.custom_from_mask(layer, "weight", masks[i])` — afterwards it has
+        `weight_orig`, `weight_mask` and `weight = weight_orig * weight_mask` — and its bias
+        mask, where one is given. `torch.nn.utils.prune.remove` makes it permanent. Returns
+        `module`. Shapes are checked before anything is changed."""
+        layers = [m for m in module.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+        if len(layers) != len(self.masks):
+            raise InvalidArgument(
+                f"module has {len(layers)} Linear/Conv2d layers but masks has {len(self.masks)}"
+            )
+        biases = self.biases or (None,) * len(layers)
+        for i, (layer, m, b) in enumerate(zip(layers, self.masks, biases, strict=True)):
+            if layer.weight.shape != m.shape:
+                raise InvalidArgument(
+                    f"masks[{i}] has shape {tuple(m.shape)} but the module's layer {i} weight "
+                    f"has {tuple(layer.weight.shape)}"
+                )
+            if b is not None and (layer.bias is None or layer.bias.shape != b.shape):
+                raise InvalidArgument(f"biases[{i}] does not fit the module's layer {i} bias")
+        for layer, m, b in zip(layers, self.masks, biases, strict=True):
+            prune.custom_from_mask(layer, "weight", m.to(layer.weight.device))
+            if b is not None:
+                prune.custom_from_mask(layer, "bias", b.to(layer.bias.device))
+        return module
 
     def __and__(self, other: Masks) -> Masks:
         """Composition only removes: a weight is kept iff both masks keep it."""

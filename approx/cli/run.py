@@ -105,13 +105,30 @@ def write_out(result: RunResult, out: Path) -> None:
             "target": [w.cpu() for w in art.target.weights],
             "random": [w.cpu() for w in art.random_net.weights],
             "masks": [m.cpu() for m in art.pruned.masks.masks],
+            "row_methods": _row_methods(art.pruned.row_methods),
         },
         out / "network.pt",
     )
 
 
+def _row_methods(rows) -> list[dict] | None:
+    """Per target layer, how each per-weight instance was solved (docs/outputs.md)."""
+    if rows is None:
+        return None
+    return [
+        {
+            "names": list(r.names),
+            "how": r.how.cpu(),
+            "valid": r.valid.cpu(),
+            "searched": r.searched.cpu(),
+        }
+        for r in rows
+    ]
+
+
 def command(args: argparse.Namespace) -> int:
-    target = None if args.target is None else load_network(args.target)
+    # the file's own dtype: the class check allows for its rounding (run converts after)
+    target = None if args.target is None else load_network(args.target, dtype=None)
     widths = None if target is not None else (args.widths or defaults.WIDTHS)
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise InvalidArgument(f"--out={str(args.out)!r} exists and is not a directory")

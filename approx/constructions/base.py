@@ -65,15 +65,35 @@ class Violation:
 
 
 @dataclass(frozen=True)
+class RowMethods:
+    """How one target layer's per-weight subset-sum instances were solved. Each tensor is
+    `(2, d_out, d_in)`: `[0]` the instances of `P` (units with `a > 0`), `[1]` those of `N`.
+    `how` int8, an index into `names` (e.g. "meet in the middle", "enumeration", "prefix");
+    `valid` the instance's valid coefficients; `searched` how many of them the solver
+    searched (fewer only for "prefix" instances)."""
+
+    how: torch.Tensor
+    valid: torch.Tensor
+    searched: torch.Tensor
+    names: tuple[str, ...]
+
+    def counts(self) -> dict[str, int]:
+        """Instances per method, every name listed."""
+        return {name: int((self.how == i).sum()) for i, name in enumerate(self.names)}
+
+
+@dataclass(frozen=True)
 class Pruned:
     """A construction's search result: the masks over the random network, the realised
     half-line layer of each target layer, how many per-weight instances were solved, and
-    how (`search`, e.g. "exact subset sum")."""
+    how (`search`, e.g. "exact subset sum"); `row_methods`, one per target layer, says how
+    each instance was solved where the solver routes instances by size (None otherwise)."""
 
     masks: Masks
     layers: tuple[HalfLineLayer, ...]
     n_instances: int
     search: str
+    row_methods: tuple[RowMethods, ...] | None = None
 
     def max_weight_error(self, target: Network) -> float:
         """Largest `|P_ij − W_ij|` or `|N_ij − W_ij|` over all layers (per-weight error)."""
@@ -152,7 +172,11 @@ class Construction(Protocol):
         *,
         solver: str,
         tolerance: float | None = None,
+        prefix_tolerance: float | None = None,
     ) -> Pruned:
         """Masks over `random_net` realising `target`, found with subset-sum `solver`;
-        `tolerance` is the per-weight error solver ``fewest`` needs (None for the others)."""
+        `tolerance` is the per-weight error solver ``fewest`` needs (None for the others);
+        `prefix_tolerance` (solver ``exact``): the error at which an instance too large for
+        one meet in the middle stops widening its prefix (`approx.engine.subset_sum.any_size`;
+        None: such an instance is solved over the most coefficients one pass holds)."""
         ...

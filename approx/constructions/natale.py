@@ -154,7 +154,9 @@ class Natale(HalfLineLayout):
         # so n <= 62 (what the plan checks against the exact solver's 62) always fits
         return n_i
 
-    def match_layer(self, target, i, products, pos, neg, *, solver, tolerance):
+    def match_layer(
+        self, target, i, products, pos, neg, *, solver, tolerance, prefix_tolerance=None
+    ):
         """Two fixed-size instances per weight (one per half-line), `subset_size` units each;
         `solver` 'exact' and 'fixed' both mean the exact fixed-size search."""
         w = target.weights[i]
@@ -170,10 +172,19 @@ class Natale(HalfLineLayout):
             size=s,
         )
         chosen = (result.chosen[:m] | result.chosen[m:]).view(d_out, d_in, c)
-        return chosen, result.value[:m].view(d_out, d_in), result.value[m:].view(d_out, d_in)
+        P, N = result.value[:m].view(d_out, d_in), result.value[m:].view(d_out, d_in)
+        return chosen, P, N, None
 
-    def prune(self, target, random_net, *, solver="exact", tolerance=None) -> Pruned:
-        pruned = super().prune(target, random_net, solver=solver, tolerance=tolerance)
+    def prune(
+        self, target, random_net, *, solver="exact", tolerance=None, prefix_tolerance=None
+    ) -> Pruned:
+        pruned = super().prune(
+            target,
+            random_net,
+            solver=solver,
+            tolerance=tolerance,
+            prefix_tolerance=prefix_tolerance,
+        )
         sizes = [
             subset_size(self.density, w.shape[1], w.shape[0], h.shape[0] // (2 * w.shape[1]))
             for w, h in zip(target.weights, random_net.weights[::2], strict=True)

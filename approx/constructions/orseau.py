@@ -248,7 +248,9 @@ class Orseau(HalfLineLayout):
                 )
         return Network.dense(layers)
 
-    def match_layer(self, target, i, products, pos, neg, *, solver, tolerance):
+    def match_layer(
+        self, target, i, products, pos, neg, *, solver, tolerance, prefix_tolerance=None
+    ):
         """Digits per weight and half-line; `solver` and `tolerance` are not used."""
         w = target.weights[i]
         d_out, d_in, c = products.shape
@@ -257,7 +259,7 @@ class Orseau(HalfLineLayout):
         chosen_p, P = digit_greedy(flat, wf, pos.reshape(-1, c), k)
         chosen_n, N = digit_greedy(flat, wf, neg.reshape(-1, c), k)
         chosen = (chosen_p | chosen_n).view(d_out, d_in, c)
-        return chosen, P.view(d_out, d_in), N.view(d_out, d_in)
+        return chosen, P.view(d_out, d_in), N.view(d_out, d_in), None
 
 
 ORSEAU = Orseau()

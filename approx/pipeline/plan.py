@@ -16,6 +16,7 @@ from ..basics.network import Network
 from ..basics.sampling import spawn_seeds
 from ..constructions import CONSTRUCTIONS, Construction, check_covered, get_construction
 from ..engine.subset_sum import SOLVERS, max_coefficients
+from ..engine.subset_sum.any_size import ANY_SIZE_METHODS
 from ..measurement.bounds import default_weight_tolerance
 
 
@@ -36,6 +37,9 @@ class RunPlan:
     dtype: torch.dtype
     seeds: tuple[int, int, int]  # target, random network, empirical search
     density: float | None = None  # the requested ticket density (constructions that take one)
+    # where an instance is too large for one exact pass: the error at which its prefix stops
+    # widening (approx.engine.subset_sum.any_size); None for solvers without that route
+    prefix_tolerance: float | None = None
 
 
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
@@ -64,14 +68,23 @@ def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tupl
     return tw
 
 
-def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
-    limit = max_coefficients(solver)
+def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: str) -> None:
+    """Only a solver with a fixed width refuses (``exact`` and ``fewest`` take instances of
+    any size, labelling those beyond one exact pass); the message names the options that
+    make the run go."""
+    limit = None if solver in ANY_SIZE_METHODS else max_coefficients(solver)
     size = max(cons.instance_size(k) for k in plan_n)
     if limit is not None and size > limit:
+        fits = max((k for k in range(1, limit + 1) if cons.instance_size(k) <= limit), default=0)
+        smaller = f", or --n {fits} or less" if fits else ""
         raise InvalidArgument(
             f"n={list(plan_n)} gives subset-sum instances of up to {size} coefficients; "
-            f"solver={solver!r} handles at most {limit} (lower n or eps, or pick another solver)"
+            f"solver={solver!r} handles at most {limit}: pass --solver exact (any n){smaller}"
         )
+
+
+def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
+    _check_instance_size(plan_n, cons, solver)
     random_params = n_params(cons.random_widths(tw, plan_n))
     itemsize = torch.empty((), dtype=dtype).element_size()
     if random_params * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:
@@ -134,6 +147,7 @@ def plan_run(
     _check_size(n_used, cons, solver, tw, torch_dtype)
     if solver == "fewest" and weight_tolerance is None:
         weight_tolerance = default_weight_tolerance(tw, eps)
+    prefix_tolerance = {"exact": default_weight_tolerance(tw, eps), "fewest": weight_tolerance}
     return RunPlan(
         construction=cons,
         target_widths=tw,
@@ -148,6 +162,7 @@ def plan_run(
         dtype=torch_dtype,
         seeds=seeds,
         density=density,
+        prefix_tolerance=prefix_tolerance.get(solver),
     )
 
 

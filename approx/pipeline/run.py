@@ -5,6 +5,31 @@
 
 `run(...)` returns a `RunResult` (`approx.pipeline.result`). Everything that can be refused is
 refused in `plan_run`, before anything is drawn.
+
+Arguments of `run`:
+
+`target` or `widths` (a random target with Uniform[-1,1] entries scaled to `||W_i||_2 = 1`,
+drawn from `seed`, then scaled down to the boundary of the construction's class where that
+class is smaller). `n`: samples per weight (one int for all layers, or one per layer);
+None takes the theorem's formula with constant `C` (None: the construction's default).
+`rescale`: scale each layer that breaks the construction's assumptions down into its class
+(Pensia's: divide by the spectral norm; the factors are reported) instead of refusing it.
+
+`weight_tolerance` (solver ``fewest`` only): each weight keeps the sparsest subset whose
+error is at most this. None takes `default_weight_tolerance(widths, eps)`,
+`ε / (2 l sqrt(2 max_i d_{i-1} d_i))`, which keeps the certified error ≤ ε wherever every
+weight reaches it (see there).
+
+`progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
+
+`density` (constructions with a density option, e.g. ``natale``): the ticket's density
+γ ∈ (0, 1) — the construction keeps at most this fraction of the random network's weights.
+None takes the construction's default.
+
+`target` may be an `approx.Network`, an `nn.Sequential` (or `nn.Linear`), its state dict,
+a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path of a file
+`torch.save` wrote of any of those (`approx.basics.loading.as_network`); it is converted to
+`dtype` after its class is checked in its own dtype.
 """
 
 from __future__ import annotations
@@ -18,6 +43,7 @@ import torch
 
 from ..basics import defaults
 from ..basics.errors import TargetAssumptionError
+from ..basics.loading import TargetLike, as_network
 from ..basics.masks import masked_forward
 from ..basics.network import Network
 from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
@@ -27,12 +53,21 @@ from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
 from ..measurement.certified import CertifiedBound, certified_error
 from ..measurement.empirical import EmpiricalError, empirical_error
+from ..measurement.per_weight import per_weight_error
 from .plan import RunPlan, n_params, plan_run
 from .result import Artifacts, RunResult
 
 
 def _scaled(net: Network, factors: tuple[float, ...]) -> Network:
     return net.with_weights(w * f for w, f in zip(net.weights, factors, strict=True))
+
+
+def _coarser(given: Network, converted: Network) -> Network:
+    """Of the target as given and its copy in the run's dtype, the one whose dtype rounds
+    more coarsely: a float32 target normalised in float32 reads 1 + 1e-7 in float64, within
+    float32's rounding, which the check allows for that dtype."""
+    coarse = torch.finfo(given.dtype).eps > torch.finfo(converted.dtype).eps
+    return given if coarse else converted
 
 
 def prepare_target(
@@ -42,7 +77,17 @@ def prepare_target(
     the plan's seed when None (Uniform entries, `||W_i||_2 = 1`, then scaled down to the
     boundary of a smaller class), else checked — in float64, with a slack for the dtype's
     rounding — and rescaled only if `rescale`. Returns it and the rescale factors (or None)."""
+    prepared, factors, _ = prepare_target_scaled(target, plan, rescale=rescale)
+    return prepared, factors
+
+
+def prepare_target_scaled(
+    target: Network | None, plan: RunPlan, *, rescale: bool
+) -> tuple[Network, tuple[float, ...] | None, tuple[float, ...] | None]:
+    """`prepare_target`, and the factors a drawn target was scaled by to enter the
+    construction's class (None when the target was given or needed none)."""
     cons = plan.construction
+    drawn_factors = None
     if target is None:
         drawn = random_target(
             plan.target_widths,
@@ -50,11 +95,13 @@ def prepare_target(
             dtype=torch.float64,
         )
         if cons.check_target(drawn):
-            drawn = _scaled(drawn, cons.rescale_factors(drawn))
+            drawn_factors = cons.rescale_factors(drawn)
+            drawn = _scaled(drawn, drawn_factors)
         target = drawn
+    given = target
     target = target.to(device=plan.device, dtype=plan.dtype)
     factors = None
-    violations = cons.check_target(target)
+    violations = cons.check_target(_coarser(given, target))
     if violations and rescale:
         factors = cons.rescale_factors(target)
         target = _scaled(target, factors)
@@ -65,11 +112,11 @@ def prepare_target(
             f"target breaks the assumptions of {cons.theorem.citation}: {detail} "
             "(pass rescale=True / --rescale to scale such layers down into the class)"
         )
-    return target, factors
+    return target, factors, drawn_factors
 
 
 def run(
-    target: Network | None = None,
+    target: TargetLike | None = None,
     *,
     widths: Sequence[int] | None = None,
     eps: float = defaults.EPS,
@@ -88,27 +135,10 @@ def run(
     progress: bool = False,
     density: float | None = None,
 ) -> RunResult:
-    """Sample the construction's random network, prune it to approximate `target`, and measure.
-
-    `target` or `widths` (a random target with Uniform[-1,1] entries scaled to `||W_i||_2 = 1`,
-    drawn from `seed`, then scaled down to the boundary of the construction's class where that
-    class is smaller). `n`: samples per weight (one int for all layers, or one per layer);
-    None takes the theorem's formula with constant `C` (None: the construction's default).
-    `rescale`: scale each layer that breaks the construction's assumptions down into its class
-    (Pensia's: divide by the spectral norm; the factors are reported) instead of refusing it.
-
-    `weight_tolerance` (solver ``fewest`` only): each weight keeps the sparsest subset whose
-    error is at most this. None takes `default_weight_tolerance(widths, eps)`,
-    `ε / (2 l sqrt(2 max_i d_{i-1} d_i))`, which keeps the certified error ≤ ε wherever every
-    weight reaches it (see there).
-
-    `progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
-
-    `density` (constructions with a density option, e.g. ``natale``): the ticket's density
-    γ ∈ (0, 1) — the construction keeps at most this fraction of the random network's weights.
-    None takes the construction's default.
-    """
+    """Sample the construction's random network, prune it to approximate `target`, and measure
+    (every argument is described in this module's docstring, "Arguments of `run`")."""
     t_start = time.perf_counter()
+    target = None if target is None else as_network(target)
     plan = plan_run(
         target,
         widths,
@@ -126,7 +156,7 @@ def run(
         weight_tolerance=weight_tolerance,
         density=density,
     )
-    target, factors = prepare_target(target, plan, rescale=rescale)
+    target, factors, drawn_factors = prepare_target_scaled(target, plan, rescale=rescale)
     measured = execute(
         plan,
         target,
@@ -138,6 +168,7 @@ def run(
         plan,
         measured,
         factors,
+        drawn_factors=drawn_factors,
         eps=eps,
         delta=delta,
         n=n,
@@ -197,7 +228,13 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     next_phase("prune")
 
     t = time.perf_counter()
-    pruned = cons.prune(target, random_net, solver=plan.solver, tolerance=plan.weight_tolerance)
+    pruned = cons.prune(
+        target,
+        random_net,
+        solver=plan.solver,
+        tolerance=plan.weight_tolerance,
+        prefix_tolerance=plan.prefix_tolerance,
+    )
     phases["prune"] = time.perf_counter() - t
     next_phase("certify")
 
@@ -235,6 +272,7 @@ def _result(
     seed: int,
     dtype: str,
     seconds: float,
+    drawn_factors: tuple[float, ...] | None = None,
 ) -> RunResult:
     cons, tw, target, pruned = plan.construction, plan.target_widths, m.target, m.pruned
     return RunResult(
@@ -280,4 +318,24 @@ def _result(
         versions=software_versions(),
         requested_density=getattr(cons, "density", None),
         artifacts=Artifacts(target=target, random_net=m.random_net, pruned=pruned),
+        **_row_fields(plan, pruned),
+        **_per_weight_fields(target, pruned),
+        drawn_target_factors=drawn_factors,
     )
+
+
+def _per_weight_fields(target: Network, pruned: Pruned) -> dict:
+    split = per_weight_error(target, pruned.layers)
+    return {"max_weight_error_used": split.used, "max_weight_error_unused": split.unused}
+
+
+def _row_fields(plan: RunPlan, pruned: Pruned) -> dict:
+    """How the per-weight instances were solved, per layer (None without a size routing)."""
+    rows = pruned.row_methods
+    if rows is None:
+        return {}
+    return {
+        "row_methods": tuple(r.counts() for r in rows),
+        "prefix_tolerance": plan.prefix_tolerance,
+        "max_valid_per_layer": tuple(int(r.valid.max()) for r in rows),
+    }

@@ -11,6 +11,7 @@ import torch
 
 from ...basics import defaults
 from ...basics.errors import InvalidArgument
+from ...basics.loading import TargetLike
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
@@ -106,7 +107,7 @@ def measure(
 
 def compare(
     *,
-    widths: Sequence[int],
+    widths: Sequence[int] | None = None,
     construction: str = defaults.CONSTRUCTION,
     n: int | Sequence[int] = defaults.SEARCH_N,
     methods: Sequence[str] = METHODS,
@@ -118,14 +119,21 @@ def compare(
     max_steps: int = defaults.GREEDY_MAX_STEPS,
     empirical_samples: int = defaults.EMPIRICAL_SAMPLES,
     ascent_steps: int = defaults.ASCENT_STEPS,
+    target: TargetLike | None = None,
+    rescale: bool = False,
 ) -> Comparison:
-    """`run` draws the target and the construction's random network from `seed` and prunes
-    it; every method in `methods` then searches the same network, and every set of masks is
+    """`run` draws the target (or takes `target`, anything `run` takes, instead of `widths`;
+    `rescale` as there) and the construction's random network from `seed` and prunes it;
+    every method in `methods` then searches the same network, and every set of masks is
     measured the same way (`measure`)."""
     for m in methods:
         if m not in METHODS:
             raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
+    if target is None and widths is None:
+        widths = defaults.SEARCH_WIDTHS
     result = run(
+        target,
+        rescale=rescale,
         widths=widths,
         construction=construction,
         n=n,
