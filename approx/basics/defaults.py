@@ -24,7 +24,28 @@ WIDTHS = (16, 16, 16, 4)  # the random target of a bare `approx run`
 # docs/experiments.md), not a worst-case constant: W = [[1]] at ε = δ = 0.01 misses ε on about
 # half of the random nets at this C (docs/proofs_check.md).
 # Malach: 1 is what the union bound of our width derivation proves (approx.constructions.malach).
-C = {"pensia": 2.5, "malach": 1.0}
+# Burkholz 2022 gives no value we could read (docs/burkholz.md); 2.5 is our calibration
+# on random ReLU targets with `approx tightness` (docs/burkholz.md, "Width").
+C = {"pensia": 2.5, "malach": 1.0, "burkholz": 2.5}
+
+# ---- Burkholz 2022's depth-(l+1) construction (approx.constructions.burkholz) ----------------
+ACTIVATION = "relu"  # the activation of a random target (`approx run --activation`)
+# From the authors' code (RelationalML/LT-existence, Utils/pruning.py, prune_layer_first): the
+# first random layer's weights are Uniform[-2, 2], the biases of its bias units Uniform[0, 2].
+BURKHOLZ_FIRST_RANGE = 2.0
+# The pre-activation the constant units (which carry biases to later layers) are pruned to; 1 in
+# the authors' code (parallel_constant_pruning).
+BURKHOLZ_CONSTANT = 1.0
+# Ours: for tanh and sigmoid the first random layer is drawn lambda times smaller and the second
+# 1/(lambda*phi'(0)) times larger, so the first layer works where phi is nearly linear; its
+# remainder enters the certified bound as ~lambda^2 (docs/burkholz.md, "Smooth activations").
+# Smaller is more linear; for sigmoid, phi(0) = 1/2 makes the first layer's offsets grow like
+# 1/lambda, which the bias units must cancel, so its lambda is a trade-off.
+BURKHOLZ_LINEAR_SCALE = {"tanh": 1e-3, "sigmoid": 2e-2}
+# Ours, sigmoid only: the second layer's weights from the bias units are drawn this many times
+# sqrt(d_0) wider, so that their subset sums reach the offsets phi(0)*sum(b), whose spread grows
+# like sqrt(d_0 n) (docs/burkholz.md, "Smooth activations").
+BURKHOLZ_OFFSET_RANGE = 3.0
 
 # ---- the empirical error (sphere sampling + projected gradient ascent) -----------------------
 EMPIRICAL_SAMPLES = 4096  # points of the unit sphere, one run

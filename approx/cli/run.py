@@ -44,6 +44,17 @@ def add_parser(sub) -> None:
         help="target from a torch.save file: nn.Sequential of Linear/ReLU, state dict, or list "
         "of weight tensors",
     )
+    p.add_argument(
+        "--activation",
+        help="random target (--widths) only: the activation between its layers, one of relu, "
+        f"leaky_relu, leaky_relu(SLOPE), tanh, sigmoid (default {defaults.ACTIVATION}); a "
+        "--target file carries its own",
+    )
+    p.add_argument(
+        "--bias",
+        action="store_true",
+        help="random target (--widths) only: give its layers Uniform[-1, 1] biases",
+    )
     p.add_argument("--eps", type=float, help=f"target error eps (default {defaults.EPS})")
     p.add_argument("--delta", type=float, help=f"failure probability (default {defaults.DELTA})")
     p.add_argument(
@@ -94,17 +105,32 @@ def write_out(result: RunResult, out: Path) -> None:
     (out / "result.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
     plot_run(result, out / "error.png")
     art = result.artifacts
+
+    def cpu(ts):
+        return [None if t is None else t.cpu() for t in ts]
+
+    bias_masks = art.pruned.masks.biases or (None,) * art.random_net.depth
     torch.save(
         {
             "target": [w.cpu() for w in art.target.weights],
             "random": [w.cpu() for w in art.random_net.weights],
             "masks": [m.cpu() for m in art.pruned.masks.masks],
+            # added with biases and activations (None where a layer has no bias)
+            "target_biases": cpu(art.target.biases),
+            "random_biases": cpu(art.random_net.biases),
+            "bias_masks": cpu(bias_masks),
+            "activation": result.activation,
         },
         out / "network.pt",
     )
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.target is not None and (args.activation is not None or args.bias):
+        raise InvalidArgument(
+            "--activation and --bias describe a random target (--widths); a --target file "
+            "carries its own"
+        )
     target = None if args.target is None else load_network(args.target)
     widths = None if target is not None else (args.widths or defaults.WIDTHS)
     if args.out is not None and args.out.exists() and not args.out.is_dir():
@@ -127,7 +153,9 @@ def command(args: argparse.Namespace) -> int:
             dtype=args.dtype,
             empirical_samples=args.samples,
             ascent_steps=args.ascent_steps,
+            activation=args.activation,
         ),
+        **({"bias": True} if args.bias else {}),
     )
     if args.out is not None:
         write_out(result, args.out)

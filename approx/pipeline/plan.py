@@ -12,7 +12,7 @@ import torch
 from ..basics import defaults
 from ..basics.devices import parse_device, parse_dtype
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
-from ..basics.network import Network
+from ..basics.network import RELU, Activation, Network
 from ..basics.sampling import spawn_seeds
 from ..constructions import Construction, check_covered, get_construction
 from ..engine.subset_sum import SOLVERS, max_coefficients
@@ -35,6 +35,8 @@ class RunPlan:
     device: torch.device
     dtype: torch.dtype
     seeds: tuple[int, int, int]  # target, random network, empirical search
+    activation: Activation = RELU  # a random target's
+    bias: bool = False  # a random target's
 
 
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
@@ -50,6 +52,31 @@ def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
 
 def n_params(widths: Sequence[int]) -> int:
     return sum(a * b for a, b in itertools.pairwise(widths))
+
+
+def random_params(cons: Construction, target_widths: tuple[int, ...], n: tuple[int, ...]) -> int:
+    """Parameters of the construction's random network for `n`: its own count where it has
+    one (random biases), else the weights of its `random_widths`."""
+    count = getattr(cons, "random_params", None)
+    return count(target_widths, n) if count else n_params(cons.random_widths(target_widths, n))
+
+
+def _check_structure(cons: Construction, target: Network, where: str) -> None:
+    """Refuse a target (or the shape of a random one) the chosen construction does not cover,
+    naming the construction and the first such layer."""
+    violations = cons.check_structure(target)
+    if violations:
+        v = violations[0]
+        raise InvalidArgument(
+            f"{where}: construction {cons.name!r} does not cover layer {v.layer} ({v.message})"
+        )
+
+
+def _random_target_shape(widths: tuple[int, ...], activation: Activation, bias: bool) -> Network:
+    """A zero network with a random target's structure, for `check_structure` before drawing."""
+    ws = [torch.zeros(b, a, dtype=torch.float64) for a, b in itertools.pairwise(widths)]
+    bs = [torch.ones(b, dtype=torch.float64) for b in widths[1:]] if bias else None
+    return Network.dense(ws, biases=bs, activation=activation)
 
 
 def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tuple[int, ...]:
@@ -97,9 +124,11 @@ def plan_run(
     empirical_samples: int,
     ascent_steps: int,
     weight_tolerance: float | None,
+    activation: str | None = None,
+    bias: bool = False,
 ) -> RunPlan:
     """Validate every argument, size the random network and refuse what cannot run, in
-    milliseconds and before anything is drawn."""
+    milliseconds and before anything is drawn. `activation`, `bias`: a random target's."""
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
     check_positive_int("empirical_samples", empirical_samples)
@@ -115,7 +144,20 @@ def plan_run(
             f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
         )
     seeds = tuple(spawn_seeds(seed, 3))
+    if target is not None and (activation is not None or bias):
+        raise InvalidArgument(
+            "activation= and bias= describe a random target; a given target carries its own"
+        )
+    if not isinstance(bias, bool):
+        raise InvalidArgument(f"bias={bias!r} must be True or False")
+    if activation is not None and not isinstance(activation, str):
+        raise InvalidArgument(f"activation={activation!r} must be a name such as 'tanh'")
+    act = Activation.parse(defaults.ACTIVATION if activation is None else activation)
     tw = _target_widths(target, widths)
+    if target is None:
+        _check_structure(cons, _random_target_shape(tw, act, bias), "random target")
+    else:
+        _check_structure(cons, target, "target")
     C = cons.default_C if C is None else C
     theorem_n = cons.size(tw, eps, delta, C)
     if n is None:
@@ -138,4 +180,6 @@ def plan_run(
         device=torch_device,
         dtype=torch_dtype,
         seeds=seeds,
+        activation=act,
+        bias=bias,
     )

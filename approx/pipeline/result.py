@@ -58,6 +58,9 @@ class RunResult:
     phase_seconds: dict[str, float]
     versions: dict[str, str]
     artifacts: Artifacts | None = field(default=None, compare=False, repr=False)
+    activation: str = "relu"  # between the target's layers
+    target_biases: bool = False  # whether any target layer has a bias
+    empirical_domain: str = "sphere"  # where the empirical search looked: "sphere" or "ball"
 
     def to_json(self) -> dict:
         """Plain JSON-able dict of every figure (no tensors)."""

@@ -19,20 +19,41 @@ import torch
 from ..basics import defaults
 from ..basics.errors import TargetAssumptionError
 from ..basics.masks import masked_forward
-from ..basics.network import Network
+from ..basics.network import RELU, Activation, Network
 from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
 from ..basics.sampling import random_target
 from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
-from ..measurement.certified import CertifiedBound, certified_error
+from ..measurement.certified import CertifiedBound, certify
 from ..measurement.empirical import EmpiricalError, empirical_error
-from .plan import RunPlan, n_params, plan_run
+from .plan import RunPlan, plan_run, random_params
 from .result import Artifacts, RunResult
 
 
 def _scaled(net: Network, factors: tuple[float, ...]) -> Network:
-    return net.with_weights(w * f for w, f in zip(net.weights, factors, strict=True))
+    """Each layer (weights and bias) times its factor."""
+    scaled = net.with_weights(w * f for w, f in zip(net.weights, factors, strict=True))
+    if all(b is None for b in net.biases):
+        return scaled
+    return scaled.with_biases(
+        None if b is None else b * f for b, f in zip(net.biases, factors, strict=True)
+    )
+
+
+def hidden_activation(target: Network) -> Activation:
+    """The activation between the target's layers (ReLU for a single layer)."""
+    return target.activations[0] if target.depth > 1 else RELU
+
+
+def positively_homogeneous(target: Network) -> bool:
+    """`f(cx) = c f(x)` for c ≥ 0: no bias and a ReLU-family activation. Only then is the sup of
+    `||f − g||` over the ball attained on the sphere (for the constructions' g as well: they
+    realise a bias-free ReLU-family target with a bias-free, homogeneous g)."""
+    return all(b is None for b in target.biases) and hidden_activation(target).name in (
+        "relu",
+        "leaky_relu",
+    )
 
 
 def prepare_target(
@@ -48,6 +69,8 @@ def prepare_target(
             plan.target_widths,
             generator=torch.Generator().manual_seed(plan.seeds[0]),
             dtype=torch.float64,
+            activation=plan.activation,
+            bias=plan.bias,
         )
         if cons.check_target(drawn):
             drawn = _scaled(drawn, cons.rescale_factors(drawn))
@@ -86,6 +109,8 @@ def run(
     ascent_steps: int = defaults.ASCENT_STEPS,
     weight_tolerance: float | None = None,
     progress: bool = False,
+    activation: str | None = None,
+    bias: bool = False,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure.
 
@@ -102,6 +127,11 @@ def run(
     weight reaches it (see there).
 
     `progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
+
+    `activation` (a random target only; a given target carries its own): the activation
+    between the random target's layers, e.g. "tanh" or "leaky_relu(0.1)" (None: ReLU);
+    `bias`: give the random target Uniform[-1, 1] biases. Both must be covered by the
+    construction (`check_structure`), or the run is refused.
     """
     t_start = time.perf_counter()
     plan = plan_run(
@@ -119,6 +149,8 @@ def run(
         empirical_samples=empirical_samples,
         ascent_steps=ascent_steps,
         weight_tolerance=weight_tolerance,
+        activation=activation,
+        bias=bias,
     )
     target, factors = prepare_target(target, plan, rescale=rescale)
     measured = execute(
@@ -180,12 +212,16 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         bar.update(1)
 
     t = time.perf_counter()
+    act = hidden_activation(target)
+    # only constructions covering other activations take one (Construction.sample)
+    extra = {} if act == RELU else {"activation": act}
     random_net = cons.sample(
         plan.target_widths,
         plan.n,
         generator=torch.Generator().manual_seed(plan.seeds[1]),
         device=plan.device,
         dtype=plan.dtype,
+        **extra,
     )
     phases["sample"] = time.perf_counter() - t
     next_phase("prune")
@@ -196,7 +232,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     next_phase("certify")
 
     t = time.perf_counter()
-    cert = certified_error(target, pruned.layers)
+    cert = certify(target, pruned)
     phases["certify"] = time.perf_counter() - t
     next_phase("empirical")
 
@@ -210,6 +246,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         ascent_steps=ascent_steps,
         dtype=plan.dtype,
         device=plan.device,
+        **({} if positively_homogeneous(target) else {"domain": "ball"}),
     )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
@@ -241,8 +278,8 @@ def _result(
         n_source=plan.n_source,
         C=plan.C if n is None else None,
         theorem_n_per_layer=plan.theorem_n,
-        random_params=n_params(plan.random_widths),
-        theorem_random_params=n_params(cons.random_widths(tw, plan.theorem_n)),
+        random_params=m.random_net.n_params,
+        theorem_random_params=random_params(cons, tw, plan.theorem_n),
         kept_params=pruned.masks.n_kept,
         kept_per_layer=pruned.masks.n_kept_per_layer(),
         density=pruned.masks.density,
@@ -271,4 +308,7 @@ def _result(
         phase_seconds=m.phases,
         versions=software_versions(),
         artifacts=Artifacts(target=target, random_net=m.random_net, pruned=pruned),
+        activation=str(hidden_activation(target)),
+        target_biases=any(b is not None for b in target.biases),
+        empirical_domain="sphere" if positively_homogeneous(target) else "ball",
     )
