@@ -30,8 +30,10 @@ Layout (ours in the numbers; n_t = samples per weight of target layer t):
 Random layer 1: unit `j·2n_1 + u` serves input j, unit `d_0·2n_1 + v` is bias unit v. Random
 layer t + 1 (1 ≤ t < l): unit `k·n_{t+1} + r` is copy r of target neuron k of layer t, unit
 `d_t·n_{t+1} + q` constant unit q. The n_{t+1} copies of a neuron are the n_{t+1} coefficients
-of every subset sum of target layer t + 1. ρ_in = 2 n_1 for every activation (the authors' code
-uses ρ_in = ρ for tanh and sigmoid: there, all 2 n_1 units serve every weight).
+of every subset sum of target layer t + 1. ρ_in = 2 n_1 for every activation, so that the
+layout does not depend on it; every subset sum has at most n_t coefficients (ReLU family: the
+first n_1 units of each sign; tanh, sigmoid: the first n_1 units, as the authors' code draws
+ρ_in = ρ for them; bias instances the first n_1 bias units, constant units the other n_1).
 
 Activations (1–4 ours): the construction needs, at the first random layer, `φ(a·x)` to be a
 known linear function of x. It covers targets whose hidden layers all use one φ of:
@@ -106,17 +108,25 @@ def profile(activation: Activation) -> Profile:
 def burkholz_samples_per_weight(
     target_widths: tuple[int, ...], eps: float, delta: float, C: float = defaults.C["burkholz"]
 ) -> tuple[int, ...]:
-    """Ours: `n_t = ⌈C · ln(d_{t-1} · d_t · l / min(ε, δ))⌉`, Pensia et al.'s log term; C is
-    our calibration (`defaults.C`). The paper's formula was not available to us; what the
-    layout makes quadratic is the parameter count, `n_t n_{t+1} (d_{t-1}+1)(d_t+1)` per layer."""
+    """Ours: from the last layer back,
+
+        n_l = ⌈C · ln(d_{l-1} · d_l · l / min(ε, δ))⌉,
+        n_t = ⌈C · ln(n_{t+1} · d_{t-1} · d_t · l / min(ε, δ))⌉   (t < l),
+
+    Pensia et al.'s log term with the n_{t+1} copies of every target neuron of layer t in the
+    union bound: target layer t is solved n_{t+1} times over. C is our calibration
+    (`defaults.C`); the paper's formula was not available to us. What the layout makes
+    quadratic in these logarithms is the parameter count, `n_t n_{t+1} (d_{t-1}+1)(d_t+1)`."""
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
     check_positive_number("C", C)
     depth = len(target_widths) - 1
-    return tuple(
-        max(1, math.ceil(C * math.log(d_in * d_out * depth / min(eps, delta))))
-        for d_in, d_out in itertools.pairwise(target_widths)
-    )
+    out, copies = [], 1
+    for d_in, d_out in reversed(list(itertools.pairwise(target_widths))):
+        n = max(1, math.ceil(C * math.log(copies * d_in * d_out * depth / min(eps, delta))))
+        out.append(n)
+        copies = n
+    return tuple(reversed(out))
 
 
 def burkholz_random_widths(target_widths: tuple[int, ...], n: tuple[int, ...]) -> tuple[int, ...]:
@@ -159,8 +169,8 @@ class Burkholz:
             "subnetwork g with sup_{||x||<=1} ||f(x)-g(x)|| <= eps"
         ),
         width=(
-            "hidden widths 2*n_1*(d_0+1), n_{t+1}*(d_t+1); n_t = C*log(d_{t-1}*d_t*l/min(eps,"
-            "delta)) (ours; the paper's formula was not available)"
+            "hidden widths 2*n_1*(d_0+1), n_{t+1}*(d_t+1); n_t = C*log(n_{t+1}*d_{t-1}*d_t*l/"
+            "min(eps,delta)), n_{l+1} = 1 (ours; the paper's formula was not available)"
         ),
     )
     search_kind = "subset sum over copies"
@@ -215,9 +225,9 @@ class Burkholz:
         return burkholz_random_params(target_widths, n)
 
     def instance_size(self, n_i: int) -> int:
-        # target layer 1: all 2n first-layer units of an input (about n of each sign);
-        # later layers n copies; so at most 2n
-        return 2 * n_i
+        # every instance keeps at most n valid coefficients (burkholz_prune): the solver's limit
+        # is on valid coefficients
+        return n_i
 
     def sample(
         self,

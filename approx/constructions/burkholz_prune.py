@@ -4,12 +4,14 @@ certified bound reads.
 
 Instances, per copy r of target neuron k (copies-first tensors, `(copies, d_out, …)`):
 
-- target layer 1, weight `W[k, j]`: the products `b·a` of the 2n first-layer units serving
-  input j (`a` their weight, `b` the copy's weight to them). ReLU family: the units with a > 0
-  and those with a < 0 are two instances, each targeting `W[k, j] / (1 + α)`; smooth: one
-  instance over all 2n units with coefficients `m·a·b`, targeting `W[k, j]`.
-- target layer 1, bias `b[k]`: the products `b·φ(c)` of the copy's weights to the bias units
-  with their outputs φ(c), targeting `b[k] − φ(0) Σ b` (the kept input units' own offset).
+- target layer 1, weight `W[k, j]`: the products `b·a` of the first-layer units serving input
+  j (`a` their weight, `b` the copy's weight to them). ReLU family: the first n units with
+  a > 0 and the first n with a < 0 (of the 2n) are two instances, each targeting
+  `W[k, j] / (1 + α)`; smooth: one instance over the block's first n units with coefficients
+  `m·a·b`, targeting `W[k, j]`. So no instance has more than n coefficients.
+- target layer 1, bias `b[k]`: the products `b·φ(c)` of the copy's weights to the first n
+  bias units with their outputs φ(c), targeting `b[k] − φ(0) Σ b` (the kept input units' own
+  offset); the constant units use the other n bias units.
 - later layer t, weight `W_t[k', k]`: the copy's random weights from the n copies of neuron k
   (plain Uniform[-1, 1] coefficients); bias: its weights to the constant units times their
   outputs. Constant units are pruned like biases, to the pre-activation 1.
@@ -115,7 +117,10 @@ def _first_layer(target, net, prof, solver, tol):
     if prof.homogeneous:  # every instance at once: the ReLU family has no offset
         alpha = prof.negative_slope
         coeffs, goal = bw * a, (w / (1 + alpha)).expand(R, d1, d0)
-        groups = [(coeffs, goal, a > 0), (coeffs, goal, a < 0)]
+        # each sign's first n units: at most n coefficients per instance, like the others
+        pos = (a > 0) & ((a > 0).cumsum(-1) <= two_n // 2)
+        neg = (a < 0) & ((a < 0).cumsum(-1) <= two_n // 2)
+        groups = [(coeffs, goal, pos), (coeffs, goal, neg)]
         groups += [(bb * out_b, _bias(target, 0), half), *constants]
         (ch_p, P), (ch_n, N), (ch_b, bias), *rest = _solve(groups, solver, tol)
         chosen = ch_p | ch_n

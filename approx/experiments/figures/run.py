@@ -19,13 +19,12 @@ def plot_run(result: RunResult, path: str | Path) -> Path:
     fig, (ax_w, ax_e) = plt.subplots(1, 2, figsize=(11, 4))
     floor = 1e-18
     all_errs = []
-    for i, (lay, w) in enumerate(zip(pruned.layers, target.weights, strict=True), start=1):
-        errs = torch.cat([(lay.P - w).flatten(), (lay.N - w).flatten()]).abs().double()
-        all_errs.append(errs.clamp_min(floor).log10().cpu())
+    for i, errs in enumerate(pruned.weight_errors(target), start=1):
+        all_errs.append(errs.double().clamp_min(floor).log10().cpu())
         ax_w.hist(all_errs[-1].numpy(), bins=40, histtype="step", label=f"layer {i}")
     ax_w.axvline(torch.log10(torch.tensor(result.eps)).item(), color="k", ls="--", label="eps")
     ax_w.set_xlabel("log10 |w_hat - w|  (per-weight subset-sum error)")
-    ax_w.set_ylabel("number of weights (both half-lines)")
+    ax_w.set_ylabel("realised weights (both half-lines, or every copy)")
     ax_w.set_title("per-weight error")
     ax_w.legend()
 
