@@ -126,7 +126,7 @@ def test_random_target_same_weights_with_or_without_biases():
 def test_layout_widths_and_random_net_ranges():
     widths = (3, 4, 5, 2)
     assert burkholz_random_widths(widths, (2, 3, 4)) == (3, 2 * 2 * 4, 3 * 5, 4 * 6, 2)
-    for act, first, second in (("relu", 2.0, 1.0), ("tanh", 2e-3, 1e3)):
+    for act, first, second in (("relu", 2.0, 1.0), ("tanh", 2e-4, 1e4)):
         net = BURKHOLZ.sample(widths, (2, 3, 4), generator=generator(0), activation=Activation(act))
         assert net.depth == len(widths) and net.biases[1:] == (None, None, None)
         assert float(net.weights[0].abs().max()) <= first
