@@ -14,7 +14,7 @@ from ...basics.errors import InvalidArgument
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
-from ...constructions import HalfLineLayer
+from ...constructions import HalfLineLayer, get_construction
 from ...measurement.certified import certified_error
 from ...measurement.empirical import empirical_error
 from ..result import RunResult
@@ -125,6 +125,13 @@ def compare(
     for m in methods:
         if m not in METHODS:
             raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
+    depth = len(tuple(widths)) - 1
+    layout = get_construction(construction).random_widths(tuple(widths), (1,) * depth)
+    if len(layout) - 1 != 2 * depth:
+        raise InvalidArgument(
+            f"construction={construction!r}: the searches pair the layers of a depth-2l random "
+            f"network; its layout has depth {len(layout) - 1} for a depth-{depth} target"
+        )
     result = run(
         widths=widths,
         construction=construction,
