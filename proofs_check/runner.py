@@ -24,6 +24,7 @@ from approx.basics.files import check_writable_file, write_text_atomic
 from approx.basics.progress import progress_bar
 
 from . import (
+    burkholz,
     malach_single_pair,
     natale_fixed_size,
     orseau_digits,
@@ -86,6 +87,21 @@ def _mixing_weight(setting: str, weight: sp.Expr) -> CheckResult:
     return _with_finding(result, finding)
 
 
+def _leaky_half_lines() -> CheckResult:
+    result = burkholz.check_leaky_half_lines()
+    published = burkholz.check_leaky_half_lines(lambda w, alpha: w)
+    finding = ""
+    if not published.passed:
+        finding = (
+            "Burkholz 2022's code (RelationalML/LT-existence, Utils/pruning.py) prunes leaky ReLU "
+            "like ReLU: both sign subsets of a first-layer weight target w. With leaky slope "
+            "alpha the units realise P phi(h) - N phi(-h) = (P + alpha N) h+ - (N + alpha P) h-, "
+            "i.e. (1 + alpha) w h (" + published.detail.split("realises w*h: ")[-1] + "); the "
+            "subsets must target w / (1 + alpha), as approx.constructions.burkholz does."
+        )
+    return _with_finding(result, finding)
+
+
 def checks(quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], CheckResult]]]:
     """(name, thunk) for every check in report order; thunks so a crash fails one row only."""
     size = _sizes(quick)
@@ -144,6 +160,18 @@ def checks(quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], CheckResu
         ),
     ]
     out += _sparse_checks(size, seed)
+    out += [
+        ("burkholz.leaky_half_lines", _leaky_half_lines),
+        ("burkholz.smooth_remainder.tanh", lambda: burkholz.check_smooth_remainder("tanh")),
+        ("burkholz.smooth_remainder.sigmoid", lambda: burkholz.check_smooth_remainder("sigmoid")),
+        ("burkholz.cube_norm", burkholz.check_cube_norm),
+        (
+            "burkholz.copies_propagation",
+            lambda: burkholz.check_copies_propagation(trials=size["union_trials"], seed=seed + 6),
+        ),
+        ("burkholz.first_layer_products.a2", burkholz.check_first_layer_products),
+        ("burkholz.parameter_count", burkholz.check_parameter_count),
+    ]
     for k, row in enumerate(subset_sum_success.PUBLISHED):
         if row.n <= size["max_n"]:
             out.append(

@@ -31,8 +31,36 @@ WIDTHS = (16, 16, 16, 4)  # the random target of a bare `approx run`
 # a typical-case constant, not a worst case: it under-asks on the rows that need more, and a
 # 1×1 layer gets n = 1 (docs/proofs_check.md). Rounded down so that the default 16-16-16-4,
 # ε = 0.01 run asks for n = 49, 49, 29, within the fixed-size search's reach.
-C = {"pensia": 2.5, "malach": 1.0, "orseau": 1.0, "natale": 0.07}
+# Burkholz 2022: no value we could read (docs/burkholz.md). 2.5 is OUR choice: with the
+# construction's own formula (the n_{t+1} copies of layer t enter its log term), C = 2.5 asks for
+# more than the n that `approx tightness` needs on every random ReLU 4-4-4 row (theorem n 22-28
+# vs needed 21-22 at eps = 0.1 ... 0.01, delta = 0.1, 40 seeds); the fit of Pensia's log term
+# alone gives C = 3.03, 95% CI [1.95, 4.11] (docs/burkholz.md, "Width").
+C = {"pensia": 2.5, "malach": 1.0, "orseau": 1.0, "natale": 0.07, "burkholz": 2.5}
 NATALE_DENSITY = 0.1  # ticket density γ of the natale construction when none is given
+
+# ---- Burkholz 2022's depth-(l+1) construction (approx.constructions.burkholz) ----------------
+ACTIVATION = "relu"  # the activation of a random target (`approx run --activation`)
+# From the authors' code (RelationalML/LT-existence, Utils/pruning.py, prune_layer_first): the
+# first random layer's weights are Uniform[-2, 2], the biases of its bias units Uniform[0, 2].
+BURKHOLZ_FIRST_RANGE = 2.0
+# The pre-activation the constant units (which carry biases to later layers) are pruned to; 1 in
+# the authors' code (parallel_constant_pruning).
+BURKHOLZ_CONSTANT = 1.0
+# Ours: for tanh and sigmoid the first random layer is drawn lambda times smaller and the second
+# 1/(lambda*phi'(0)) times larger, so the first layer works where phi is nearly linear; its
+# remainder enters the certified bound as ~lambda^2 (docs/burkholz.md, "Smooth activations").
+# Smaller is more linear; for sigmoid, phi(0) = 1/2 makes the first layer's offsets grow like
+# 1/lambda, which the bias units must cancel, so its lambda is a trade-off.
+# Measured (8-8-4 target with biases, eps = 0.05, n = 32, 22, seed 0; docs/burkholz.md):
+# tanh lambda = 1e-3 / 1e-4: certified 1.1e-3 / 3.1e-5; sigmoid lambda = 0.02 / 0.005 / 0.002:
+# certified 2.8e-2 / 1.9e-3 / 5.6e-4, but at n = 8-14 the offsets defeat the bias subset sums for
+# every lambda tried (per-parameter errors 65-660).
+BURKHOLZ_LINEAR_SCALE = {"tanh": 1e-4, "sigmoid": 5e-3}
+# Ours, sigmoid only: the second layer's weights from the bias units are drawn this many times
+# sqrt(d_0) wider, so that their subset sums reach the offsets phi(0)*sum(b), whose spread grows
+# like sqrt(d_0 n) (docs/burkholz.md, "Smooth activations").
+BURKHOLZ_OFFSET_RANGE = 3.0
 
 # ---- the empirical error (sphere sampling + projected gradient ascent) -----------------------
 EMPIRICAL_SAMPLES = 4096  # points of the unit sphere, one run

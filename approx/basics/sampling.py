@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from .errors import InvalidArgument
-from .network import Network
+from .network import RELU, Activation, Network
 
 DISTRIBUTIONS = ("uniform", "hyperbolic")
 
@@ -62,6 +62,22 @@ def hyperbolic_magnitudes(
     return torch.exp(u * math.log(low))  # in (low, 1]
 
 
+def sample_uniform(
+    shape: tuple[int, ...],
+    low: float,
+    high: float,
+    *,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """I.i.d. Uniform[low, high] of `shape`, drawn in float64 on the generator's device."""
+    if not low < high:
+        raise InvalidArgument(f"low={low!r} must be < high={high!r}")
+    u = torch.rand(shape, generator=generator, dtype=torch.float64)
+    return (low + (high - low) * u).to(device=device, dtype=dtype)
+
+
 def random_target(
     widths: tuple[int, ...],
     *,
@@ -69,9 +85,14 @@ def random_target(
     spectral_norm: float = 1.0,
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float64,
+    activation: Activation | str = RELU,
+    bias: bool = False,
 ) -> Network:
     """A target in the theorems' class: Uniform[-1,1] entries, each layer rescaled to
-    `||W_i||_2 = spectral_norm` (the boundary of the class `||W_i||_2 ≤ 1`, the hardest case)."""
+    `||W_i||_2 = spectral_norm` (the boundary of the class `||W_i||_2 ≤ 1`, the hardest case),
+    `activation` between layers (a name such as "tanh" or "leaky_relu(0.1)", or an Activation)
+    and, if `bias`, Uniform[-1, 1] biases. The biases are drawn after every weight, so a seed
+    gives the same weights with or without them."""
     if len(widths) < 2:
         raise InvalidArgument(f"widths={widths} needs at least an input and an output width")
     if any(d < 1 for d in widths):
@@ -81,7 +102,15 @@ def random_target(
         w = torch.rand((d_out, d_in), generator=generator, dtype=torch.float64) * 2 - 1
         w = w * (spectral_norm / torch.linalg.matrix_norm(w, ord=2))
         weights.append(w.to(device=device, dtype=dtype))
-    return Network.dense(weights)
+    biases = None
+    if bias:
+        biases = [
+            sample_uniform((d_out,), -1.0, 1.0, generator=generator, device=device, dtype=dtype)
+            for d_out in widths[1:]
+        ]
+    if isinstance(activation, str):
+        activation = Activation.parse(activation)
+    return Network.dense(weights, biases=biases, activation=activation)
 
 
 def unit_sphere(

@@ -6,6 +6,7 @@ from __future__ import annotations
 from ..basics.errors import InvalidArgument
 from ..basics.network import Network
 from .base import Construction
+from .burkholz import BURKHOLZ
 from .malach import MALACH
 from .natale import NATALE
 from .orseau import ORSEAU
@@ -16,6 +17,7 @@ CONSTRUCTIONS: dict[str, Construction] = {
     MALACH.name: MALACH,
     ORSEAU.name: ORSEAU,
     NATALE.name: NATALE,
+    BURKHOLZ.name: BURKHOLZ,
 }
 
 

@@ -12,7 +12,7 @@ import torch
 from ..basics import defaults
 from ..basics.devices import parse_device, parse_dtype
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
-from ..basics.network import Network
+from ..basics.network import RELU, Activation, Network
 from ..basics.sampling import spawn_seeds
 from ..constructions import CONSTRUCTIONS, Construction, check_covered, get_construction
 from ..engine.subset_sum import SOLVERS, max_coefficients
@@ -40,6 +40,8 @@ class RunPlan:
     # where an instance is too large for one exact pass: the error at which its prefix stops
     # widening (approx.engine.subset_sum.any_size); None for solvers without that route
     prefix_tolerance: float | None = None
+    activation: Activation = RELU  # a random target's
+    bias: bool = False  # a random target's
 
 
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
@@ -55,6 +57,31 @@ def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
 
 def n_params(widths: Sequence[int]) -> int:
     return sum(a * b for a, b in itertools.pairwise(widths))
+
+
+def random_params(cons: Construction, target_widths: tuple[int, ...], n: tuple[int, ...]) -> int:
+    """Parameters of the construction's random network for `n`: its own count where it has
+    one (random biases), else the weights of its `random_widths`."""
+    count = getattr(cons, "random_params", None)
+    return count(target_widths, n) if count else n_params(cons.random_widths(target_widths, n))
+
+
+def _check_structure(cons: Construction, target: Network, where: str) -> None:
+    """Refuse a target (or the shape of a random one) the chosen construction does not cover,
+    naming the construction and the first such layer."""
+    violations = cons.check_structure(target)
+    if violations:
+        v = violations[0]
+        raise InvalidArgument(
+            f"{where}: construction {cons.name!r} does not cover layer {v.layer} ({v.message})"
+        )
+
+
+def _random_target_shape(widths: tuple[int, ...], activation: Activation, bias: bool) -> Network:
+    """A zero network with a random target's structure, for `check_structure` before drawing."""
+    ws = [torch.zeros(b, a, dtype=torch.float64) for a, b in itertools.pairwise(widths)]
+    bs = [torch.ones(b, dtype=torch.float64) for b in widths[1:]] if bias else None
+    return Network.dense(ws, biases=bs, activation=activation)
 
 
 def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tuple[int, ...]:
@@ -112,9 +139,11 @@ def plan_run(
     ascent_steps: int,
     weight_tolerance: float | None,
     density: float | None = None,
+    activation: str | None = None,
+    bias: bool = False,
 ) -> RunPlan:
     """Validate every argument, size the random network and refuse what cannot run, in
-    milliseconds and before anything is drawn."""
+    milliseconds and before anything is drawn. `activation`, `bias`: a random target's."""
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
     check_positive_int("empirical_samples", empirical_samples)
@@ -123,20 +152,14 @@ def plan_run(
     torch_dtype = parse_dtype(dtype)
     torch_device = parse_device(device)
     cons = get_construction(construction)
-    if solver not in SOLVERS:
-        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
-    accepted = getattr(cons, "solvers", SOLVERS)
-    if solver not in accepted:
-        raise InvalidArgument(
-            f"solver={solver!r} does not apply to construction {cons.name!r}; it takes one of "
-            f"{list(accepted)}"
-        )
-    if solver != "fewest" and weight_tolerance is not None:
-        raise InvalidArgument(
-            f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
-        )
+    _check_solver(cons, solver, weight_tolerance)
     seeds = tuple(spawn_seeds(seed, 3))
+    act = _random_target_activation(target, activation, bias)
     tw = _target_widths(target, widths)
+    if target is None:
+        _check_structure(cons, _random_target_shape(tw, act, bias), "random target")
+    else:
+        _check_structure(cons, target, "target")
     cons = _for_run(cons, tw, eps, density)
     C = cons.default_C if C is None else C
     theorem_n = cons.size(tw, eps, delta, C)
@@ -163,7 +186,39 @@ def plan_run(
         seeds=seeds,
         density=density,
         prefix_tolerance=prefix_tolerance.get(solver),
+        activation=act,
+        bias=bias,
     )
+
+
+def _check_solver(cons: Construction, solver: str, weight_tolerance: float | None) -> None:
+    if solver not in SOLVERS:
+        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    accepted = getattr(cons, "solvers", SOLVERS)
+    if solver not in accepted:
+        raise InvalidArgument(
+            f"solver={solver!r} does not apply to construction {cons.name!r}; it takes one of "
+            f"{list(accepted)}"
+        )
+    if solver != "fewest" and weight_tolerance is not None:
+        raise InvalidArgument(
+            f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
+        )
+
+
+def _random_target_activation(
+    target: Network | None, activation: str | None, bias: bool
+) -> Activation:
+    """The activation of a random target (`activation`, `bias` describe a random target only)."""
+    if target is not None and (activation is not None or bias):
+        raise InvalidArgument(
+            "activation= and bias= describe a random target; a given target carries its own"
+        )
+    if not isinstance(bias, bool):
+        raise InvalidArgument(f"bias={bias!r} must be True or False")
+    if activation is not None and not isinstance(activation, str):
+        raise InvalidArgument(f"activation={activation!r} must be a name such as 'tanh'")
+    return Activation.parse(defaults.ACTIVATION if activation is None else activation)
 
 
 def _for_run(cons: Construction, widths: tuple[int, ...], eps: float, density: float | None):

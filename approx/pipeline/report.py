@@ -21,11 +21,14 @@ def format_run(r: RunResult) -> str:
     n = ", ".join(str(v) for v in r.n_per_layer)
     theorem_n = ", ".join(str(v) for v in r.theorem_n_per_layer)
     lower = sum(max(0.0, b) for b in r.lower_bound_params_per_layer)
+    structure = ""  # said only where it differs from a bias-free ReLU network
+    if r.activation != "relu" or r.target_biases:
+        structure = f"   {r.activation}" + (", biases" if r.target_biases else "")
     lines = [
         f"approx run: {r.construction} — {r.theorem}",
         "",
         f"  target            widths {_widths(r.target_widths)}   depth {r.target_depth}   "
-        f"params {r.target_params:,}",
+        f"params {r.target_params:,}{structure}",
         f"  random network    widths {_widths(r.random_widths)}   depth {r.random_depth}   "
         f"params {r.random_params:,}",
         f"  samples/weight n  {n}   ({r.n_source})",
@@ -49,8 +52,9 @@ def format_run(r: RunResult) -> str:
         f"  {'certified upper bound  sup||f - g|| <=':<44}{r.certified_error:>12.3e}   "
         f"{_check(r.certified_within_eps)}",
         f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
-        f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points + "
-        f"{r.ascent_steps} ascent steps)",
+        f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points"
+        + (" of the ball" if r.empirical_domain == "ball" else "")
+        + f" + {r.ascent_steps} ascent steps)",
         "",
         *_error_legend(r),
         "",

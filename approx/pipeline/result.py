@@ -78,6 +78,9 @@ class RunResult:
     # Factors the drawn random target was scaled by to enter the construction's class (Malach's
     # entry bound |w| <= 1/sqrt(fan-in)); None when the target was given or needed none.
     drawn_target_factors: tuple[float, ...] | None = None
+    activation: str = "relu"  # between the target's layers
+    target_biases: bool = False  # whether any target layer has a bias
+    empirical_domain: str = "sphere"  # where the empirical search looked: "sphere" or "ball"
 
     def to_json(self) -> dict:
         """Plain JSON-able dict of every figure (no tensors)."""

@@ -26,6 +26,11 @@ weight reaches it (see there).
 γ ∈ (0, 1) — the construction keeps at most this fraction of the random network's weights.
 None takes the construction's default.
 
+`activation` (a random target only; a given target carries its own): the activation
+between the random target's layers, e.g. "tanh" or "leaky_relu(0.1)" (None: ReLU);
+`bias`: give the random target Uniform[-1, 1] biases. Both must be covered by the
+construction (`check_structure`), or the run is refused.
+
 `target` may be an `approx.Network`, an `nn.Sequential` (or `nn.Linear`), its state dict,
 a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path of a file
 `torch.save` wrote of any of those (`approx.basics.loading.as_network`); it is converted to
@@ -45,21 +50,42 @@ from ..basics import defaults
 from ..basics.errors import TargetAssumptionError
 from ..basics.loading import TargetLike, as_network
 from ..basics.masks import masked_forward
-from ..basics.network import Network
+from ..basics.network import RELU, Activation, Network
 from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
 from ..basics.sampling import random_target
 from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
-from ..measurement.certified import CertifiedBound, certified_error
+from ..measurement.certified import CertifiedBound, certify
 from ..measurement.empirical import EmpiricalError, empirical_error
 from ..measurement.per_weight import per_weight_error
-from .plan import RunPlan, n_params, plan_run
+from .plan import RunPlan, plan_run, random_params
 from .result import Artifacts, RunResult
 
 
 def _scaled(net: Network, factors: tuple[float, ...]) -> Network:
-    return net.with_weights(w * f for w, f in zip(net.weights, factors, strict=True))
+    """Each layer (weights and bias) times its factor."""
+    scaled = net.with_weights(w * f for w, f in zip(net.weights, factors, strict=True))
+    if all(b is None for b in net.biases):
+        return scaled
+    return scaled.with_biases(
+        None if b is None else b * f for b, f in zip(net.biases, factors, strict=True)
+    )
+
+
+def hidden_activation(target: Network) -> Activation:
+    """The activation between the target's layers (ReLU for a single layer)."""
+    return target.activations[0] if target.depth > 1 else RELU
+
+
+def positively_homogeneous(target: Network) -> bool:
+    """`f(cx) = c f(x)` for c ≥ 0: no bias and a ReLU-family activation. Only then is the sup of
+    `||f − g||` over the ball attained on the sphere (for the constructions' g as well: they
+    realise a bias-free ReLU-family target with a bias-free, homogeneous g)."""
+    return all(b is None for b in target.biases) and hidden_activation(target).name in (
+        "relu",
+        "leaky_relu",
+    )
 
 
 def _coarser(given: Network, converted: Network) -> Network:
@@ -93,6 +119,8 @@ def prepare_target_scaled(
             plan.target_widths,
             generator=torch.Generator().manual_seed(plan.seeds[0]),
             dtype=torch.float64,
+            activation=plan.activation,
+            bias=plan.bias,
         )
         if cons.check_target(drawn):
             drawn_factors = cons.rescale_factors(drawn)
@@ -134,6 +162,8 @@ def run(
     weight_tolerance: float | None = None,
     progress: bool = False,
     density: float | None = None,
+    activation: str | None = None,
+    bias: bool = False,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure
     (every argument is described in this module's docstring, "Arguments of `run`")."""
@@ -155,6 +185,8 @@ def run(
         ascent_steps=ascent_steps,
         weight_tolerance=weight_tolerance,
         density=density,
+        activation=activation,
+        bias=bias,
     )
     target, factors, drawn_factors = prepare_target_scaled(target, plan, rescale=rescale)
     measured = execute(
@@ -217,12 +249,16 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         bar.update(1)
 
     t = time.perf_counter()
+    act = hidden_activation(target)
+    # only constructions covering other activations take one (Construction.sample)
+    extra = {} if act == RELU else {"activation": act}
     random_net = cons.sample(
         plan.target_widths,
         plan.n,
         generator=torch.Generator().manual_seed(plan.seeds[1]),
         device=plan.device,
         dtype=plan.dtype,
+        **extra,
     )
     phases["sample"] = time.perf_counter() - t
     next_phase("prune")
@@ -239,7 +275,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     next_phase("certify")
 
     t = time.perf_counter()
-    cert = certified_error(target, pruned.layers)
+    cert = certify(target, pruned)
     phases["certify"] = time.perf_counter() - t
     next_phase("empirical")
 
@@ -255,6 +291,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         ascent_steps=ascent_steps,
         dtype=plan.dtype,
         device=plan.device,
+        **({} if positively_homogeneous(target) else {"domain": "ball"}),
     )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
@@ -287,8 +324,8 @@ def _result(
         n_source=plan.n_source,
         C=plan.C if n is None else None,
         theorem_n_per_layer=plan.theorem_n,
-        random_params=n_params(plan.random_widths),
-        theorem_random_params=n_params(cons.random_widths(tw, plan.theorem_n)),
+        random_params=m.random_net.n_params,
+        theorem_random_params=random_params(cons, tw, plan.theorem_n),
         kept_params=pruned.masks.n_kept,
         kept_per_layer=pruned.masks.n_kept_per_layer(),
         density=pruned.masks.density,
@@ -321,10 +358,15 @@ def _result(
         **_row_fields(plan, pruned),
         **_per_weight_fields(target, pruned),
         drawn_target_factors=drawn_factors,
+        activation=str(hidden_activation(target)),
+        target_biases=any(b is not None for b in target.biases),
+        empirical_domain="sphere" if positively_homogeneous(target) else "ball",
     )
 
 
 def _per_weight_fields(target: Network, pruned: Pruned) -> dict:
+    if pruned.copies is not None:  # depth l + 1: every copy's weights act on the inputs
+        return {"max_weight_error_used": pruned.max_weight_error(target)}
     split = per_weight_error(target, pruned.layers)
     return {"max_weight_error_used": split.used, "max_weight_error_unused": split.unused}
 

@@ -22,9 +22,8 @@ def plot_run(result: RunResult, path: str | Path, *, style_name: str = "default"
         fig, (ax_w, ax_e) = plt.subplots(
             1, 2, figsize=(PAGE_WIDTH, COLUMN_WIDTH * 0.8 + 0.5), layout="constrained"
         )
-        for i, (lay, w) in enumerate(zip(pruned.layers, target.weights, strict=True), start=1):
-            halves = [lay.P - w, lay.N - w] if i == 1 else [lay.P - w]
-            errs = torch.cat([h.flatten() for h in halves]).abs().double()
+        for i, errs in enumerate(_used_errors(pruned, target), start=1):
+            errs = errs.double()
             ax_w.hist(errs.clamp_min(floor).log10().cpu().numpy(), bins=40, histtype="step",
                       label=f"layer {i}")  # fmt: skip
         ax_w.axvline(torch.log10(torch.tensor(result.eps)).item(), color="k", ls="--",
@@ -51,3 +50,15 @@ def plot_run(result: RunResult, path: str | Path, *, style_name: str = "default"
         fig.savefig(path, dpi=150, bbox_inches="tight", pad_inches=0.02)
         plt.close(fig)
     return path
+
+
+def _used_errors(pruned, target) -> list[torch.Tensor]:
+    """Per target layer, the `|ŵ − w|` of the realised weights the layer's inputs reach: P and
+    N of a half-line layer 1, P after a ReLU; every copy's weights and biases for depth l + 1."""
+    if pruned.copies is not None:
+        return list(pruned.weight_errors(target))
+    out = []
+    for i, (lay, w) in enumerate(zip(pruned.layers, target.weights, strict=True), start=1):
+        halves = [lay.P - w, lay.N - w] if i == 1 else [lay.P - w]
+        out.append(torch.cat([h.flatten() for h in halves]).abs())
+    return out

@@ -11,11 +11,11 @@ import torch
 
 from ...basics import defaults
 from ...basics.errors import InvalidArgument
-from ...basics.loading import TargetLike
+from ...basics.loading import TargetLike, as_network
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
-from ...constructions import HalfLineLayer
+from ...constructions import HalfLineLayer, get_construction
 from ...measurement.certified import certified_error
 from ...measurement.empirical import empirical_error
 from ..result import RunResult
@@ -105,6 +105,16 @@ def measure(
     return Row(method, masks.n_kept, masks.density, cert, emp.value, seconds)
 
 
+def _check_depth_2l(construction: str, shape: tuple[int, ...]) -> None:
+    depth = len(shape) - 1
+    layout = get_construction(construction).random_widths(shape, (1,) * depth)
+    if len(layout) - 1 != 2 * depth:
+        raise InvalidArgument(
+            f"construction={construction!r}: the searches pair the layers of a depth-2l random "
+            f"network; its layout has depth {len(layout) - 1} for a depth-{depth} target"
+        )
+
+
 def compare(
     *,
     widths: Sequence[int] | None = None,
@@ -131,6 +141,7 @@ def compare(
             raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
     if target is None and widths is None:
         widths = defaults.SEARCH_WIDTHS
+    _check_depth_2l(construction, tuple(widths) if target is None else as_network(target).widths)
     result = run(
         target,
         rescale=rescale,
