@@ -20,7 +20,8 @@ from approx.basics.masks import Masks
 from approx.basics.sampling import random_target, unit_sphere
 from approx.cli import main
 from approx.constructions import get_construction
-from approx.experiments.figures import plot_store
+from approx.experiments.figures import fig_error_vs_params, plot_store
+from approx.experiments.figures.common import PAGE_WIDTH, plt
 from approx.experiments.grid import config_from_dict, load_config
 from approx.experiments.points import evaluate
 from approx.experiments.runner import sweep
@@ -116,17 +117,22 @@ def test_benchmark_rows_budgets_and_reproducibility():
     kw = dict(widths=(2, 2, 1), n=3, empirical_samples=64, ascent_steps=2, options=FAST)
     b = benchmark(planted=True, **kw)
     names = [r.method for r in b.rows]
-    assert names[:4] == [
+    # every construction of Pensia's layout prunes the same network, its own first
+    assert names[:6] == [
         "empty masks",
         "planted ticket",
         "construction (pensia)",
         "construction (malach)",
+        "construction (orseau)",
+        "construction (natale)",
     ]
-    assert names[4:] == list(FAST)
+    assert names[6:] == list(FAST)
+    assert "draws its own random network" in b.rows[4].note  # Orseau's weights are hyperbolic
+    assert all("its own random network" not in (r.note or "") for r in b.rows[2:4])
     planted = b.rows[1]
     assert planted.recall == 1.0 and planted.empirical_error < 1e-12
     assert planted.certified_error < 1e-12
-    for r in b.rows[4:]:
+    for r in b.rows[6:]:
         assert r.kind == ("trained" if r.method in ("imp", "gmp", "rigl") else "masks")
         assert r.budget in (None, b.rows[2].density)
         assert 0 <= r.recall <= 1
@@ -136,6 +142,8 @@ def test_benchmark_rows_budgets_and_reproducibility():
     json.dumps(b.to_json())
     with pytest.raises(InvalidArgument, match="method='nope'"):
         benchmark(methods=("nope",), **kw)
+    with pytest.raises(InvalidArgument, match=r"construction='burkholz'.*depth 3"):
+        benchmark(construction="burkholz", **kw)  # refused before its run
 
 
 def test_densities_give_one_row_per_budget_and_builtin_targets_run():
@@ -150,7 +158,7 @@ def test_densities_give_one_row_per_budget_and_builtin_targets_run():
         options=FAST,
     )
     assert b.target_widths == (1, 1, 1)
-    assert [(r.method, r.budget) for r in b.rows[3:]] == [
+    assert [(r.method, r.budget) for r in b.rows if r.budget or r.method == "greedy"] == [
         ("rigl", 0.2),
         ("rigl", 0.5),
         ("greedy", None),
@@ -190,6 +198,11 @@ def test_cli_table_json_figure_and_usage_errors(tmp_path, capsys):
     assert data["planted"] and data["rows"][1]["method"] == "planted ticket"
     assert (tmp_path / "o" / "error_vs_params.png").stat().st_size > 0
     assert json.loads((tmp_path / "o" / "compare.json").read_text()) == data
+    fig = fig_error_vs_params([data, {**data, "planted": False}])  # two panels
+    assert len(fig.legends) == 1 and all(ax.get_legend() is None for ax in fig.axes)
+    fig.canvas.draw()
+    assert fig.get_tightbbox(fig.canvas.get_renderer()).width <= PAGE_WIDTH + 1e-6
+    plt.close(fig)
     assert main(["compare", "--methods", "nope"]) == 2
     with pytest.raises(SystemExit) as exit_info:
         main(["compare", "--target", "square"])
@@ -198,6 +211,9 @@ def test_cli_table_json_figure_and_usage_errors(tmp_path, capsys):
     assert main(["compare", "--target", "circle", "--widths", "2,2"]) == 2
     assert main(["search", "--method", "imp"]) == 2  # approx search keeps its two methods
     assert "approx compare runs it" in capsys.readouterr().err
+    for command in ("search", "compare"):  # a one-width target is refused as such, any layout
+        assert main([command, "--widths", "4", "--construction", "burkholz"]) == 2
+        assert "widths=[4] must be >= 2" in capsys.readouterr().err
 
 
 def test_sweep_points_vary_the_method_and_evaluate(tmp_path):

@@ -43,7 +43,9 @@ def add_parser(sub) -> None:
     t.add_argument(
         "--n-max",
         type=int,
-        help=f"largest n tried (default {defaults.TIGHTNESS_N_MAX}; lowered to what the solver "
+        help=f"largest n tried (default {defaults.TIGHTNESS_N_MAX}, "
+        + ", ".join(f"{k} {v}" for k, v in defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.items())
+        + "; lowered to what the solver "
         "accepts)",
     )
     t.add_argument(

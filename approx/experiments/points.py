@@ -46,6 +46,7 @@ def evaluate(config: dict) -> dict:
             dtype=config["dtype"],
             empirical_samples=config["empirical_samples"],
             ascent_steps=config["ascent_steps"],
+            **({"activation": config["activation"]} if config.get("activation") else {}),
         ).to_json()
     if config["kind"] == "subset_sum":
         return coefficient_success(

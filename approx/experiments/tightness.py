@@ -116,13 +116,17 @@ def tightness(
     delta: float,
     *,
     seeds: int = defaults.TIGHTNESS_SEEDS,
-    n_max: int = defaults.TIGHTNESS_N_MAX,
+    n_max: int | None = None,
     C: float | None = None,
     solver: str = defaults.SOLVER,
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
-    their (1 − δ)-quantile with its interval, and the theorem's n."""
+    their (1 − δ)-quantile with its interval, and the theorem's n. `n_max` None: the
+    construction's entry of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else
+    `defaults.TIGHTNESS_N_MAX`."""
     cons = get_construction(construction)
+    if n_max is None:
+        n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
     check_positive_int("seeds", seeds)
@@ -192,6 +196,27 @@ def fit_C(rows: Sequence[Tightness]) -> CFit:
         return CFit(r.C_emp, r.C_lo, r.C_hi, 1)
     c, lo, hi = fit_through_origin([(r.L, r.n_needed) for r in finite])
     return CFit(c, lo, hi, len(finite))
+
+
+def matching_C(row: Tightness) -> float:
+    """The smallest C (to 3 significant digits, within [1e-4, 1e4]) at which the construction's
+    own width formula asks for at least `row.n_needed` in its widest layer: the constant its
+    theorem would need on this row (nan where n_needed is not finite). For Pensia's formula it
+    is ≈ C_emp; for the others it calibrates their own formula."""
+    if not math.isfinite(row.n_needed):
+        return math.nan
+    cons = get_construction(row.construction)
+
+    def enough(c: float) -> bool:
+        return max(cons.size(row.widths, row.eps, row.delta, c)) >= row.n_needed
+
+    lo, hi = 1e-4, 1e4
+    if not enough(hi):
+        return math.inf
+    while hi / lo > 1.0005:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return float(f"{hi:.3g}")
 
 
 def constructions_named(names: Sequence[str]) -> list[str]:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..basics.errors import InvalidArgument
 from ..constructions import get_construction
-from .tightness import Tightness, fit_C
+from .tightness import Tightness, fit_C, matching_C
 
 COLUMNS = (
     "construction",
@@ -86,5 +86,10 @@ def format_table(rows: Sequence[Tightness], fmt: str = "md") -> str:
                 f"{name}: fitted C = {fit.C:.2f}, 95% CI [{fit.lo:.2f}, {hi}] over {fit.rows} "
                 f"row(s) (n = C·L through the origin); "
                 f"default C = {get_construction(name).default_C:g}"
+            )
+            own = [matching_C(r) for r in rows if r.construction == name]
+            lines.append(
+                f"{name}: C at which its own formula asks for n needed, per row: "
+                + ", ".join(f"{c:g}" for c in own)
             )
     return "\n".join(lines) + "\n"

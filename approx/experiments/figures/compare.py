@@ -11,7 +11,17 @@ from pathlib import Path
 import numpy as np
 
 from ...measurement.bounds import packing_lower_bound_params
-from .common import ERROR_LABEL, panels, plt
+from .common import (
+    LEGEND_HEIGHT,
+    PAGE_WIDTH,
+    PANEL_HEIGHT,
+    SHORT_ERROR_LABEL,
+    bottom_xlabels,
+    plt,
+    shared_legend,
+    style,
+    styled,
+)
 
 _REFERENCES = ("empty masks", "planted ticket")
 
@@ -31,22 +41,37 @@ def _key(b: dict) -> tuple:
     return (b["target"], tuple(b["target_widths"]), tuple(b["random_widths"]), b["planted"])
 
 
+@styled
 def fig_error_vs_params(benchmarks: list[dict]):
     """Empirical error (lower estimate, filled) and certified bound (hollow, where the masks
     allow one) against kept parameters, log-log, one panel per (target, random network,
-    planted or not). A method's curve joins its budgets (medians over the benchmarks of the
-    panel, e.g. seeds); masks over the random net solid, trained networks dashed; the
-    constructions as stars; the empty mask's error dotted; the lower bound on the random
-    network's size grey. Raises ValueError without rows."""
+    planted or not), a page wide with one legend below. A method's curve joins its budgets
+    (medians over the benchmarks of the panel, e.g. seeds); masks over the random net solid,
+    trained networks dashed; the constructions as stars; the empty mask's error dotted; the
+    lower bound on the random network's size grey. Raises ValueError without rows."""
     if not any(b["rows"] for b in benchmarks):
         raise ValueError("no compare rows")
     groups: dict[tuple, list[dict]] = defaultdict(list)
     for b in benchmarks:
         groups[_key(b)].append(b)
-    fig, axes = panels(len(groups), cols=2)
-    for ax, key in zip(axes, sorted(groups, key=str), strict=True):
+    cols = min(len(groups), 2)
+    rows = -(-len(groups) // cols)
+    # a page wide even for one panel: its legend (a dozen or more entries) needs the width
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(PAGE_WIDTH, PANEL_HEIGHT * 1.3 * rows + LEGEND_HEIGHT * 7),
+        squeeze=False,
+        layout="constrained",
+    )
+    flat = list(axes.flat)
+    for ax in flat[len(groups) :]:
+        ax.set_visible(False)
+    for ax, key in zip(flat, sorted(groups, key=str), strict=False):
         _panel(ax, groups[key])
-    fig.tight_layout()
+    bottom_xlabels(flat[: len(groups)], "parameters kept (masks) or nonzero (trained)")
+    fig.supylabel(SHORT_ERROR_LABEL)
+    shared_legend(fig)
     return fig
 
 
@@ -54,14 +79,15 @@ def _constructions(ax, rows: list[dict], colors) -> None:
     """Each construction's points: empirical error filled, certified bound hollow."""
     for name in sorted({r["method"] for r in rows if r["method"].startswith("construction")}):
         cons = [r for r in rows if r["method"] == name]
+        short = name.removeprefix("construction (").removesuffix(")")
         color = next(colors)
         ax.scatter(
             [r["kept"] for r in cons],
             [r["empirical_error"] for r in cons],
             marker="*",
-            s=160,
+            s=70,
             color=color,
-            label=f"{name} empirical",
+            label=f"{short}: empirical",
             zorder=5,
         )
         cert = [r for r in cons if r["certified_error"] is not None]
@@ -69,10 +95,10 @@ def _constructions(ax, rows: list[dict], colors) -> None:
             [r["kept"] for r in cert],
             [r["certified_error"] for r in cert],
             marker="*",
-            s=160,
+            s=70,
             facecolors="none",
             edgecolors=color,
-            label=f"{name} certified",
+            label=f"{short}: certified",
             zorder=5,
         )
 
@@ -97,7 +123,7 @@ def _panel(ax, benchmarks: list[dict]) -> None:
         )
         x, y = zip(*pts, strict=True)
         ls = "--" if kinds[method] == "trained" else "-"
-        ax.plot(x, y, ls, marker="o", color=color, label=f"{method} ({kinds[method]})", ms=5)
+        ax.plot(x, y, ls, marker="o", color=color, label=f"{method} ({kinds[method]})")
     _constructions(ax, rows, colors)
     planted = [r for r in rows if r["method"] == "planted ticket"]
     if planted:
@@ -106,7 +132,7 @@ def _panel(ax, benchmarks: list[dict]) -> None:
             [max(r["empirical_error"], 1e-16) for r in planted],
             marker="D",
             color="k",
-            label="planted ticket (error floored at 1e-16)",
+            label="planted ticket (>= 1e-16)",
             zorder=5,
         )
     empty = [r["empirical_error"] for r in rows if r["method"] == "empty masks"]
@@ -123,27 +149,26 @@ def _panel(ax, benchmarks: list[dict]) -> None:
         color="0.6",
         lw=2,
         alpha=0.7,
-        label="lower bound on the random net's size for error eps (Pensia et al. Thm 2)",
+        label="Pensia Thm 2: net size for eps",
     )
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("parameters kept (masks) or nonzero (trained networks)")
-    ax.set_ylabel(ERROR_LABEL)
     ax.set_title(
-        f"{b0['target']} target {'-'.join(map(str, b0['target_widths']))}, random net "
+        f"{b0['target']} {'-'.join(map(str, b0['target_widths']))} in "
         f"{'-'.join(map(str, b0['random_widths']))}"
-        + (", ticket planted" if b0["planted"] else "")
-        + f" ({len(benchmarks)} run{'s' if len(benchmarks) > 1 else ''})",
-        fontsize=9,
+        + (", planted" if b0["planted"] else "")
+        + f" ({len(benchmarks)} run{'s' if len(benchmarks) > 1 else ''})"
     )
     ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6, loc="best")
 
 
-def plot_benchmarks(benchmarks: list[dict], path: str | Path) -> Path:
+def plot_benchmarks(
+    benchmarks: list[dict], path: str | Path, *, style_name: str = "default"
+) -> Path:
     """`fig_error_vs_params` of `approx compare` JSON objects, written to `path`."""
-    fig = fig_error_vs_params(benchmarks)
-    path = Path(path)
-    fig.savefig(path, dpi=130)
-    plt.close(fig)
+    with style(style_name):
+        fig = fig_error_vs_params(benchmarks)
+        path = Path(path)
+        fig.savefig(path, dpi=150, bbox_inches="tight", pad_inches=0.02)
+        plt.close(fig)
     return path

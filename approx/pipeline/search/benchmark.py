@@ -31,7 +31,7 @@ from ...constructions import CONSTRUCTIONS
 from ..result import RunResult
 from ..run import run
 from . import METHODS, TAKES_DENSITY, search
-from .compare import measure
+from .compare import check_depth_2l, measure
 from .planted import circle, half_line_ticket, overlap, plant, relu_chain
 from .training import check_density
 
@@ -181,6 +181,7 @@ def _construction_rows(result: RunResult, net: Network, planted: bool, row) -> l
     construction first (its masks reused unless a ticket was planted)."""
     art = result.artifacts
     names = sorted(CONSTRUCTIONS, key=lambda name: name != result.construction)
+    sampler = type(CONSTRUCTIONS[result.construction]).sample
     out = []
     for name in names:
         cons = CONSTRUCTIONS[name]
@@ -195,8 +196,14 @@ def _construction_rows(result: RunResult, net: Network, planted: bool, row) -> l
             )
             seconds = time.perf_counter() - t
         violations = cons.check_target(art.target)
-        note = f"target outside its class: {violations[0].message}" if violations else None
-        out.append(row(pruned.masks, f"construction ({name})", seconds, note=note))
+        notes = [f"target outside its class: {violations[0].message}"] if violations else []
+        if type(cons).sample is not sampler:  # same layout, another distribution (Orseau's)
+            notes.append(
+                f"its theorem draws its own random network; this one is {result.construction}'s"
+            )
+        out.append(
+            row(pruned.masks, f"construction ({name})", seconds, note="; ".join(notes) or None)
+        )
     return out
 
 
@@ -226,6 +233,7 @@ def benchmark(
     keyword arguments for its function (e.g. `{"imp": {"steps": 100}}`)."""
     names, options, densities = _checked(methods, options, densities)
     fixed = builtin_target(target, depth=depth, directions=directions)
+    check_depth_2l(construction, tuple(widths) if fixed is None else fixed.widths)
     result = run(
         fixed,
         widths=None if fixed is not None else widths,
