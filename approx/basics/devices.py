@@ -3,6 +3,8 @@ float64 (default) or float32."""
 
 from __future__ import annotations
 
+import os
+
 import torch
 
 from .errors import InvalidArgument
@@ -32,3 +34,23 @@ def parse_device(name: str) -> torch.device:
                 f"device={name!r}: this machine has {torch.cuda.device_count()} CUDA device(s)"
             )
     return device
+
+
+def available_memory(device: torch.device) -> int | None:
+    """Bytes that can still be allocated on `device` without swapping, or None where this
+    cannot be read: on CUDA the driver's free memory, on CPU the kernel's MemAvailable
+    (free memory plus what the page cache would give back; Linux), else free physical pages."""
+    if device.type == "cuda":
+        free, _ = torch.cuda.mem_get_info(device)
+        return int(free)
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None

@@ -11,12 +11,18 @@ import torch
 
 from ..basics import defaults
 from ..basics.devices import parse_device, parse_dtype
-from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
+from ..basics.errors import (
+    InvalidArgument,
+    check_open_unit,
+    check_positive_int,
+    check_positive_number,
+)
 from ..basics.network import Network
 from ..basics.sampling import spawn_seeds
 from ..constructions import Construction, check_covered, get_construction
 from ..engine.subset_sum import SOLVERS, max_coefficients
 from ..measurement.bounds import default_weight_tolerance
+from .estimate import RunEstimate, check_memory, estimate_run
 
 
 @dataclass(frozen=True)
@@ -35,6 +41,7 @@ class RunPlan:
     device: torch.device
     dtype: torch.dtype
     seeds: tuple[int, int, int]  # target, random network, empirical search
+    estimate: RunEstimate | None = None  # peak memory and time (approx.pipeline.estimate)
 
 
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
@@ -60,6 +67,13 @@ def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tupl
     tw = tuple(widths)
     if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
         raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
+    if n_params(tw) * 8 > defaults.MAX_TARGET_BYTES:
+        shown = [w if w < 10**9 else float(w) for w in tw]
+        raise InvalidArgument(
+            f"widths={shown} give a target of {float(n_params(tw)):.3g} weights, more than "
+            f"the {defaults.MAX_TARGET_BYTES // 8:,} a target may have (its random network "
+            "would be thousands of times larger)"
+        )
     return tw
 
 
@@ -97,14 +111,18 @@ def plan_run(
     empirical_samples: int,
     ascent_steps: int,
     weight_tolerance: float | None,
+    max_memory_gib: float | None = None,
 ) -> RunPlan:
     """Validate every argument, size the random network and refuse what cannot run, in
-    milliseconds and before anything is drawn."""
+    milliseconds and before anything is drawn: above all a run whose estimated peak memory
+    (`approx.pipeline.estimate`) exceeds what is available or `max_memory_gib`."""
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
     check_positive_int("empirical_samples", empirical_samples)
     if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
         raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
+    if max_memory_gib is not None:
+        check_positive_number("max_memory_gib", max_memory_gib)
     torch_dtype = parse_dtype(dtype)
     torch_device = parse_device(device)
     cons = get_construction(construction)
@@ -114,6 +132,8 @@ def plan_run(
         raise InvalidArgument(
             f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
         )
+    if weight_tolerance is not None:
+        check_positive_number("weight_tolerance", weight_tolerance)
     seeds = tuple(spawn_seeds(seed, 3))
     tw = _target_widths(target, widths)
     C = cons.default_C if C is None else C
@@ -125,6 +145,18 @@ def plan_run(
     _check_size(n_used, cons, solver, tw, torch_dtype)
     if solver == "fewest" and weight_tolerance is None:
         weight_tolerance = default_weight_tolerance(tw, eps)
+    estimate = estimate_run(
+        cons,
+        tw,
+        n_used,
+        solver=solver,
+        dtype=torch_dtype,
+        device=torch_device,
+        empirical_samples=empirical_samples,
+        ascent_steps=ascent_steps,
+        max_memory_gib=max_memory_gib,
+    )
+    check_memory(estimate, n_used)
     return RunPlan(
         construction=cons,
         target_widths=tw,
@@ -138,4 +170,5 @@ def plan_run(
         device=torch_device,
         dtype=torch_dtype,
         seeds=seeds,
+        estimate=estimate,
     )

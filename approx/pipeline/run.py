@@ -10,6 +10,7 @@ refused in `plan_run`, before anything is drawn.
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -86,6 +87,7 @@ def run(
     ascent_steps: int = defaults.ASCENT_STEPS,
     weight_tolerance: float | None = None,
     progress: bool = False,
+    max_memory_gib: float | None = None,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure.
 
@@ -101,7 +103,12 @@ def run(
     `ε / (2 l sqrt(2 max_i d_{i-1} d_i))`, which keeps the certified error ≤ ε wherever every
     weight reaches it (see there).
 
-    `progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
+    `progress`: a bar of the phases on stderr, shown once the run has taken a few seconds,
+    after one line with the estimated time and peak memory when the run should take longer
+    than `defaults.ANNOUNCE_SECONDS`.
+
+    `max_memory_gib`: refuse the run if its estimated peak memory exceeds this many GiB (it is
+    always refused above the memory available); the empirical phase's chunks are sized to fit.
     """
     t_start = time.perf_counter()
     plan = plan_run(
@@ -119,7 +126,9 @@ def run(
         empirical_samples=empirical_samples,
         ascent_steps=ascent_steps,
         weight_tolerance=weight_tolerance,
+        max_memory_gib=max_memory_gib,
     )
+    announce(plan, enabled=progress)
     target, factors = prepare_target(target, plan, rescale=rescale)
     measured = execute(
         plan,
@@ -139,6 +148,13 @@ def run(
         dtype=dtype,
         seconds=time.perf_counter() - t_start,
     )
+
+
+def announce(plan: RunPlan, *, enabled: bool) -> None:
+    """One line on stderr with the plan's estimate, when the run should take a while."""
+    est = plan.estimate
+    if enabled and est is not None and est.seconds > defaults.ANNOUNCE_SECONDS:
+        print(f"approx run: {est.describe()}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -210,6 +226,9 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         ascent_steps=ascent_steps,
         dtype=plan.dtype,
         device=plan.device,
+        chunk_rows=(
+            defaults.EMPIRICAL_CHUNK_ROWS if plan.estimate is None else plan.estimate.chunk_rows
+        ),
     )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")

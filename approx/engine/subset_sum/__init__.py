@@ -38,6 +38,7 @@ from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ...basics.errors import InvalidArgument, check_positive_int
 from ...basics.tensor_checks import check_finite
 from ._brute import MAX_K, brute
+from ._cost import solve_cost
 from ._greedy import greedy
 from ._milp import milp
 from ._numba_fewest import fewest_numba
@@ -52,6 +53,7 @@ __all__ = [
     "fewest_in_memory",
     "max_coefficients",
     "solve",
+    "solve_cost",
 ]
 
 
