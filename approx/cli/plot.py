@@ -7,6 +7,9 @@ from pathlib import Path
 
 from ..experiments.figures import plot_store
 
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {"out": "--out", "formats": "--format"}
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -17,7 +20,7 @@ def add_parser(sub) -> None:
     p.add_argument("store", type=Path, help="a store written by approx sweep")
     p.add_argument("--out", type=Path, required=True, help="directory for the figures")
     p.add_argument("--format", default="png,pdf", help="comma-separated png, pdf, svg")
-    p.set_defaults(func=command)
+    p.set_defaults(func=command, flags=FLAGS)
 
 
 def command(args: argparse.Namespace) -> int:

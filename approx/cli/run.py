@@ -11,6 +11,7 @@ import torch
 from ..basics import defaults
 from ..basics.devices import DTYPES
 from ..basics.errors import InvalidArgument
+from ..basics.files import check_writable_dir, write_files_atomic
 from ..basics.loading import load_network
 from ..constructions import CONSTRUCTIONS
 from ..engine.subset_sum import SOLVERS
@@ -19,6 +20,26 @@ from ..pipeline.report import format_run
 from ..pipeline.result import RunResult
 from ..pipeline.run import run
 from .common import add_empirical_options, given, int_list, one_or_list
+
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {
+    "widths": "--widths",
+    "target": "--target",
+    "eps": "--eps",
+    "delta": "--delta",
+    "construction": "--construction",
+    "n": "--n",
+    "C": "--C",
+    "solver": "--solver",
+    "weight_tolerance": "--weight-tol",
+    "tolerance": "--weight-tol",
+    "seed": "--seed",
+    "device": "--device",
+    "dtype": "--dtype",
+    "empirical_samples": "--samples",
+    "ascent_steps": "--ascent-steps",
+    "max_memory_gib": "--max-memory",
+}
 
 
 def add_parser(sub) -> None:
@@ -86,29 +107,40 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--out", type=Path, help="write result.json, error.png and network.pt to this directory"
     )
-    p.set_defaults(func=command)
+    p.add_argument(
+        "--max-memory",
+        type=float,
+        help="refuse the run if its estimated peak memory exceeds this many GiB (default: the "
+        "memory available); the empirical phase is evaluated in chunks that fit",
+    )
+    p.set_defaults(func=command, flags=FLAGS)
 
 
 def write_out(result: RunResult, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "result.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
-    plot_run(result, out / "error.png")
+    """result.json, error.png and network.pt in `out`: all three, or (on any error, e.g. a full
+    disk) none of them and no directory this call created."""
     art = result.artifacts
-    torch.save(
+    network = {
+        "target": [w.cpu() for w in art.target.weights],
+        "random": [w.cpu() for w in art.random_net.weights],
+        "masks": [m.cpu() for m in art.pruned.masks.masks],
+    }
+    text = json.dumps(result.to_json(), indent=2) + "\n"
+    write_files_atomic(
+        out,
         {
-            "target": [w.cpu() for w in art.target.weights],
-            "random": [w.cpu() for w in art.random_net.weights],
-            "masks": [m.cpu() for m in art.pruned.masks.masks],
+            "result.json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
+            "error.png": lambda tmp: plot_run(result, tmp),
+            "network.pt": lambda tmp: torch.save(network, tmp),
         },
-        out / "network.pt",
     )
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_writable_dir(args.out, "--out")  # before any work: nothing computed is lost
     target = None if args.target is None else load_network(args.target)
     widths = None if target is not None else (args.widths or defaults.WIDTHS)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise InvalidArgument(f"--out={str(args.out)!r} exists and is not a directory")
     result = run(
         target,
         widths=widths,
@@ -117,6 +149,7 @@ def command(args: argparse.Namespace) -> int:
         rescale=args.rescale,
         weight_tolerance=args.weight_tol,
         progress=not args.quiet,
+        max_memory_gib=args.max_memory,
         **given(
             eps=args.eps,
             delta=args.delta,
@@ -129,12 +162,16 @@ def command(args: argparse.Namespace) -> int:
             ascent_steps=args.ascent_steps,
         ),
     )
+    # the result first: an output error below must not lose it
+    print(json.dumps(result.to_json()) if args.json else format_run(result), flush=True)
     if args.out is not None:
-        write_out(result, args.out)
-    if args.json:
-        print(json.dumps(result.to_json()))
-    else:
-        print(format_run(result))
-        if args.out is not None:
+        try:
+            write_out(result, args.out)
+        except OSError as e:
+            raise InvalidArgument(
+                f"--out={str(args.out)!r}: could not write the files ({e.strerror or e}); none "
+                "was left there (the result is printed above)"
+            ) from None
+        if not args.json:
             print(f"\n  wrote {args.out}/result.json, error.png, network.pt")
     return 0

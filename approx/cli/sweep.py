@@ -13,6 +13,24 @@ from ..experiments.grid import config_from_dict, load_config
 from ..experiments.runner import SweepCrash, sweep
 from .common import float_list, int_list
 
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {
+    "construction": "--construction",
+    "width": "--width",
+    "depth": "--depth",
+    "widths": "--widths",
+    "eps": "--eps",
+    "n": "--n",
+    "width_factor": "--width-factor",
+    "C": "--C",
+    "seed": "--seed",
+    "delta": "--delta",
+    "solver": "--solver",
+    "empirical_samples": "--samples",
+    "ascent_steps": "--ascent-steps",
+    "workers": "--workers",
+}
+
 
 def add_parser(sub) -> None:
     s = sub.add_parser(
@@ -70,7 +88,7 @@ def add_parser(sub) -> None:
         type=int,
         help=f"gradient-ascent steps, empirical error (default {defaults.SWEEP_ASCENT_STEPS})",
     )
-    s.set_defaults(func=command)
+    s.set_defaults(func=command, flags=FLAGS)
 
 
 def _on_sigterm(signum, frame):

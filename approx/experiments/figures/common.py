@@ -6,6 +6,8 @@ from pathlib import Path
 
 import matplotlib
 
+from ...basics.files import write_atomic
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 
@@ -16,7 +18,13 @@ def save(fig, out_dir: Path, stem: str, formats: tuple[str, ...]) -> list[Path]:
     paths = []
     for fmt in formats:
         p = Path(out_dir) / f"{stem}.{fmt}"
-        fig.savefig(p, dpi=150 if fmt == "png" else None, bbox_inches="tight")
+        dpi = 150 if fmt == "png" else None
+        write_atomic(
+            p,
+            lambda tmp, fmt=fmt, dpi=dpi: fig.savefig(
+                tmp, dpi=dpi, format=fmt, bbox_inches="tight"
+            ),
+        )
         paths.append(p)
     plt.close(fig)
     return paths

@@ -10,7 +10,11 @@ from dataclasses import dataclass, field
 import torch
 
 from ...basics import defaults
-from ...basics.errors import InvalidArgument
+from ...basics.errors import (
+    InvalidArgument,
+    check_positive_int,
+    check_positive_number,
+)
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
@@ -125,6 +129,13 @@ def compare(
     for m in methods:
         if m not in METHODS:
             raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
+    # every option checked before the run draws anything (the searches check them again)
+    if isinstance(density, bool) or not isinstance(density, float) or not 0 < density <= 1:
+        raise InvalidArgument(f"density={density!r} must be a float in (0, 1]")
+    check_positive_int("steps", steps)
+    check_positive_number("lr", lr)
+    check_positive_int("samples", samples)
+    check_positive_int("max_steps", max_steps)
     result = run(
         widths=widths,
         construction=construction,
