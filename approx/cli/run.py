@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 from pathlib import Path
 
@@ -131,9 +132,19 @@ def write_out(result: RunResult, out: Path) -> None:
         {
             "result.json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
             "error.png": lambda tmp: plot_run(result, tmp),
-            "network.pt": lambda tmp: torch.save(network, tmp),
+            "network.pt": lambda tmp: _save_tensors(network, tmp),
         },
     )
+
+
+def _save_tensors(obj, path: Path) -> None:
+    """torch.save to a path; its C++ writer reports a full disk as a RuntimeError (and, given
+    a Python file object instead, may not report it at all), made an OSError here."""
+    try:
+        torch.save(obj, path)
+    except RuntimeError as e:
+        first = (str(e).strip().splitlines() or ["RuntimeError"])[0]
+        raise OSError(errno.EIO, f"torch.save failed: {first} (is the disk full?)") from None
 
 
 def command(args: argparse.Namespace) -> int:

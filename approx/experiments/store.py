@@ -114,11 +114,6 @@ class ResultStore:
         if read_only and self.path is None:
             raise InvalidArgument("read_only=True needs a store path")
         self._conn = self._open_read_only() if read_only else self._open()
-        try:
-            self._check_rows()
-        except BaseException:
-            self._conn.close()
-            raise
 
     def _open_read_only(self) -> sqlite3.Connection:
         """A connection that cannot write: `mode=ro`; on read-only media, where SQLite cannot
@@ -129,17 +124,23 @@ class ResultStore:
             raise InvalidArgument(f"{where} does not exist or is empty")
         self._check_magic(where)
         uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
         try:
             try:
-                conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
                 conn.execute("SELECT name FROM sqlite_master").fetchall()
             except sqlite3.OperationalError:
                 if Path(f"{self.path}-wal").exists():
                     raise
+                conn.close()
                 conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
             self._check(conn, where)
+            self._check_rows(conn)
         except sqlite3.DatabaseError as e:
+            conn.close()
             raise InvalidArgument(f"{where} cannot be read: {e}") from None
+        except BaseException:
+            conn.close()
+            raise
         return conn
 
     def _check_magic(self, where: str) -> None:
@@ -150,10 +151,10 @@ class ResultStore:
                     "refusing to touch it — pass a new path"
                 )
 
-    def _check_rows(self) -> None:
+    def _check_rows(self, conn: sqlite3.Connection) -> None:
         """Refuse a store with rows this code cannot read back, before anything is written."""
         bad = []
-        for rowid, *row in self._conn.execute("SELECT rowid, * FROM points ORDER BY rowid"):
+        for rowid, *row in conn.execute("SELECT rowid, * FROM points ORDER BY rowid"):
             why = _row_problem(tuple(row))
             if why is not None:
                 bad.append((rowid, why))
@@ -203,7 +204,8 @@ class ResultStore:
                     + "COMMIT;"
                 )
             self._check(conn, where)
-            # Only now that the file is known to be ours: WAL, and fsync at every commit.
+            self._check_rows(conn)
+            # Only now that the file and its rows are known to be ours: WAL, fsync per commit.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
         except sqlite3.OperationalError as e:

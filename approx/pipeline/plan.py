@@ -68,9 +68,13 @@ def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tupl
     if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
         raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
     if n_params(tw) * 8 > defaults.MAX_TARGET_BYTES:
-        shown = [w if w < 10**9 else float(w) for w in tw]
+
+        def short(v: int) -> str:
+            return str(v) if v < 10**9 else f"~1e{len(str(v)) - 1}"
+
         raise InvalidArgument(
-            f"widths={shown} give a target of {float(n_params(tw)):.3g} weights, more than "
+            f"widths=[{', '.join(map(short, tw))}] give a target of {short(n_params(tw))} "
+            "weights, more than "
             f"the {defaults.MAX_TARGET_BYTES // 8:,} a target may have (its random network "
             "would be thousands of times larger)"
         )

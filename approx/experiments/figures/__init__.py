@@ -53,5 +53,8 @@ def plot_store(
         except ValueError as e:
             skipped.append(f"{stem}: {e}")
             continue
+        except (KeyError, TypeError) as e:  # rows written by another tool or version
+            skipped.append(f"{stem}: the store's rows lack what it plots ({type(e).__name__}: {e})")
+            continue
         written += save(fig, out_dir, stem, formats)
     return written, skipped
