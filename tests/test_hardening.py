@@ -133,6 +133,14 @@ def test_memory_is_estimated_before_any_work(argv, match, capsys, no_sampling, t
     assert_one_line(code, err, match)
 
 
+def test_a_search_that_cannot_fit_is_refused_before_the_run(capsys, monkeypatch, no_sampling):
+    from approx.pipeline.search import compare as compare_mod
+
+    monkeypatch.setattr(compare_mod, "available_memory", lambda device: 2**20)
+    code, _, err = cli(["search", "--widths", "4,4,2", "--n", "4"], capsys)
+    assert_one_line(code, err, "this search needs about")
+
+
 def test_an_expanded_tensor_is_refused_before_it_is_materialised(tmp_path, capsys):
     """1.6 KB on disk, 20000 x 20000 (1.5 GiB float32, 3 GiB float64) once copied."""
     path = _save(tmp_path / "expand.pt", [torch.zeros(1).expand(20000, 20000)])
