@@ -141,22 +141,29 @@ def empirical_error(
         finally:
             if pool is not None:
                 pool.shutdown()
-        best_x = x.clone()
-        best_val = best_val.clone()
+        best_x, best_val = x.clone(), best_val.clone()
         step = 0.1
-        for _ in range(ascent_steps):
+
+        def keep_better(x: torch.Tensor, new: torch.Tensor) -> None:
+            nonlocal best_val
+            better = new > best_val
+            best_val = torch.where(better, new, best_val)
+            best_x[better] = x[better]
+
+        for t in range(ascent_steps):
             x.requires_grad_(True)
-            val = gap(x)
+            val = gap(x)  # also the value at the point the previous step reached
+            if t:
+                keep_better(x.detach(), val.detach())
             (grad,) = torch.autograd.grad(val.sum(), x)
             with torch.no_grad():
                 tangent = grad - (grad * x).sum(1, keepdim=True) * x  # onto the sphere's tangent
                 norm = tangent.norm(dim=1, keepdim=True)
                 x = x + step * tangent / norm.clamp_min(torch.finfo(dtype).tiny)
                 x = x / x.norm(dim=1, keepdim=True)
-                new = gap(x)
-                better = new > best_val
-                best_val = torch.where(better, new, best_val)
-                best_x[better] = x[better]
             step *= 0.97
+        if ascent_steps:
+            with torch.no_grad():
+                keep_better(x, gap(x))
     i = int(torch.argmax(best_val))
     return EmpiricalError(float(best_val[i]), best_x[i].detach(), n_samples, ascent_steps)

@@ -17,13 +17,14 @@ widest hidden layer, `B_i` = `d_i × h_i`, the candidate products of target laye
     peak = random network + max(sampling, masks + prune, masks + empirical)
 
 Time model: sampling ~10 ns per weight; pruning from `solve_cost` (the subset-sum solvers) or
-~5 ns per candidate (Malach's argmin); the empirical phase ~40 ns per point and hidden unit
-(gathers and activations, memory-bound) plus ~1 ns per multiply-add, per thread; an ascent
-step evaluates its 16 points ~4 times (forward, backward, new point) plus ~3 ms of overhead.
-The constants were measured on a 2-core x86 machine under load and are good to a factor of a
-few (a forward pass measured 0.25 s for 2,048 points of a 4-22144-4-15656-2 network against
-0.25 s estimated; memory per chunk row 2·H·s per thread against the 3·H·s counted); memory is
-what a run is refused on, time is only announced.
+~5 ns per candidate (Malach's argmin); the empirical phase ~20 ns per point and hidden unit
+(gathers and activations, memory-bound) plus ~0.04 ns per multiply-add (single-threaded
+BLAS), divided among the threads for the sphere points; an ascent step costs ~3 evaluations of
+its 16 points (forward and backward) plus ~2 ms. Constants fitted to the CPU time of one
+thread on an x86 machine (784-500-10 at n = 21: 2.0 ms per point and 102 ms per ascent step
+measured, 2.2 and 107 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 133 measured, 6.5 and
+313 estimated); good to a factor of ~2 on a quiet machine, slower in wall time on a loaded
+one. Memory is what a run is refused on, time is only announced.
 """
 
 from __future__ import annotations
@@ -44,9 +45,9 @@ from ..engine.subset_sum import solve_cost
 
 _SAMPLE_S_PER_WEIGHT = 1e-8
 _ARGMIN_S_PER_CANDIDATE = 5e-9
-_EMPIRICAL_S_PER_UNIT = 40e-9
-_EMPIRICAL_S_PER_MAC = 1e-9
-_ASCENT_S_PER_STEP = 3e-3
+_EMPIRICAL_S_PER_UNIT = 20e-9
+_EMPIRICAL_S_PER_MAC = 0.04e-9
+_ASCENT_S_PER_STEP = 2e-3
 
 
 @dataclass(frozen=True)
@@ -129,7 +130,7 @@ def _empirical_cost(
     )
     per_point = sum(hidden) * _EMPIRICAL_S_PER_UNIT + macs * _EMPIRICAL_S_PER_MAC
     seconds = samples * per_point / threads
-    seconds += ascent_steps * (4 * starts * per_point + _ASCENT_S_PER_STEP)
+    seconds += ascent_steps * (3 * starts * per_point + _ASCENT_S_PER_STEP)
     return chunk_bytes + ascent_bytes, seconds, rows
 
 
