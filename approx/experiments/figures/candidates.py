@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...basics.files import write_atomic
 from .common import plt
 
 
@@ -53,6 +54,6 @@ def plot_candidates_vs_eps(
     ax.legend(fontsize=8)
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=120))  # complete or absent
     plt.close(fig)
     return path

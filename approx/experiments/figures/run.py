@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from ...basics.files import write_atomic
 from ...pipeline.result import RunResult
 from .common import plt
 
@@ -44,6 +45,6 @@ def plot_run(result: RunResult, path: str | Path) -> Path:
     )
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=120)
+    write_atomic(path, lambda tmp: fig.savefig(tmp, dpi=120))  # complete or absent
     plt.close(fig)
     return path

@@ -145,28 +145,15 @@ def _check_search_memory(plan, methods, samples) -> None:
         )
 
 
-def compare(
-    *,
-    widths: Sequence[int],
-    construction: str = defaults.CONSTRUCTION,
-    n: int | Sequence[int] = defaults.SEARCH_N,
-    methods: Sequence[str] = METHODS,
-    seed: int = defaults.SEED,
-    density: float = defaults.EDGE_POPUP_DENSITY,
-    steps: int = defaults.EDGE_POPUP_STEPS,
-    lr: float = defaults.EDGE_POPUP_LR,
-    samples: int = defaults.GREEDY_SAMPLES,
-    max_steps: int = defaults.GREEDY_MAX_STEPS,
-    empirical_samples: int = defaults.EMPIRICAL_SAMPLES,
-    ascent_steps: int = defaults.ASCENT_STEPS,
-) -> Comparison:
-    """`run` draws the target and the construction's random network from `seed` and prunes
-    it; every method in `methods` then searches the same network, and every set of masks is
-    measured the same way (`measure`)."""
+def _check_before_run(
+    widths, construction, n, methods, seed, density, steps, lr, samples, max_steps,
+    empirical_samples, ascent_steps,
+) -> None:  # fmt: skip
+    """Every option of `compare`, and the memory of the run and the searches together, checked
+    before the run draws anything (the searches check their options again)."""
     for m in methods:
         if m not in METHODS:
             raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
-    # every option checked before the run draws anything (the searches check them again)
     if isinstance(density, bool) or not isinstance(density, float) or not 0 < density <= 1:
         raise InvalidArgument(f"density={density!r} must be a float in (0, 1]")
     check_positive_int("steps", steps)
@@ -190,6 +177,30 @@ def compare(
         weight_tolerance=None,
     )
     _check_search_memory(plan, methods, samples)
+
+
+def compare(
+    *,
+    widths: Sequence[int],
+    construction: str = defaults.CONSTRUCTION,
+    n: int | Sequence[int] = defaults.SEARCH_N,
+    methods: Sequence[str] = METHODS,
+    seed: int = defaults.SEED,
+    density: float = defaults.EDGE_POPUP_DENSITY,
+    steps: int = defaults.EDGE_POPUP_STEPS,
+    lr: float = defaults.EDGE_POPUP_LR,
+    samples: int = defaults.GREEDY_SAMPLES,
+    max_steps: int = defaults.GREEDY_MAX_STEPS,
+    empirical_samples: int = defaults.EMPIRICAL_SAMPLES,
+    ascent_steps: int = defaults.ASCENT_STEPS,
+) -> Comparison:
+    """`run` draws the target and the construction's random network from `seed` and prunes
+    it; every method in `methods` then searches the same network, and every set of masks is
+    measured the same way (`measure`)."""
+    _check_before_run(
+        widths, construction, n, methods, seed, density, steps, lr, samples, max_steps,
+        empirical_samples, ascent_steps,
+    )  # fmt: skip
     result = run(
         widths=widths,
         construction=construction,
