@@ -103,7 +103,9 @@ def add_parser(sub) -> None:
     add_empirical_options(p, defaults.EMPIRICAL_SAMPLES, defaults.ASCENT_STEPS)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
-        "--quiet", action="store_true", help="no progress bar (shown on stderr after 2 s)"
+        "--quiet",
+        action="store_true",
+        help="no progress bar (shown on stderr after 2 s) and no time estimate (long runs)",
     )
     p.add_argument(
         "--out", type=Path, help="write result.json, error.png and network.pt to this directory"
