@@ -133,6 +133,43 @@ def test_memory_is_estimated_before_any_work(argv, match, capsys, no_sampling, t
     assert_one_line(code, err, match)
 
 
+def test_the_red_teams_large_runs_are_sized_to_bounded_chunks():
+    """Malach 4-4-2 at n = 100,000 (hidden layers of 800,000 units) held 13.5 GB and --samples
+    1e9 grew without bound: now both fit in chunks, whatever the number of points."""
+    from approx.pipeline.plan import plan_run
+
+    common = dict(eps=0.01, delta=0.01, C=None, solver="exact", seed=0, device="cpu",
+                  dtype="float64", ascent_steps=2, weight_tolerance=None)  # fmt: skip
+    big = plan_run(None, (4, 4, 2), construction="malach", n=100_000, empirical_samples=1024,
+                   **common).estimate  # fmt: skip
+    assert big.chunk_rows == 16 and big.peak_bytes < 2 * 2**30
+    many = [
+        plan_run(None, (4, 4, 2), construction="pensia", n=4, empirical_samples=s, **common)
+        for s in (1024, 10**9)
+    ]
+    assert many[0].estimate.peak_bytes == many[1].estimate.peak_bytes < 2**30
+    assert many[1].estimate.seconds > 100 * many[0].estimate.seconds
+
+
+def test_the_running_best_points_equal_evaluating_every_point_at_once():
+    """Oracle: all 3,000 points (three batches of the same draws) evaluated in one pass."""
+    from approx.basics.masks import masked_forward
+    from approx.basics.sampling import unit_sphere
+    from approx.measurement.empirical import empirical_error, single_threaded_products
+    from approx.pipeline.run import run
+
+    art = run(widths=(5, 4, 2), n=5, seed=1, empirical_samples=16, ascent_steps=0).artifacts
+    g = masked_forward(art.random_net, art.pruned.masks)
+    e = empirical_error(art.target.forward, g, 5, generator=torch.Generator().manual_seed(3),
+                        n_samples=3000, ascent_steps=0, chunk_rows=48)  # fmt: skip
+    gen = torch.Generator().manual_seed(3)
+    x = torch.cat([unit_sphere(k, 5, gen) for k in (1024, 1024, 952)])
+    with torch.no_grad(), single_threaded_products(torch.device("cpu")):  # one product
+        gaps = (art.target.forward(x) - g(x)).norm(dim=1)
+    assert e.value == float(gaps.max())
+    assert torch.equal(e.argmax, x[int(gaps.argmax())])
+
+
 def test_a_search_that_cannot_fit_is_refused_before_the_run(capsys, monkeypatch, no_sampling):
     from approx.pipeline.search import compare as compare_mod
 
