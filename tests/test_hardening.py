@@ -24,10 +24,20 @@ import pytest
 import torch
 from torch import nn
 
+from approx.basics.masks import masked_forward
+from approx.basics.sampling import unit_sphere
 from approx.cli import main
 from approx.cli import run as cli_run
+from approx.cli import sweep as cli_sweep
+from approx.cli import tightness as cli_tightness
 from approx.constructions.layout import HalfLineLayout
+from approx.experiments.grid import run_points
 from approx.experiments.store import ResultStore
+from approx.measurement.empirical import empirical_error, single_threaded_products
+from approx.pipeline import run as run_mod
+from approx.pipeline.plan import plan_run
+from approx.pipeline.run import run
+from approx.pipeline.search import compare as compare_mod
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = ["--samples", "16", "--ascent-steps", "0", "--quiet"]
@@ -136,7 +146,6 @@ def test_memory_is_estimated_before_any_work(argv, match, capsys, no_sampling, t
 def test_the_red_teams_large_runs_are_sized_to_bounded_chunks():
     """Malach 4-4-2 at n = 100,000 (hidden layers of 800,000 units) held 13.5 GB and --samples
     1e9 grew without bound: now both fit in chunks, whatever the number of points."""
-    from approx.pipeline.plan import plan_run
 
     common = dict(eps=0.01, delta=0.01, C=None, solver="exact", seed=0, device="cpu",
                   dtype="float64", ascent_steps=2, weight_tolerance=None)  # fmt: skip
@@ -153,10 +162,6 @@ def test_the_red_teams_large_runs_are_sized_to_bounded_chunks():
 
 def test_the_running_best_points_equal_evaluating_every_point_at_once():
     """Oracle: all 3,000 points (three batches of the same draws) evaluated in one pass."""
-    from approx.basics.masks import masked_forward
-    from approx.basics.sampling import unit_sphere
-    from approx.measurement.empirical import empirical_error, single_threaded_products
-    from approx.pipeline.run import run
 
     art = run(widths=(5, 4, 2), n=5, seed=1, empirical_samples=16, ascent_steps=0).artifacts
     g = masked_forward(art.random_net, art.pruned.masks)
@@ -171,7 +176,6 @@ def test_the_running_best_points_equal_evaluating_every_point_at_once():
 
 
 def test_a_search_that_cannot_fit_is_refused_before_the_run(capsys, monkeypatch, no_sampling):
-    from approx.pipeline.search import compare as compare_mod
 
     monkeypatch.setattr(compare_mod, "available_memory", lambda device: 2**20)
     code, _, err = cli(["search", "--widths", "4,4,2", "--n", "4"], capsys)
@@ -189,7 +193,6 @@ def test_an_expanded_tensor_is_refused_before_it_is_materialised(tmp_path, capsy
 
 
 def test_a_long_run_announces_its_estimate_and_a_short_one_does_not(capsys, monkeypatch):
-    from approx.pipeline import run as run_mod
 
     monkeypatch.setattr(run_mod.defaults, "ANNOUNCE_SECONDS", 0.0)
     assert main(["run", "--widths", "3,2", "--n", "3", "--samples", "16", "--json"]) == 0
@@ -254,7 +257,6 @@ def test_a_tiny_filesystem_leaves_no_partial_files(tmp_path, capsys):
 
 
 def test_tightness_prints_its_table_before_a_failing_write(tmp_path, capsys, monkeypatch):
-    from approx.cli import tightness as cli_tightness
 
     def full(*args, **kwargs):
         raise OSError(errno.ENOSPC, "No space left on device")
@@ -317,7 +319,6 @@ def test_non_utf8_config_and_a_directory(tmp_path, capsys):
 
 
 def test_list_settings_are_axes_not_cut_to_their_first_value():
-    from approx.experiments.grid import run_points
 
     pts = run_points({"construction": "pensia", "n": 4, "seed": [0, 1], "delta": [0.1, 0.2]})
     assert len(pts) == 4
@@ -327,7 +328,6 @@ def test_list_settings_are_axes_not_cut_to_their_first_value():
 
 
 def test_a_large_grid_prints_its_size_and_estimate_first(tmp_path, capsys, monkeypatch):
-    from approx.cli import sweep as cli_sweep
 
     def stop(*args, **kwargs):
         raise KeyboardInterrupt  # as if Ctrl-C right after the announcement
