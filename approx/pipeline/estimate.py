@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import torch
 
@@ -53,7 +53,8 @@ _ASCENT_S_PER_STEP = 2e-3
 @dataclass(frozen=True)
 class RunEstimate:
     """Peak bytes (and the parts it is made of), seconds per phase, the empirical phase's
-    chunk rows, and the memory available on the run's device (None: unknown)."""
+    chunk rows, the memory available on the run's device (None: unknown) and the caller's
+    limit (None: none)."""
 
     peak_bytes: int
     parts: dict[str, int]
@@ -61,7 +62,6 @@ class RunEstimate:
     chunk_rows: int
     available_bytes: int | None
     limit_bytes: int | None = None
-    notes: tuple[str, ...] = field(default=())
 
     @property
     def seconds(self) -> float:
