@@ -23,7 +23,7 @@ from approx.pipeline.search.rigl import _rewire, drop_fraction
 from approx.pipeline.search.supermask import initial_keep
 from approx.pipeline.search.training import forward, layer_budgets
 
-from .support import generator, seeds
+from .support import generator, one_compute_thread, seeds
 
 PENSIA = get_construction("pensia")
 NEW = ("supermask", "imp", "gmp", "rigl", "evolution", "annealing")
@@ -40,13 +40,11 @@ TINY = {
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """One torch thread, as `approx compare` runs (`limit_threads`): on these tiny networks a
-    second thread only adds synchronisation (measured on a loaded 2-core machine: a 70-step
+    """One compute thread, as `approx compare` runs (`limit_threads`): on these tiny networks
+    a second thread only adds synchronisation (measured on a loaded 2-core machine: a 70-step
     IMP run took 0.06 s of CPU with one thread, 5 s with two)."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    with one_compute_thread():
+        yield
 
 
 def problem(seed, widths=(3, 3, 2), n=3):

@@ -23,14 +23,14 @@ from approx.constructions import get_construction
 from approx.experiments.figures import fig_error_vs_params, plot_store
 from approx.experiments.figures.common import PAGE_WIDTH, plt
 from approx.experiments.grid import config_from_dict, load_config
-from approx.experiments.points import evaluate
+from approx.experiments.points import POINT_OVERHEAD_S, estimate_seconds, evaluate
 from approx.experiments.runner import sweep
 from approx.measurement.certified import certified_error
 from approx.pipeline.search.benchmark import benchmark
 from approx.pipeline.search.compare import half_line_layers
 from approx.pipeline.search.planted import circle, half_line_ticket, overlap, plant, relu_chain
 
-from .support import generator, seeds
+from .support import generator, one_compute_thread, seeds
 
 PENSIA = get_construction("pensia")
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,10 +49,11 @@ FAST = {
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+    """One compute thread, as `approx compare` runs (`limit_threads`): on these tiny networks
+    a second thread only adds synchronisation (measured on a loaded 2-core machine: a 70-step
+    IMP run took 0.06 s of CPU with one thread, 5 s with two)."""
+    with one_compute_thread():
+        yield
 
 
 @given(seed=seeds, widths=st.sampled_from([(2, 2), (3, 2, 2), (2, 3, 1), (1, 1, 1, 1)]))
@@ -245,6 +246,14 @@ def test_sweep_points_vary_the_method_and_evaluate(tmp_path):
         config_from_dict({"compare": {"method": "nope"}})
     with pytest.raises(InvalidArgument, match="unknown key"):
         config_from_dict({"compare": {"steps": 3}})
+    with pytest.raises(InvalidArgument, match=r"planted=.* fixed setting"):
+        config_from_dict({"compare": {"planted": [True, False]}})
+    # the time estimate of a sweep's points: each method's measured seconds, grown with the net
+    cost = {p["method"]: estimate_seconds(p) for p in cfg.points if p["seed"] == 0}
+    assert cost["annealing"] > cost["greedy"] / 9 > POINT_OVERHEAD_S  # 2.9 s and 8.8 s measured
+    wide = estimate_seconds({**cfg.points[0], "widths": [8, 8, 4], "n": 64})
+    assert wide > 4 * cost["greedy"]  # 4.6x the weights of the measured network
+    assert estimate_seconds({**cfg.points[0], "construction": "burkholz"}) == POINT_OVERHEAD_S
 
 
 @pytest.mark.slow

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
-from ..basics.files import check_writable_dir, write_text_atomic
+from ..basics.files import check_writable_dir, write_files_atomic
 from ..constructions import CONSTRUCTIONS
 from ..experiments.figures.compare import plot_benchmarks
 from ..experiments.threads import limit_threads
@@ -114,10 +114,22 @@ def command(args: argparse.Namespace) -> int:
         progress=not args.quiet,
     )
     data = result.to_json()
-    print(json.dumps(data) if args.json else format_benchmark(result))
+    # the result first: an output error below must not lose it
+    print(json.dumps(data) if args.json else format_benchmark(result), flush=True)
     if args.out is not None:
-        args.out.mkdir(parents=True, exist_ok=True)
-        write_text_atomic(args.out / "compare.json", json.dumps(data, indent=1))
-        path = plot_benchmarks([data], args.out / "error_vs_params.png")
-        print(f"wrote {args.out / 'compare.json'} and {path}", file=sys.stderr)
+        text = json.dumps(data, indent=1)
+        try:  # both files or (a full disk, an unwritable place) neither
+            write_files_atomic(
+                args.out,
+                {
+                    "compare.json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
+                    "error_vs_params.png": lambda tmp: plot_benchmarks([data], tmp),
+                },
+            )
+        except OSError as e:
+            raise InvalidArgument(
+                f"--out={str(args.out)!r}: could not write the files ({e.strerror or e}); none "
+                "was left there (the result is printed above)"
+            ) from None
+        print(f"wrote {args.out}/compare.json and error_vs_params.png", file=sys.stderr)
     return 0

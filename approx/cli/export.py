@@ -9,8 +9,8 @@ from pathlib import Path
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..basics.files import check_writable_file, write_text_atomic
-from ..experiments.export import FORMATS, KINDS, export_text
-from ..experiments.store import load_rows
+from ..experiments.export import FORMATS, export_text
+from ..experiments.store import KINDS, load_rows
 
 
 def add_parser(sub) -> None:
@@ -26,7 +26,9 @@ def add_parser(sub) -> None:
     )
     p.add_argument("store", type=Path, help="a results store (.sqlite)")
     p.add_argument("--format", help=f"one of {list(FORMATS)} (default {defaults.EXPORT_FORMAT})")
-    p.add_argument("--kind", help="only points of this kind: run or subset_sum (default: all)")
+    p.add_argument(
+        "--kind", help="only points of this kind: run, subset_sum or compare (default: all)"
+    )
     p.add_argument("--out", type=Path, help="write to this file (default: standard output)")
     p.set_defaults(func=command)
 

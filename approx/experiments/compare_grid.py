@@ -6,20 +6,24 @@ A `[compare]` table's axes (a scalar or a list each): `method` (names of
 `approx.pipeline.search.METHODS`, or "all"), `target` ("random", "relu-chain", "circle"),
 `widths` (one list `[d_0, ..., d_l]` or a list of them; random targets), `n`, `density` (the
 budget of the methods that keep one, who get one point per density; absent: the
-construction's density), `seed`,
-`construction`. Fixed settings: `planted` (true/false), `depth` (relu-chain), `directions`
-(circle), `empirical_samples`, `ascent_steps`.
+construction's density), `seed`, `construction`. Fixed settings: `planted` (true/false),
+`depth` (relu-chain), `directions` (circle), `empirical_samples`, `ascent_steps`.
+
+Not every combination is a point: a method without a budget gets one point, not one per
+density, and a built-in target one, not one per `widths`. So the table is one `Grid` per method
+(methods with and without a budget have different axes), each counted from its axes before
+any point is built, like every grid of a sweep.
 """
 
 from __future__ import annotations
 
-import itertools
 from typing import Any
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..constructions import CONSTRUCTIONS
 from ..pipeline.search import METHODS, TAKES_DENSITY
+from .axes import Grid, as_list, bools, check_keys, choices, floats, ints, target_shapes
 
 COMPARE_DEFAULTS: dict[str, Any] = {
     "planted": False,
@@ -31,80 +35,76 @@ COMPARE_DEFAULTS: dict[str, Any] = {
 _AXES = {"method", "target", "widths", "n", "density", "seed", "construction"}
 
 
-def _list(value: Any) -> list:
-    return list(value) if isinstance(value, (list, tuple)) else [value]
+def _one(key: str, values: list) -> Any:
+    if len(values) != 1:
+        raise InvalidArgument(f"{key}={values!r} is a fixed setting: give one value, not a list")
+    return values[0]
 
 
-def _names(key: str, value: Any, allowed, everything: str | None = None) -> list[str]:
-    names = _list(value)
-    if everything is not None and names == [everything]:
-        return list(allowed)
-    for name in names:
-        if name not in allowed:
-            raise InvalidArgument(f"{key}={name!r} is not one of {sorted(allowed)}")
-    return names
+def _fixed(table: dict) -> dict:
+    """The fixed settings, one checked value each."""
+    get = {k: table.get(k, v) for k, v in COMPARE_DEFAULTS.items()}
+    return {
+        "planted": _one("planted", bools("planted", get["planted"])),
+        "depth": _one("depth", ints("depth", get["depth"])),
+        "directions": _one("directions", ints("directions", get["directions"])),
+        "empirical_samples": _one(
+            "empirical_samples", ints("empirical_samples", get["empirical_samples"])
+        ),
+        "ascent_steps": _one("ascent_steps", ints("ascent_steps", get["ascent_steps"], 0)),
+    }
 
 
-def _positive_ints(key: str, value: Any, minimum: int = 1) -> list[int]:
-    out = _list(value)
-    if not out or any(isinstance(v, bool) or not isinstance(v, int) or v < minimum for v in out):
-        raise InvalidArgument(f"{key}={value!r}: every entry must be an integer >= {minimum}")
-    return out
-
-
-def compare_points(table: dict) -> list[dict]:
-    """The grid points of a `[compare]` table (module docstring), in grid order."""
-    allowed = _AXES | set(COMPARE_DEFAULTS)
-    unknown = sorted(set(table) - allowed)
-    if unknown:
-        raise InvalidArgument(f"[compare] has unknown key(s) {unknown}; allowed: {sorted(allowed)}")
-    methods = _names("method", table.get("method", "all"), METHODS, everything="all")
-    targets = _names(
+def compare_grids(table: dict) -> list[Grid]:
+    """The grids of a `[compare]` table (module docstring), one per method, in method order;
+    every value checked, no point built."""
+    check_keys("compare", table, _AXES | set(COMPARE_DEFAULTS))
+    methods = as_list("method", table.get("method", "all"))
+    methods = list(METHODS) if methods == ["all"] else choices("method", methods, METHODS)
+    targets = choices(
         "target", table.get("target", defaults.COMPARE_TARGET), defaults.COMPARE_TARGETS
     )
-    constructions = _names(
+    constructions = choices(
         "construction", table.get("construction", defaults.CONSTRUCTION), CONSTRUCTIONS
     )
-    raw = table.get("widths", list(defaults.COMPARE_WIDTHS))
-    shapes = [raw] if raw and not isinstance(raw[0], (list, tuple)) else raw
-    shapes = [_positive_ints("widths", s) for s in shapes]
-    if not shapes or any(len(s) < 2 for s in shapes):
-        raise InvalidArgument(f"widths={raw!r}: each target needs >= 2 widths")
-    ns = _positive_ints("n", table.get("n", defaults.COMPARE_N))
-    seeds = _positive_ints("seed", table.get("seed", 0), minimum=0)
-    densities = [None]
+    shapes = target_shapes({"widths": table.get("widths", list(defaults.COMPARE_WIDTHS))})
+    # (target, widths): a random target per shape; a built-in target ignores widths
+    targets_shapes = tuple(
+        (t, s) for t in targets for s in (shapes if t == "random" else shapes[:1])
+    )
+    ns = tuple(ints("n", table.get("n", defaults.COMPARE_N)))
+    seeds = tuple(ints("seed", table.get("seed", 0), minimum=0))
+    densities: tuple = (None,)
     if "density" in table:
-        densities = _list(table["density"])
-        for d in densities:
-            if isinstance(d, bool) or not isinstance(d, (int, float)) or not 0 < d <= 1:
-                raise InvalidArgument(f"density={table['density']!r}: entries must be in (0, 1]")
-        densities = [float(d) for d in densities]
-    fixed = {**COMPARE_DEFAULTS, **{k: table[k] for k in COMPARE_DEFAULTS if k in table}}
-    if not isinstance(fixed["planted"], bool):
-        raise InvalidArgument(f"planted={fixed['planted']!r} must be true or false")
-    for key in ("depth", "directions", "empirical_samples"):
-        _positive_ints(key, fixed[key])
-    _positive_ints("ascent_steps", fixed["ascent_steps"], minimum=0)
-    points = []
-    for m, t, c, s, n, d, seed in itertools.product(
-        methods, targets, constructions, shapes, ns, densities, seeds
-    ):
-        if t != "random" and len(shapes) > 1 and s != shapes[0]:
-            continue  # a built-in target ignores widths: one point, not one per shape
-        if m not in TAKES_DENSITY and d != densities[0]:
-            continue  # a method without a budget: one point, not one per density
-        d = d if m in TAKES_DENSITY else None
-        points.append(
-            {
-                "kind": "compare",
-                "method": m,
-                "target": t,
-                "construction": c,
-                "widths": list(s),
-                "n": n,
-                "density": d,
-                "seed": seed,
-                **fixed,
-            }
+        densities = tuple(floats("density", table["density"], 0.0, None))
+        if max(densities) > 1:
+            raise InvalidArgument(f"density={table['density']!r}: entries must be in (0, 1]")
+    fixed = _fixed(table)
+
+    def build(combo: tuple) -> dict:
+        m, (t, s), c, n, d, seed = combo
+        return {
+            "kind": "compare",
+            "method": m,
+            "target": t,
+            "construction": c,
+            "widths": list(s),
+            "n": n,
+            "density": d,
+            "seed": seed,
+            **fixed,
+        }
+
+    grids = []
+    for m in methods:
+        budgets = densities if m in TAKES_DENSITY else (None,)
+        axes = (
+            ("method", (m,)),
+            ("target", targets_shapes),
+            ("construction", tuple(constructions)),
+            ("n", ns),
+            ("density", budgets),
+            ("seed", seeds),
         )
-    return points
+        grids.append(Grid(axes, build))
+    return grids

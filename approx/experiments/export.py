@@ -13,7 +13,6 @@ from ..basics.errors import InvalidArgument
 from .store import Row
 
 FORMATS = ("csv", "json")
-KINDS = ("run", "subset_sum")  # what a store's rows hold (approx.experiments.store)
 _ROW_FIELDS = ("key", "kind", "status", "seconds", "version", "finished_at", "error")
 
 

@@ -16,6 +16,7 @@ certified bound covers too when they have that form.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -28,6 +29,7 @@ from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
 from ...constructions import CONSTRUCTIONS
+from ..plan import plan_run
 from ..result import RunResult
 from ..run import run
 from . import METHODS, TAKES_DENSITY, search
@@ -36,6 +38,23 @@ from .planted import circle, half_line_ticket, overlap, plant, relu_chain
 from .training import check_density
 
 OUTSIDE_FORM = "none: masks outside the construction's form"
+
+# CPU seconds of each method at its defaults on one thread (`limit_threads`), measured with
+# `search(...)` on the 8-256-8-256-4 network of `approx compare --widths 8,8,4 --n 16` (7,168
+# weights) at the construction's density. On the 896 weights of the 4-4-2 default they took
+# 0.2-4.6 s (per-step overheads dominate), so `estimate_seconds` scales them with the weights
+# only above 7,168. Good to a factor of ~2-3 on a quiet machine.
+METHOD_SECONDS = {
+    "edge-popup": 3.8,
+    "greedy": 8.8,
+    "supermask": 4.6,
+    "imp": 6.5,
+    "gmp": 4.1,
+    "rigl": 3.8,
+    "evolution": 15.8,
+    "annealing": 2.9,
+}
+_MEASURED_WEIGHTS = 7168
 
 
 @dataclass(frozen=True)
@@ -280,4 +299,62 @@ def benchmark(
         device=str(net.device),
         config={"methods": list(names), "options": options},
         run=result,
+    )
+
+
+def estimate_seconds(
+    *,
+    target: str = defaults.COMPARE_TARGET,
+    widths: Sequence[int] = defaults.COMPARE_WIDTHS,
+    depth: int = defaults.COMPARE_DEPTH,
+    directions: int = defaults.CIRCLE_DIRECTIONS,
+    construction: str = defaults.CONSTRUCTION,
+    n: int | Sequence[int] = defaults.COMPARE_N,
+    methods: str | Sequence[str] = "all",
+    densities: Sequence[float] | None = None,
+    planted: bool = False,
+    empirical_samples: int = defaults.EMPIRICAL_SAMPLES,
+    ascent_steps: int = defaults.ASCENT_STEPS,
+) -> float:
+    """Estimated CPU seconds of `benchmark(...)` with these arguments (and default method
+    options) on one thread, from its arguments alone: the run's estimate
+    (`approx.pipeline.estimate`), the other constructions' pruning and every row's empirical
+    error at the run's rates, and each method's `METHOD_SECONDS`. Raises what `benchmark`
+    would refuse before its run."""
+    names, _, densities = _checked(methods, None, densities)
+    fixed = builtin_target(target, depth=depth, directions=directions)
+    check_depth_2l(construction, tuple(widths) if fixed is None else fixed.widths)
+    plan = plan_run(
+        fixed,
+        None if fixed is not None else widths,
+        eps=defaults.EPS,
+        delta=defaults.DELTA,
+        construction=construction,
+        n=n,
+        C=None,
+        solver=defaults.SOLVER,
+        seed=defaults.SEED,
+        device=defaults.DEVICE,
+        dtype=defaults.DTYPE,
+        empirical_samples=empirical_samples,
+        ascent_steps=ascent_steps,
+        weight_tolerance=None,
+    )
+    est = plan.estimate
+    weights = sum(a * b for a, b in itertools.pairwise(plan.random_widths))
+    runs = [len(densities or (None,)) if m in TAKES_DENSITY else 1 for m in names]
+    scale = max(1.0, weights / _MEASURED_WEIGHTS)
+    searches = sum(METHOD_SECONDS[m] * k * scale for m, k in zip(names, runs, strict=True))
+    layout = [
+        c
+        for c in CONSTRUCTIONS.values()
+        if c.random_widths(plan.target_widths, plan.n) == plan.random_widths
+    ]
+    rows = 1 + int(planted) + len(layout) + sum(runs)
+    phases = est.phase_seconds
+    return (
+        est.seconds
+        + (len(layout) - 1) * phases["prune"]
+        + (rows - 1) * phases["empirical"]
+        + searches
     )

@@ -15,7 +15,7 @@ import torch
 import torch.optim  # imported here, not inside the first search it would then be timed with
 
 from ...basics import defaults
-from ...basics.errors import InvalidArgument, check_positive_int
+from ...basics.errors import InvalidArgument, check_positive_int, check_positive_number
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import unit_sphere
@@ -29,10 +29,11 @@ def _topk_mask(score: torch.Tensor, k: int) -> torch.Tensor:
     return mask.view(score.shape)
 
 
-def _check_options(density: float, steps: int, batch_size: int, eval_every: int) -> None:
+def _check_options(density: float, steps: int, lr: float, batch_size: int, eval_every: int) -> None:
     if not (isinstance(density, float) and 0 < density <= 1):
         raise InvalidArgument(f"density={density!r} must be a float in (0, 1]")
     check_positive_int("steps", steps)
+    check_positive_number("lr", lr)
     check_positive_int("batch_size", batch_size)
     check_positive_int("eval_every", eval_every)
 
@@ -57,7 +58,7 @@ def edge_popup(
     sphere from `generator`, which are drawn either way, so the batches do not depend on it).
     `progress`: a bar of the steps on stderr, shown once the search has taken a few seconds."""
     check_pairing(target, random_net)
-    _check_options(density, steps, batch_size, eval_every)
+    _check_options(density, steps, lr, batch_size, eval_every)
     t0 = time.perf_counter()
     dtype, device, d0 = random_net.dtype, random_net.device, target.widths[0]
     weights = random_net.weights
