@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
-
-import numba
 import torch
 from hypothesis import strategies as st
 
@@ -30,19 +26,3 @@ def subset_sum_instances(seed: int, m: int, k: int, p_valid: float = 0.7, dtype=
     if m:
         valid[0] = False
     return coeffs, targets, valid
-
-
-@contextlib.contextmanager
-def one_compute_thread() -> Iterator[None]:
-    """One torch and one numba thread for the duration, both restored after, as `approx
-    compare` runs (`limit_threads`). Numba's count matters too: its first parallel kernel
-    starts OpenMP with numba's thread count, which torch then reads (a run after
-    `torch.set_num_threads(1)` alone leaves torch with numba's 2 threads here)."""
-    before = torch.get_num_threads(), numba.get_num_threads()
-    torch.set_num_threads(1)
-    numba.set_num_threads(1)
-    try:
-        yield
-    finally:
-        numba.set_num_threads(before[1])
-        torch.set_num_threads(before[0])

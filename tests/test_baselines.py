@@ -14,6 +14,7 @@ from approx.basics.errors import InvalidArgument
 from approx.basics.masks import Masks
 from approx.basics.sampling import random_target, unit_sphere
 from approx.constructions import get_construction
+from approx.experiments.threads import limited_threads
 from approx.pipeline.search import METHODS, TAKES_DENSITY, TRAINED, search
 from approx.pipeline.search.annealing import _State
 from approx.pipeline.search.evolution import _children, population_forward
@@ -23,7 +24,7 @@ from approx.pipeline.search.rigl import _rewire, drop_fraction
 from approx.pipeline.search.supermask import initial_keep
 from approx.pipeline.search.training import forward, layer_budgets
 
-from .support import generator, one_compute_thread, seeds
+from .support import generator, seeds
 
 PENSIA = get_construction("pensia")
 NEW = ("supermask", "imp", "gmp", "rigl", "evolution", "annealing")
@@ -40,10 +41,10 @@ TINY = {
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """One compute thread, as `approx compare` runs (`limit_threads`): on these tiny networks
+    """One compute thread, as `approx compare` runs (`limited_threads`): on these tiny networks
     a second thread only adds synchronisation (measured on a loaded 2-core machine: a 70-step
     IMP run took 0.06 s of CPU with one thread, 5 s with two)."""
-    with one_compute_thread():
+    with limited_threads():
         yield
 
 

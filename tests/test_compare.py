@@ -25,12 +25,13 @@ from approx.experiments.figures.common import PAGE_WIDTH, plt
 from approx.experiments.grid import config_from_dict, load_config
 from approx.experiments.points import POINT_OVERHEAD_S, estimate_seconds, evaluate
 from approx.experiments.runner import sweep
+from approx.experiments.threads import limited_threads
 from approx.measurement.certified import certified_error
 from approx.pipeline.search.benchmark import benchmark
 from approx.pipeline.search.compare import half_line_layers
 from approx.pipeline.search.planted import circle, half_line_ticket, overlap, plant, relu_chain
 
-from .support import generator, one_compute_thread, seeds
+from .support import generator, seeds
 
 PENSIA = get_construction("pensia")
 ROOT = Path(__file__).resolve().parents[1]
@@ -49,10 +50,10 @@ FAST = {
 
 @pytest.fixture(autouse=True)
 def one_thread():
-    """One compute thread, as `approx compare` runs (`limit_threads`): on these tiny networks
+    """One compute thread, as `approx compare` runs (`limited_threads`): on these tiny networks
     a second thread only adds synchronisation (measured on a loaded 2-core machine: a 70-step
     IMP run took 0.06 s of CPU with one thread, 5 s with two)."""
-    with one_compute_thread():
+    with limited_threads():
         yield
 
 

@@ -13,7 +13,7 @@ from ..basics.errors import InvalidArgument
 from ..basics.files import check_writable_dir, write_files_atomic
 from ..constructions import CONSTRUCTIONS
 from ..experiments.figures.compare import plot_benchmarks
-from ..experiments.threads import limit_threads
+from ..experiments.threads import limited_threads
 from ..pipeline.search import METHODS
 from ..pipeline.search.benchmark import benchmark
 from ..pipeline.search.table import format_benchmark
@@ -94,25 +94,26 @@ def command(args: argparse.Namespace) -> int:
         methods = (
             "all" if args.methods == "all" else tuple(m.strip() for m in args.methods.split(","))
         )
-    limit_threads()  # small networks: one thread is fastest, and two pools would fight
-    result = benchmark(
-        **given(
-            target=args.target,
-            widths=args.widths,
-            depth=args.depth,
-            directions=args.directions,
-            construction=args.construction,
-            n=one_or_list(args.n),
-            methods=methods,
-            seed=args.seed,
-            densities=args.densities,
-            planted=args.planted or None,
-            device=args.device,
-            empirical_samples=args.samples,
-            ascent_steps=args.ascent_steps,
-        ),
-        progress=not args.quiet,
-    )
+    # small networks: one thread is fastest, and two pools would fight (restored after)
+    with limited_threads():
+        result = benchmark(
+            **given(
+                target=args.target,
+                widths=args.widths,
+                depth=args.depth,
+                directions=args.directions,
+                construction=args.construction,
+                n=one_or_list(args.n),
+                methods=methods,
+                seed=args.seed,
+                densities=args.densities,
+                planted=args.planted or None,
+                device=args.device,
+                empirical_samples=args.samples,
+                ascent_steps=args.ascent_steps,
+            ),
+            progress=not args.quiet,
+        )
     data = result.to_json()
     # the result first: an output error below must not lose it
     print(json.dumps(data) if args.json else format_benchmark(result), flush=True)

@@ -39,7 +39,7 @@ from .training import check_density
 
 OUTSIDE_FORM = "none: masks outside the construction's form"
 
-# CPU seconds of each method at its defaults on one thread (`limit_threads`), measured with
+# CPU seconds of each method at its defaults on one thread (`limited_threads`), measured with
 # `search(...)` on the 8-256-8-256-4 network of `approx compare --widths 8,8,4 --n 16` (7,168
 # weights) at the construction's density. On the 896 weights of the 4-4-2 default they took
 # 0.2-4.6 s (per-step overheads dominate), so `estimate_seconds` scales them with the weights
