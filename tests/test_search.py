@@ -15,12 +15,23 @@ from approx.basics.network import Network
 from approx.basics.sampling import random_target
 from approx.cli import main
 from approx.constructions import get_construction
+from approx.experiments.threads import limited_threads
 from approx.pipeline.search import search
 from approx.pipeline.search.compare import compare, half_line_layers
 from approx.pipeline.search.edge_popup import edge_popup
 from approx.pipeline.search.greedy import _pair_moves, greedy_layerwise
 
 from .support import TOL, generator, seeds
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    """One compute thread, as `approx compare` runs: on these tiny networks a second thread
+    only adds synchronisation (this module's fast tests: 79 s with two threads, 7-10 s with one,
+    on a loaded 2-core machine)."""
+    with limited_threads():
+        yield
+
 
 PENSIA = get_construction("pensia")
 
