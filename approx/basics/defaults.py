@@ -36,7 +36,16 @@ WIDTHS = (16, 16, 16, 4)  # the random target of a bare `approx run`
 # more than the n that `approx tightness` needs on every random ReLU 4-4-4 row (theorem n 22-28
 # vs needed 21-22 at eps = 0.1 ... 0.01, delta = 0.1, 40 seeds); the fit of Pensia's log term
 # alone gives C = 3.03, 95% CI [1.95, 4.11] (docs/burkholz.md, "Width").
-C = {"pensia": 2.5, "malach": 1.0, "orseau": 1.0, "natale": 0.07, "burkholz": 2.5}
+# CNN (da Cunha et al. 2022): the paper's n_i = O(log(d_i^2 c_{i-1} c_i l / eps)) has no constant;
+# 2.5 is Pensia's calibration carried over (on a 1x1 kernel both formulas are the same).
+C = {
+    "pensia": 2.5,
+    "malach": 1.0,
+    "orseau": 1.0,
+    "natale": 0.07,
+    "burkholz": 2.5,
+    "cnn": 2.5,
+}
 NATALE_DENSITY = 0.1  # ticket density γ of the natale construction when none is given
 
 # ---- Burkholz 2022's depth-(l+1) construction (approx.constructions.burkholz) ----------------

@@ -63,8 +63,14 @@ def _add_target_options(p) -> None:
     src.add_argument(
         "--target",
         type=Path,
-        help="target from a torch.save file: nn.Sequential of Linear/ReLU, state dict, or list "
-        "of weight tensors",
+        help="target from a torch.save file: nn.Sequential of Linear/Conv2d/ReLU (Flatten), "
+        "state dict, or list of weight tensors",
+    )
+    p.add_argument(
+        "--input-shape",
+        type=int_list("--input-shape"),
+        help="--target only: the input shape C,H,W of a target that starts with a convolution "
+        "(e.g. 1,8,8; --construction cnn)",
     )
     p.add_argument(
         "--activation",
@@ -161,8 +167,14 @@ def command(args: argparse.Namespace) -> int:
             "--activation and --bias describe a random target (--widths); a --target file "
             "carries its own"
         )
+    if args.target is None and args.input_shape is not None:
+        raise InvalidArgument("--input-shape describes a --target file's input")
     # the file's own dtype: the class check allows for its rounding (run converts after)
-    target = None if args.target is None else load_network(args.target, dtype=None)
+    target = (
+        None
+        if args.target is None
+        else load_network(args.target, dtype=None, input_shape=args.input_shape)
+    )
     widths = None if target is not None else (args.widths or defaults.WIDTHS)
     if args.out is not None and args.out.exists() and not args.out.is_dir():
         raise InvalidArgument(f"--out={str(args.out)!r} exists and is not a directory")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import torch
+import torch.nn.functional as F
 
 from ..basics.masks import Masks
 from ..basics.network import RELU, Activation, Network
@@ -31,13 +32,21 @@ from ..basics.network import RELU, Activation, Network
 
 @dataclass(frozen=True)
 class HalfLineLayer:
-    """`h ↦ P σ(h) − N σ(−h)`; `P`, `N` are `(d_out, d_in)`."""
+    """`h ↦ P σ(h) − N σ(−h)`; `P`, `N` are `(d_out, d_in)`, or convolution kernels
+    `(c_out, c_in, k_h, k_w)` applied with stride 1 and zero `padding` (the CNN construction)."""
 
     P: torch.Tensor
     N: torch.Tensor
+    padding: int = 0
 
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
-        """`h` `(batch, d_in)` -> `(batch, d_out)`."""
+        """`h` `(batch, d_in)` -> `(batch, d_out)`; a convolution's `(batch, c_in, H, W)` ->
+        `(batch, c_out, H', W')`; a dense layer reads a 4-d input flattened."""
+        if self.P.ndim == 4:
+            pos = F.conv2d(torch.relu(h), self.P, padding=self.padding)
+            return pos - F.conv2d(torch.relu(-h), self.N, padding=self.padding)
+        if h.ndim > 2:
+            h = h.flatten(1)  # (batch, c·H·W), as nn.Flatten
         return torch.relu(h) @ self.P.T - torch.relu(-h) @ self.N.T
 
 

@@ -9,6 +9,7 @@ always `empirical ≤ true sup ≤ certified`.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +17,7 @@ import torch
 from ..basics.errors import InvalidArgument
 from ..basics.network import Activation, Network
 from ..constructions.base import CopyRealisation, HalfLineLayer, Pruned
+from .conv_norm import conv_norm_2
 
 # Spectral norms come from an SVD in float64, backward stable to a few ulps of the largest
 # singular value; every norm is inflated by this relative margin so the bound stays an upper
@@ -65,6 +67,14 @@ def certified_error(target: Network, layers: tuple[HalfLineLayer, ...]) -> Certi
       both hold, so `Δ_i` is bounded by their minimum; `Δ_0 = 0`, `B_0 = 1`.
 
     With `||W_i|| ≤ 1` and small errors this is `≈ Σ_i e_i`, Pensia et al.'s composition.
+
+    Convolutions (the CNN construction): the same proof with operators on flattened tensors —
+    a layer `W_i` is a convolution, `P_i`, `N_i` its realised kernels, `[P − W, N − W]` the
+    convolution of `[h⁺; h⁻]` stacked along channels, ReLU acts entrywise — and each norm an
+    upper bound on the convolution's l2 operator norm at the layer's input size and padding
+    (`approx.measurement.conv_norm.conv_norm_2`). Only upper bounds enter: the recursion is
+    monotone in every norm.
+
     Computed in float64 with norms inflated by a relative 1e-10 for SVD rounding; it bounds
     the error of the realised matrices in exact arithmetic (the forward pass's own rounding,
     ~1e-15 relative in float64, is not included).
@@ -75,23 +85,25 @@ def certified_error(target: Network, layers: tuple[HalfLineLayer, ...]) -> Certi
         )
     errs, lips, norms, partial = [], [], [], []
     delta, bound = 0.0, 1.0
+    norms_of = _layer_norms(target)
     for i, (lay, w) in enumerate(zip(layers, target.weights, strict=True)):
+        norm = norms_of[i]  # the layer's operator-norm bound
         if i == 0:
-            gap = _norm2(lay.P - lay.N)
+            gap = norm(lay.P - lay.N)
             e = min(
-                _norm2(torch.cat([lay.P - w, lay.N - w], dim=1)),
-                _norm2(lay.P - w) + gap,
-                _norm2(lay.N - w) + gap,
+                norm(torch.cat([lay.P - w, lay.N - w], dim=1)),
+                norm(lay.P - w) + gap,
+                norm(lay.N - w) + gap,
             )
             lip = min(
-                _norm2(torch.cat([lay.P, lay.N], dim=1)),
-                _norm2(lay.P) + gap,
-                _norm2(lay.N) + gap,
+                norm(torch.cat([lay.P, lay.N], dim=1)),
+                norm(lay.P) + gap,
+                norm(lay.N) + gap,
             )
         else:
-            e = _norm2(lay.P - w)
-            lip = _norm2(lay.P)
-        norm_w = _norm2(w)
+            e = norm(lay.P - w)
+            lip = norm(lay.P)
+        norm_w = norm(w)
         delta = min(e * (bound + delta) + norm_w * delta, lip * delta + e * bound)
         bound *= norm_w
         errs.append(e)
@@ -99,6 +111,22 @@ def certified_error(target: Network, layers: tuple[HalfLineLayer, ...]) -> Certi
         norms.append(norm_w)
         partial.append(delta)
     return CertifiedBound(delta, tuple(errs), tuple(lips), tuple(norms), tuple(partial))
+
+
+def _layer_norms(target: Network) -> list:
+    """Per layer, a function giving a proven upper bound on the l2 operator norm of the layer's
+    linear map with another weight (same shape; a convolution's kernel may have more input
+    channels, as `[P − W, N − W]` does): the SVD norm for a dense layer, `conv_norm_2` at the
+    layer's input size and padding for a convolution."""
+    if target.is_dense:
+        return [_norm2] * target.depth
+    out = []
+    for layer, shape in zip(target.layers, target.shapes(), strict=False):
+        if layer.kind == "dense":
+            out.append(_norm2)
+        else:
+            out.append(functools.partial(conv_norm_2, hw=shape[1:], padding=layer.padding))
+    return out
 
 
 def certify(target: Network, pruned: Pruned) -> CertifiedBound:

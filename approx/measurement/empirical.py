@@ -106,3 +106,16 @@ def empirical_error(
         step *= 0.97
     i = int(torch.argmax(best_val))
     return EmpiricalError(float(best_val[i]), best_x[i].detach(), n_samples, ascent_steps)
+
+
+def flat_forward(forward, input_shape: tuple[int, ...] | None):
+    """`forward` on flattened inputs and outputs, `(batch, c·H·W) -> (batch, features)`, for a
+    network that reads `(c, H, W)` (the error's norms are those of the flattened tensors);
+    `forward` itself for a dense network."""
+    if input_shape is None or len(input_shape) == 1:
+        return forward
+
+    def flat(x: torch.Tensor) -> torch.Tensor:
+        return forward(x.reshape(-1, *input_shape)).flatten(1)  # (batch, features)
+
+    return flat

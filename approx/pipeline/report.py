@@ -24,6 +24,7 @@ def format_run(r: RunResult) -> str:
     structure = ""  # said only where it differs from a bias-free ReLU network
     if r.activation != "relu" or r.target_biases:
         structure = f"   {r.activation}" + (", biases" if r.target_biases else "")
+    conv = r.input_shape is not None and len(r.input_shape) == 3
     lines = [
         f"approx run: {r.construction} — {r.theorem}",
         "",
@@ -39,8 +40,14 @@ def format_run(r: RunResult) -> str:
         + ("" if r.requested_density is None else f", asked <= {r.requested_density:.3%}")
         + f") from {r.n_instances:,} per-weight instances, {r.search}",
         f"  lower bound       >= {lower:,.0f} params (Pensia Thm 2 packing count, summed "
-        "over layers)",
+        + ("over dense layers; none for convolutions)" if conv else "over layers)"),
     ]
+    if conv:
+        lines[2:2] = [
+            f"  target layers     {', '.join(r.target_layers)}   input "
+            + "x".join(map(str, r.input_shape))
+            + "   (widths: c*H*W features)",
+        ]
     if r.rescale_factors is not None:
         factors = ", ".join(f"{f:.4g}" for f in r.rescale_factors)
         lines.append(f"  rescaled target   layer factors {factors}")

@@ -81,6 +81,11 @@ class RunResult:
     activation: str = "relu"  # between the target's layers
     target_biases: bool = False  # whether any target layer has a bias
     empirical_domain: str = "sphere"  # where the empirical search looked: "sphere" or "ball"
+    # The target's input shape ((d_0,) dense, (c, H, W) convolutional) and one description per
+    # layer ("Linear 64->16", "Conv2d 1->4 3x3 pad 1"). For a convolutional target the widths
+    # above are flattened feature counts c·H·W and the errors are norms of flattened tensors.
+    input_shape: tuple[int, ...] | None = None
+    target_layers: tuple[str, ...] | None = None
 
     def to_json(self) -> dict:
         """Plain JSON-able dict of every figure (no tensors)."""

@@ -31,6 +31,10 @@ between the random target's layers, e.g. "tanh" or "leaky_relu(0.1)" (None: ReLU
 `bias`: give the random target Uniform[-1, 1] biases. Both must be covered by the
 construction (`check_structure`), or the run is refused.
 
+`input_shape` `(c, H, W)`: the input of a target that starts with a convolution (the CNN
+construction, ``cnn``); its widths are then flattened feature counts `c·H·W` and the errors
+norms of flattened tensors.
+
 `target` may be an `approx.Network`, an `nn.Sequential` (or `nn.Linear`), its state dict,
 a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path of a file
 `torch.save` wrote of any of those (`approx.basics.loading.as_network`); it is converted to
@@ -47,7 +51,7 @@ from dataclasses import dataclass
 import torch
 
 from ..basics import defaults
-from ..basics.errors import TargetAssumptionError
+from ..basics.errors import InvalidArgument, TargetAssumptionError
 from ..basics.loading import TargetLike, as_network
 from ..basics.masks import masked_forward
 from ..basics.network import RELU, Activation, Network
@@ -57,7 +61,7 @@ from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
 from ..measurement.certified import CertifiedBound, certify
-from ..measurement.empirical import EmpiricalError, empirical_error
+from ..measurement.empirical import EmpiricalError, empirical_error, flat_forward
 from ..measurement.per_weight import per_weight_error
 from .plan import RunPlan, plan_run, random_params
 from .result import Artifacts, RunResult
@@ -164,11 +168,14 @@ def run(
     density: float | None = None,
     activation: str | None = None,
     bias: bool = False,
+    input_shape: Sequence[int] | None = None,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure
     (every argument is described in this module's docstring, "Arguments of `run`")."""
     t_start = time.perf_counter()
-    target = None if target is None else as_network(target)
+    if target is None and input_shape is not None:
+        raise InvalidArgument("input_shape= (--input-shape) describes a given target")
+    target = None if target is None else as_network(target, input_shape=input_shape)
     plan = plan_run(
         target,
         widths,
@@ -280,11 +287,12 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     next_phase("empirical")
 
     t = time.perf_counter()
+    g = masked_forward(
+        random_net, pruned.masks, drop_dead_units=getattr(cons, "drop_dead_units", False)
+    )
     emp = empirical_error(
-        target.forward,
-        masked_forward(
-            random_net, pruned.masks, drop_dead_units=getattr(cons, "drop_dead_units", False)
-        ),
+        flat_forward(target.forward, target.input_shape),
+        flat_forward(g, target.input_shape),
         plan.target_widths[0],
         generator=torch.Generator().manual_seed(plan.seeds[2]),
         n_samples=empirical_samples,
@@ -342,7 +350,8 @@ def _result(
         certified_within_eps=m.certified.value <= eps,
         empirical_within_eps=m.empirical.value <= eps,
         lower_bound_params_per_layer=tuple(
-            packing_lower_bound_params(d_out, d_in, eps) for d_in, d_out in itertools.pairwise(tw)
+            packing_lower_bound_params(d_out, d_in, eps) if layer.kind == "dense" else 0.0
+            for (d_in, d_out), layer in zip(itertools.pairwise(tw), target.layers, strict=True)
         ),
         rescale_factors=factors,
         seed=seed,
@@ -361,6 +370,8 @@ def _result(
         activation=str(hidden_activation(target)),
         target_biases=any(b is not None for b in target.biases),
         empirical_domain="sphere" if positively_homogeneous(target) else "ball",
+        input_shape=target.input_shape,
+        target_layers=tuple(layer.describe() for layer in target.layers),
     )
 
 
