@@ -26,6 +26,7 @@ from approx.measurement.conv_norm import (
     schur_norm_bound,
 )
 from approx.measurement.empirical import empirical_error, flat_forward
+from approx.measurement.max_norm import certified_error_max_norm, max_norm_errors
 from approx.pipeline.run import run
 
 from .support import TOL, generator, seeds
@@ -108,6 +109,20 @@ def test_empirical_error_never_exceeds_certified(case, n):
         ascent_steps=5,
     )
     assert emp.value <= cert.value + TOL[torch.float64]
+    # the theorem's max-norm: its own recursion, and sqrt(d_0) x the l2 bound
+    g = flat_forward(sub.forward, target.input_shape)
+    direct = certified_error_max_norm(target, pruned.layers).value
+    cert_max, emp_max = max_norm_errors(
+        target,
+        g,
+        pruned.layers,
+        generator=generator(seed + 4),
+        n_samples=128,
+        ascent_steps=5,
+        certified_l2=cert.value,
+    )
+    assert emp_max <= cert_max + TOL[torch.float64]
+    assert cert_max == min(direct, target.feature_widths[0] ** 0.5 * cert.value)
 
 
 @settings(max_examples=5)
@@ -211,6 +226,8 @@ def test_cli_runs_a_conv_target_with_the_table_and_json_contract(tmp_path, capsy
     assert d["construction"] == "cnn" and d["input_shape"] == [1, 5, 5]
     assert d["target_widths"] == [25, 18, 3] and d["target_layers"][0] == "Conv2d 1->2 3x3"
     assert d["empirical_error"] <= d["certified_error"]
+    assert d["empirical_error_max_norm"] <= d["certified_error_max_norm"]
+    assert dense["certified_error_max_norm"] is None  # pensia: the l2 error only
     assert main([*argv, "--rescale", "--n", "6", *FAST]) == 0
     table = capsys.readouterr().out
     assert "Conv2d 1->2 3x3" in table and "certified upper bound" in table

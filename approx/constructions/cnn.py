@@ -125,6 +125,10 @@ class CNN(Pensia):
         ),
     )
 
+    # the theorem bounds inputs and error in max-norm: runs also report that error
+    # (approx.measurement.max_norm) next to the l2 one
+    max_norm_error = True
+
     def __init__(self, specs: tuple[LayerSpec, ...] | None = None) -> None:
         self.specs = specs  # None: a dense target, described by its widths
 

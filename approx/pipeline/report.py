@@ -62,6 +62,7 @@ def format_run(r: RunResult) -> str:
         f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points"
         + (" of the ball" if r.empirical_domain == "ball" else "")
         + f" + {r.ascent_steps} ascent steps)",
+        *_max_norm_rows(r),
         "",
         *_error_legend(r),
         "",
@@ -83,6 +84,19 @@ def _per_weight_rows(r: RunResult) -> list[str]:
             f"{r.max_weight_error_unused:>12.3e}   no input reaches it"
         )
     return rows
+
+
+def _max_norm_rows(r: RunResult) -> list[str]:
+    """The error in the theorem's max-norm, where the construction reports it."""
+    if r.certified_error_max_norm is None:
+        return []
+    cert, emp = r.certified_error_max_norm, r.empirical_error_max_norm
+    return [
+        f"  {'certified, max-norm  sup|f - g|_max <=':<44}{cert:>12.3e}   {_check(cert <= r.eps)}"
+        "   (inputs |x|_max <= 1, the theorem's norm)",
+        f"  {'empirical, max-norm  sup|f - g|_max >=':<44}{emp:>12.3e}   {_check(emp <= r.eps)}"
+        "   (cube points + sign ascent)",
+    ]
 
 
 def _error_legend(r: RunResult) -> list[str]:

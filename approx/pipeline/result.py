@@ -8,6 +8,7 @@ from dataclasses import dataclass, field, fields
 
 from ..basics.network import Network
 from ..constructions import Pruned
+from ..measurement.per_weight import per_weight_error
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,10 @@ class RunResult:
     # above are flattened feature counts c·H·W and the errors are norms of flattened tensors.
     input_shape: tuple[int, ...] | None = None
     target_layers: tuple[str, ...] | None = None
+    # The error in the CNN theorem's norm, sup_{||x||_max <= 1} ||f(x) - g(x)||_max
+    # (approx.measurement.max_norm): certified and empirical; None for other constructions.
+    certified_error_max_norm: float | None = None
+    empirical_error_max_norm: float | None = None
 
     def to_json(self) -> dict:
         """Plain JSON-able dict of every figure (no tensors)."""
@@ -95,3 +100,22 @@ class RunResult:
                 v = getattr(self, f.name)
                 out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
+
+
+def per_weight_fields(target: Network, pruned: Pruned) -> dict:
+    if pruned.copies is not None:  # depth l + 1: every copy's weights act on the inputs
+        return {"max_weight_error_used": pruned.max_weight_error(target)}
+    split = per_weight_error(target, pruned.layers)
+    return {"max_weight_error_used": split.used, "max_weight_error_unused": split.unused}
+
+
+def row_fields(prefix_tolerance: float | None, pruned: Pruned) -> dict:
+    """How the per-weight instances were solved, per layer (None without a size routing)."""
+    rows = pruned.row_methods
+    if rows is None:
+        return {}
+    return {
+        "row_methods": tuple(r.counts() for r in rows),
+        "prefix_tolerance": prefix_tolerance,
+        "max_valid_per_layer": tuple(int(r.valid.max()) for r in rows),
+    }

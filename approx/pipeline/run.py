@@ -62,9 +62,9 @@ from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
 from ..measurement.certified import CertifiedBound, certify
 from ..measurement.empirical import EmpiricalError, empirical_error, flat_forward
-from ..measurement.per_weight import per_weight_error
+from ..measurement.max_norm import max_norm_errors
 from .plan import RunPlan, plan_run, random_params
-from .result import Artifacts, RunResult
+from .result import Artifacts, RunResult, per_weight_fields, row_fields
 
 
 def _scaled(net: Network, factors: tuple[float, ...]) -> Network:
@@ -225,6 +225,7 @@ class _Measured:
     empirical: EmpiricalError
     target: Network
     phases: dict[str, float]
+    max_norm: tuple[float, float] | None = None  # (certified, empirical) in max-norm
 
 
 def execute(
@@ -301,9 +302,20 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         device=plan.device,
         **({} if positively_homogeneous(target) else {"domain": "ball"}),
     )
+    max_norm = None
+    if getattr(cons, "max_norm_error", False) and pruned.copies is None:  # the theorem's norm
+        max_norm = max_norm_errors(
+            target,
+            flat_forward(g, target.input_shape),
+            pruned.layers,
+            generator=torch.Generator().manual_seed(plan.seeds[2] + 1),
+            n_samples=empirical_samples,
+            ascent_steps=ascent_steps,
+            certified_l2=cert.value,
+        )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
-    return _Measured(random_net, pruned, cert, emp, target, phases)
+    return _Measured(random_net, pruned, cert, emp, target, phases, max_norm)
 
 
 def _result(
@@ -364,31 +376,14 @@ def _result(
         versions=software_versions(),
         requested_density=getattr(cons, "density", None),
         artifacts=Artifacts(target=target, random_net=m.random_net, pruned=pruned),
-        **_row_fields(plan, pruned),
-        **_per_weight_fields(target, pruned),
+        **row_fields(plan.prefix_tolerance, pruned),
+        **per_weight_fields(target, pruned),
         drawn_target_factors=drawn_factors,
         activation=str(hidden_activation(target)),
         target_biases=any(b is not None for b in target.biases),
         empirical_domain="sphere" if positively_homogeneous(target) else "ball",
+        certified_error_max_norm=None if m.max_norm is None else m.max_norm[0],
+        empirical_error_max_norm=None if m.max_norm is None else m.max_norm[1],
         input_shape=target.input_shape,
         target_layers=tuple(layer.describe() for layer in target.layers),
     )
-
-
-def _per_weight_fields(target: Network, pruned: Pruned) -> dict:
-    if pruned.copies is not None:  # depth l + 1: every copy's weights act on the inputs
-        return {"max_weight_error_used": pruned.max_weight_error(target)}
-    split = per_weight_error(target, pruned.layers)
-    return {"max_weight_error_used": split.used, "max_weight_error_unused": split.unused}
-
-
-def _row_fields(plan: RunPlan, pruned: Pruned) -> dict:
-    """How the per-weight instances were solved, per layer (None without a size routing)."""
-    rows = pruned.row_methods
-    if rows is None:
-        return {}
-    return {
-        "row_methods": tuple(r.counts() for r in rows),
-        "prefix_tolerance": plan.prefix_tolerance,
-        "max_valid_per_layer": tuple(int(r.valid.max()) for r in rows),
-    }
