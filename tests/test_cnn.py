@@ -16,8 +16,9 @@ from approx.basics.loading import network_from_state_dict
 from approx.basics.network import IDENTITY, RELU, Conv2d, Dense, Network
 from approx.cli import main
 from approx.constructions import CONSTRUCTIONS
+from approx.constructions.base import HalfLineLayer
 from approx.constructions.cnn import cnn_samples_per_weight, layer_specs
-from approx.measurement.certified import certify
+from approx.measurement.certified import certified_error, certify
 from approx.measurement.conv_norm import (
     conv_matrix,
     conv_norm_2,
@@ -123,6 +124,35 @@ def test_empirical_error_never_exceeds_certified(case, n):
     )
     assert emp_max <= cert_max + TOL[torch.float64]
     assert cert_max == min(direct, target.feature_widths[0] ** 0.5 * cert.value)
+
+
+@settings(max_examples=5)
+@given(case=conv_targets(), n=st.integers(1, 3))
+def test_certified_bound_of_a_cnn_is_that_of_its_explicit_dense_equivalent(case, n):
+    """Oracle: every convolution written out as its explicit matrix gives a dense target and
+    dense half-line layers; the dense certified bound (SVD norms) must agree with the conv
+    one (exact norms at these sizes), l2 and max-norm."""
+    target, seed = case
+    _, _, pruned = build(target, seed, n)
+
+    def matrix(t, layer, shape):
+        return conv_matrix(t, shape[1:], layer.padding) if layer.kind == "conv2d" else t
+
+    shapes = target.shapes()
+    dense = Network.dense(
+        tuple(matrix(lay.weight, lay, s) for lay, s in zip(target.layers, shapes, strict=False))
+    )
+    layers = tuple(
+        HalfLineLayer(matrix(r.P, lay, s), matrix(r.N, lay, s))
+        for r, lay, s in zip(pruned.layers, target.layers, shapes, strict=False)
+    )
+    assert certify(target, pruned).value == pytest.approx(
+        certified_error(dense, layers).value, rel=1e-8, abs=1e-15
+    )
+    # max-norm: the matrix's row sums can only be smaller than the kernel's (border rows)
+    assert certified_error_max_norm(dense, layers).value <= (
+        certified_error_max_norm(target, pruned.layers).value + 1e-15
+    )
 
 
 @settings(max_examples=5)
