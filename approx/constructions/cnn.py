@@ -205,12 +205,22 @@ class CNN(Pensia):
             widths += [2 * n_i * s.c_in * hw, math.prod(s.out_shape())]
         return tuple(widths)
 
+    def random_layer_params(self, target_widths, n) -> tuple[int, ...]:
+        """Weights of each random layer (the 1×1 then the k×k one per target layer)."""
+        out = []
+        for s, n_i in zip(self._specs(tuple(target_widths)), n, strict=True):
+            out += [2 * n_i * s.c_in * s.c_in, s.c_out * 2 * n_i * s.c_in * math.prod(s.kernel)]
+        return tuple(out)
+
+    def target_layer_params(self, target_widths) -> tuple[int, ...]:
+        """Weights of each target layer: `c_i · c_{i-1} · k_h k_w` (`d_i · d_{i-1}` dense)."""
+        return tuple(
+            s.c_out * s.c_in * math.prod(s.kernel) for s in self._specs(tuple(target_widths))
+        )
+
     def random_params(self, target_widths, n) -> int:
         """Weights of the random network, per layer `2n c_{i-1}² + c_i · 2n c_{i-1} · k_h k_w`."""
-        return sum(
-            2 * n_i * s.c_in * s.c_in + s.c_out * 2 * n_i * s.c_in * math.prod(s.kernel)
-            for s, n_i in zip(self._specs(tuple(target_widths)), n, strict=True)
-        )
+        return sum(self.random_layer_params(target_widths, n))
 
     # ---- sample and prune ------------------------------------------------------------------
     def sample(self, target_widths, n, *, generator, device="cpu", dtype=torch.float64):
