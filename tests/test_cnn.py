@@ -9,6 +9,7 @@ import torch
 import torch.nn.functional as F
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy.stats import binom
 from torch import nn
 
 from approx.basics.errors import InvalidArgument
@@ -34,6 +35,7 @@ from .support import TOL, generator, seeds
 
 CNN = CONSTRUCTIONS["cnn"]
 FAST = ["--samples", "128", "--ascent-steps", "3"]
+CERTIFIED_ONLY = {"empirical_samples": 1, "ascent_steps": 0}
 
 
 @st.composite
@@ -163,6 +165,40 @@ def test_same_seed_same_net_and_masks(case, n):
     _, net_b, b = build(target, seed, n)
     assert all(torch.equal(x, y) for x, y in zip(net_a.weights, net_b.weights, strict=True))
     assert all(torch.equal(x, y) for x, y in zip(a.masks, b.masks, strict=True))
+
+
+CLAIM = {"eps": 0.1, "delta": 0.1, "targets": 3, "nets": 5}
+
+
+def boundary_conv_target(seed: int) -> Network:
+    """Conv 3×3 1→2, ReLU, conv 3×3 2→2 on 1×5×5 inputs, every kernel's l1 norm exactly 1."""
+    g = generator(seed)
+    kernels = [torch.rand(2, c, 3, 3, generator=g, dtype=torch.float64) * 2 - 1 for c in (1, 2)]
+    return Network(
+        (
+            Conv2d(kernels[0] / kernels[0].abs().sum(), activation=RELU),
+            Conv2d(kernels[1] / kernels[1].abs().sum()),
+        ),
+        (1, 5, 5),
+    )
+
+
+@pytest.mark.slow
+def test_certified_max_norm_error_within_eps_at_the_theorems_width():
+    """The theorem's claim in its own norm, at its width with the default C: on the class
+    boundary, the certified max-norm error is ≤ ε except with probability ≤ δ over the random
+    network. Pass rule: failures ≤ the binomial(trials, δ) quantile at 1 − 1e-3, so a correct
+    construction fails this test with probability ≤ 1e-3."""
+    eps, delta = CLAIM["eps"], CLAIM["delta"]
+    failures = trials = 0
+    for t in range(CLAIM["targets"]):
+        target = boundary_conv_target(t)
+        for s in range(CLAIM["nets"]):
+            r = run(target, construction="cnn", eps=eps, delta=delta, seed=s, **CERTIFIED_ONLY)
+            assert r.n_source.startswith("theorem formula")
+            failures += r.certified_error_max_norm > eps
+            trials += 1
+    assert failures <= binom.ppf(1 - 1e-3, trials, delta)
 
 
 def test_on_a_dense_target_it_is_pensias_construction_draw_for_draw():

@@ -174,13 +174,7 @@ def plan_run(
     seeds = tuple(spawn_seeds(seed, 3))
     act = _random_target_activation(target, activation, bias)
     tw = _target_widths(target, widths)
-    if target is None:
-        _check_structure(cons, _random_target_shape(tw, act, bias), "random target")
-    else:
-        _check_structure(cons, target, "target")
-        for_target = getattr(cons, "for_target", None)  # constructions that need the geometry
-        cons = cons if for_target is None else for_target(target)
-    cons = _for_run(cons, tw, eps, density)
+    cons = _for_run(_covering(cons, target, tw, act, bias), tw, eps, density)
     C = cons.default_C if C is None else C
     theorem_n = cons.size(tw, eps, delta, C)
     if n is None:
@@ -223,6 +217,17 @@ def plan_run(
         bias=bias,
         estimate=estimate,
     )
+
+
+def _covering(cons: Construction, target: Network | None, tw, act: Activation, bias: bool):
+    """`cons` once it is known to cover the target (or the random target's shape), configured
+    for a given target's geometry where it needs it (`for_target`: the CNN construction)."""
+    if target is None:
+        _check_structure(cons, _random_target_shape(tw, act, bias), "random target")
+        return cons
+    _check_structure(cons, target, "target")
+    for_target = getattr(cons, "for_target", None)
+    return cons if for_target is None else for_target(target)
 
 
 def _check_numbers(eps, delta, empirical_samples, ascent_steps, max_memory_gib) -> None:
