@@ -39,6 +39,12 @@ SWEEP_ASCENT_STEPS = 50
 TIGHTNESS_EMPIRICAL_SAMPLES = 64
 TIGHTNESS_ASCENT_STEPS = 0
 
+# ---- the sandwich (approx.measurement.sandwich): upper and lower values that close ------------
+ERROR_METHOD = "certified"  # `approx run --error`: certified | sandwich
+ERROR_METHODS = ("certified", "sandwich")
+SANDWICH_BOXES = 100_000  # boxes bounded at most (deterministic budget; d_0 >= 3 only)
+SANDWICH_TOL = 0.01  # stop once upper <= (1 + tol) * lower
+
 # ---- memory --------------------------------------------------------------------------------
 # Bytes one subset-sum call may hold in workspace (chunks of rows are sized to fit).
 SOLVER_MEMORY_BUDGET = 2**30

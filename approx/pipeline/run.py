@@ -25,8 +25,9 @@ from ..basics.sampling import random_target
 from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
-from ..measurement.certified import CertifiedBound, certified_error
+from ..measurement.certified import CertifiedBound, certify
 from ..measurement.empirical import EmpiricalError, empirical_error
+from ..measurement.stored import stored_layers
 from .plan import RunPlan, n_params, plan_run
 from .result import Artifacts, RunResult
 
@@ -196,19 +197,26 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     next_phase("certify")
 
     t = time.perf_counter()
-    cert = certified_error(target, pruned.layers)
+    stored = stored_layers(target, random_net, pruned.masks)
+    cert = certify(target, pruned.layers, stored)
     phases["certify"] = time.perf_counter() - t
     next_phase("empirical")
 
     t = time.perf_counter()
+    # Every error is of the stored weights read as reals: a float32 network is searched in
+    # float64 (an exact widening), so float32 rounding of the search cannot lift it above
+    # the certified bound.
+    f64, net64 = target, random_net
+    if plan.dtype != torch.float64:
+        f64, net64 = target.to(dtype=torch.float64), random_net.to(dtype=torch.float64)
     emp = empirical_error(
-        target.forward,
-        masked_forward(random_net, pruned.masks),
+        f64.forward,
+        masked_forward(net64, pruned.masks),
         plan.target_widths[0],
         generator=torch.Generator().manual_seed(plan.seeds[2]),
         n_samples=empirical_samples,
         ascent_steps=ascent_steps,
-        dtype=plan.dtype,
+        dtype=torch.float64,
         device=plan.device,
     )
     phases["empirical"] = time.perf_counter() - t
