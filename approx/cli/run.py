@@ -79,6 +79,18 @@ def add_parser(sub) -> None:
     p.add_argument("--device", help=f"cpu or cuda[:k] (default {defaults.DEVICE})")
     p.add_argument("--dtype", help=f"one of {sorted(DTYPES)} (default {defaults.DTYPE})")
     add_empirical_options(p, defaults.EMPIRICAL_SAMPLES, defaults.ASCENT_STEPS)
+    p.add_argument(
+        "--error",
+        choices=defaults.ERROR_METHODS,
+        help=f"how to measure sup||f - g||: certified (the certified bound and the empirical "
+        f"estimate) or sandwich (also upper and lower values that close: exact for 1 or 2 "
+        f"inputs, else branch and bound; docs/error.md) (default {defaults.ERROR_METHOD})",
+    )
+    p.add_argument(
+        "--sandwich-boxes",
+        type=int,
+        help=f"--error sandwich: most input boxes bounded (default {defaults.SANDWICH_BOXES:,})",
+    )
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
         "--quiet", action="store_true", help="no progress bar (shown on stderr after 2 s)"
@@ -127,6 +139,8 @@ def command(args: argparse.Namespace) -> int:
             dtype=args.dtype,
             empirical_samples=args.samples,
             ascent_steps=args.ascent_steps,
+            error=args.error,
+            sandwich_boxes=args.sandwich_boxes,
         ),
     )
     if args.out is not None:

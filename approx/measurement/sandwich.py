@@ -240,6 +240,40 @@ def _branch_and_bound(stored, best: _Best, max_boxes: int, rel_tol: float, secon
     return max(top, settled, best.value), boxes
 
 
+def _check(max_boxes: int, rel_tol: float, seconds: float | None) -> None:
+    check_positive_int("max_boxes", max_boxes)
+    if not rel_tol >= 0:
+        raise InvalidArgument(f"rel_tol={rel_tol!r} must be >= 0")
+    if seconds is not None and not seconds > 0:
+        raise InvalidArgument(f"seconds={seconds!r} must be > 0")
+
+
+def _start(stored, start_points: torch.Tensor | None) -> _Best:
+    d0 = stored[0].W.shape[1]
+    best = _Best(d0)
+    if start_points is not None and start_points.numel():
+        best.offer(stored, start_points.double().reshape(-1, d0).cpu())
+    return best
+
+
+def bound_by_boxes(
+    stored: tuple[StoredLayer, ...],
+    *,
+    max_boxes: int = defaults.SANDWICH_BOXES,
+    rel_tol: float = defaults.SANDWICH_TOL,
+    seconds: float | None = None,
+    start_points: torch.Tensor | None = None,
+) -> Sandwich:
+    """Branch and bound over cones of input boxes (module docstring), for any `d_0`, until
+    `upper ≤ (1 + rel_tol) lower`, `max_boxes` boxes, or `seconds`."""
+    _check(max_boxes, rel_tol, seconds)
+    t0 = time.perf_counter()
+    best = _start(stored, start_points)
+    upper, boxes = _branch_and_bound(stored, best, max_boxes, rel_tol, seconds, t0)
+    method = "exact regions" if stored[0].W.shape[1] == 1 else "branch and bound"
+    return Sandwich(upper, best.value, best.point, method, boxes, time.perf_counter() - t0)
+
+
 def sandwich(
     stored: tuple[StoredLayer, ...],
     *,
@@ -249,26 +283,19 @@ def sandwich(
     start_points: torch.Tensor | None = None,
 ) -> Sandwich:
     """Upper and lower values of `sup_{||x|| ≤ 1} ||f(x) − g̃(x)||` for the stored layers (see
-    the module docstring): exact for `d_0 ≤ 2`; otherwise branch and bound until
-    `upper ≤ (1 + rel_tol) lower`, `max_boxes` boxes, or `seconds`. `start_points`
-    `(k, d_0)`: candidate points for the lower value (e.g. the empirical argmax)."""
-    check_positive_int("max_boxes", max_boxes)
-    if not rel_tol >= 0:
-        raise InvalidArgument(f"rel_tol={rel_tol!r} must be >= 0")
-    if seconds is not None and not seconds > 0:
-        raise InvalidArgument(f"seconds={seconds!r} must be > 0")
-    t0 = time.perf_counter()
-    d0 = stored[0].W.shape[1]
-    best = _Best(d0)
-    if start_points is not None and start_points.numel():
-        best.offer(stored, start_points.double().reshape(-1, d0).cpu())
-    if d0 == 2:
-        exact = circle_sup(stored)
-        best.offer(stored, exact.argmax[None, :])
-        upper = max(exact.value * UPPER_FACTOR, best.value)
-        return Sandwich(
-            upper, best.value, best.point, "exact regions", exact.regions, time.perf_counter() - t0
+    the module docstring): exact for `d_0 ≤ 2` (for `d_0 = 1` the two points are the boxes);
+    otherwise `bound_by_boxes`. `start_points` `(k, d_0)`: candidate points for the lower
+    value (e.g. the empirical argmax)."""
+    _check(max_boxes, rel_tol, seconds)
+    if stored[0].W.shape[1] != 2:
+        return bound_by_boxes(
+            stored, max_boxes=max_boxes, rel_tol=rel_tol, seconds=seconds, start_points=start_points
         )
-    upper, boxes = _branch_and_bound(stored, best, max_boxes, rel_tol, seconds, t0)
-    method = "exact regions" if d0 == 1 else "branch and bound"
-    return Sandwich(upper, best.value, best.point, method, boxes, time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    best = _start(stored, start_points)
+    exact = circle_sup(stored)
+    best.offer(stored, exact.argmax[None, :])
+    upper = max(exact.value * UPPER_FACTOR, best.value)
+    return Sandwich(
+        upper, best.value, best.point, "exact regions", exact.regions, time.perf_counter() - t0
+    )

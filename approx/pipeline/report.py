@@ -15,12 +15,27 @@ def _check(ok: bool) -> str:
     return "within eps" if ok else "EXCEEDS eps"
 
 
+def _sandwich_rows(r: RunResult) -> list[str]:
+    """The sandwich's upper and lower values (`--error sandwich` only)."""
+    if r.error_method in (None, "certified"):
+        return []
+    how = "exact: every linear region" if r.error_method == "exact" else "branch and bound"
+    ratio = r.error_upper / r.error_lower if r.error_lower else float("inf")
+    return [
+        f"  {'sandwich upper         sup||f - g|| <=':<44}{r.error_upper:>12.3e}   "
+        f"{_check(r.error_upper <= r.eps)}   ({how})",
+        f"  {'sandwich lower         sup||f - g|| >=':<44}{r.error_lower:>12.3e}   "
+        f"{_check(r.error_lower <= r.eps)}   (upper/lower = {ratio:.4g})",
+    ]
+
+
 def format_run(r: RunResult) -> str:
     """The table: target, random net (and where n came from), kept parameters, the three
     errors against eps, the theorem's width and the lower bound, and where the time went."""
     n = ", ".join(str(v) for v in r.n_per_layer)
     theorem_n = ", ".join(str(v) for v in r.theorem_n_per_layer)
     lower = sum(max(0.0, b) for b in r.lower_bound_params_per_layer)
+    per_layer = ", ".join(f"{max(0.0, b):,.0f}" for b in r.lower_bound_params_per_layer)
     lines = [
         f"approx run: {r.construction} — {r.theorem}",
         "",
@@ -34,8 +49,10 @@ def format_run(r: RunResult) -> str:
         + f"   -> {r.theorem_random_params:,} params",
         f"  kept              {r.kept_params:,} params (density {r.density:.3%}) from "
         f"{r.n_instances:,} per-weight instances, {r.search}",
-        f"  lower bound       >= {lower:,.0f} params (Pensia Thm 2 packing count, summed "
-        "over layers)",
+        f"  lower bound       per layer >= {per_layer} params (Pensia Thm 2 packing count: proven "
+        "for",
+        f"                    one layer alone; their sum {lower:,.0f} is not a proven bound for "
+        "the deep network)",
     ]
     if r.rescale_factors is not None:
         factors = ", ".join(f"{f:.4g}" for f in r.rescale_factors)
@@ -49,6 +66,7 @@ def format_run(r: RunResult) -> str:
         f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
         f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points + "
         f"{r.ascent_steps} ascent steps)",
+        *_sandwich_rows(r),
         "",
         f"  {r.seconds:.2f} s on {r.device} ({r.dtype}): "
         + ", ".join(f"{k} {v:.2f}" for k, v in r.phase_seconds.items())

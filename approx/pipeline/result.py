@@ -58,6 +58,13 @@ class RunResult:
     phase_seconds: dict[str, float]
     versions: dict[str, str]
     artifacts: Artifacts | None = field(default=None, compare=False, repr=False)
+    # The tightest upper and lower values of the error measured, and how: "certified" (the
+    # certified bound, the empirical estimate), "sandwich" (approx.measurement.sandwich's
+    # branch and bound, each side the tighter of it and the two above), or "exact" (the
+    # sandwich's region enumeration, 1 or 2 inputs: upper = lower up to rounding).
+    error_upper: float | None = None
+    error_lower: float | None = None
+    error_method: str | None = None
 
     def to_json(self) -> dict:
         """Plain JSON-able dict of every figure (no tensors)."""

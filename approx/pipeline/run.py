@@ -9,6 +9,7 @@ refused in `plan_run`, before anything is drawn.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import time
 from collections.abc import Sequence
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 import torch
 
 from ..basics import defaults
-from ..basics.errors import TargetAssumptionError
+from ..basics.errors import InvalidArgument, TargetAssumptionError
 from ..basics.masks import masked_forward
 from ..basics.network import Network
 from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
@@ -27,7 +28,8 @@ from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
 from ..measurement.certified import CertifiedBound, certify
 from ..measurement.empirical import EmpiricalError, empirical_error
-from ..measurement.stored import stored_layers
+from ..measurement.sandwich import Sandwich, sandwich
+from ..measurement.stored import StoredLayer, stored_layers
 from .plan import RunPlan, n_params, plan_run
 from .result import Artifacts, RunResult
 
@@ -87,6 +89,8 @@ def run(
     ascent_steps: int = defaults.ASCENT_STEPS,
     weight_tolerance: float | None = None,
     progress: bool = False,
+    error: str = defaults.ERROR_METHOD,
+    sandwich_boxes: int = defaults.SANDWICH_BOXES,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure.
 
@@ -103,8 +107,13 @@ def run(
     weight reaches it (see there).
 
     `progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
+
+    `error`: "certified" or "sandwich" (also `approx.measurement.sandwich`: exact for 1 or 2
+    inputs, else branch and bound over ≤ `sandwich_boxes` boxes); the result's `error_upper`,
+    `error_lower` are the tightest values measured, `error_method` how ("certified", ...).
     """
     t_start = time.perf_counter()
+    _check_error_options(error, sandwich_boxes)
     plan = plan_run(
         target,
         widths,
@@ -128,6 +137,8 @@ def run(
         empirical_samples=empirical_samples,
         ascent_steps=ascent_steps,
         progress=progress,
+        error=error,
+        sandwich_boxes=sandwich_boxes,
     )
     return _result(
         plan,
@@ -142,6 +153,21 @@ def run(
     )
 
 
+def _check_error_options(error: str, sandwich_boxes: int) -> None:
+    if error not in defaults.ERROR_METHODS:
+        raise InvalidArgument(
+            f"error={error!r} (--error) is not one of {list(defaults.ERROR_METHODS)}"
+        )
+    if (
+        isinstance(sandwich_boxes, bool)
+        or not isinstance(sandwich_boxes, int)
+        or sandwich_boxes < 1
+    ):
+        raise InvalidArgument(
+            f"sandwich_boxes={sandwich_boxes!r} (--sandwich-boxes) must be a positive integer"
+        )
+
+
 @dataclass(frozen=True)
 class _Measured:
     random_net: Network
@@ -150,6 +176,8 @@ class _Measured:
     empirical: EmpiricalError
     target: Network
     phases: dict[str, float]
+    stored: tuple[StoredLayer, ...] = ()
+    sandwich: Sandwich | None = None
 
 
 def execute(
@@ -159,10 +187,13 @@ def execute(
     empirical_samples: int,
     ascent_steps: int,
     progress: bool = False,
+    error: str = defaults.ERROR_METHOD,
+    sandwich_boxes: int = defaults.SANDWICH_BOXES,
 ) -> _Measured:
-    """Sample, prune, certify, and search for the empirical error, timing each phase."""
+    """Sample, prune, certify, and search for the empirical error (and the sandwich when
+    `error` is "sandwich"), timing each phase."""
     with progress_bar(
-        4,
+        4 + (error == "sandwich"),
         desc="approx run: sample",
         unit="phase",
         enabled=progress,
@@ -170,7 +201,35 @@ def execute(
         ticking=True,
         bar_format=PHASES_FORMAT,
     ) as bar:
-        return _phases(plan, target, empirical_samples, ascent_steps, bar)
+        measured = _phases(plan, target, empirical_samples, ascent_steps, bar)
+        if error == "sandwich":
+            measured = _sandwich_phase(measured, sandwich_boxes, bar)
+        return measured
+
+
+def _sandwich_phase(m: _Measured, boxes: int, bar) -> _Measured:
+    bar.set_description_str("approx run: sandwich", refresh=False)
+    t = time.perf_counter()
+    found = sandwich(m.stored, max_boxes=boxes, start_points=m.empirical.argmax[None, :])
+    bar.update(1)
+    phases = {**m.phases, "sandwich": time.perf_counter() - t}
+    return dataclasses.replace(m, phases=phases, sandwich=found)
+
+
+def _error_values(m: _Measured) -> dict:
+    """The tightest upper and lower values measured, and which method gave them."""
+    if m.sandwich is None:
+        return {
+            "error_upper": m.certified.value,
+            "error_lower": m.empirical.value,
+            "error_method": "certified",
+        }
+    exact = m.sandwich.method == "exact regions"
+    return {
+        "error_upper": min(m.certified.value, m.sandwich.upper),
+        "error_lower": max(m.empirical.value, m.sandwich.lower),
+        "error_method": "exact" if exact else "sandwich",
+    }
 
 
 def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps: int, bar):
@@ -221,7 +280,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
-    return _Measured(random_net, pruned, cert, emp, target, phases)
+    return _Measured(random_net, pruned, cert, emp, target, phases, stored)
 
 
 def _result(
@@ -279,4 +338,5 @@ def _result(
         phase_seconds=m.phases,
         versions=software_versions(),
         artifacts=Artifacts(target=target, random_net=m.random_net, pruned=pruned),
+        **_error_values(m),
     )
