@@ -6,6 +6,7 @@ import argparse
 from pathlib import Path
 
 from ..basics import defaults
+from ..basics.progress import progress_bar
 from ..experiments.runner import Runner
 from ..experiments.store import ResultStore
 from ..experiments.tightness import constructions_named, tightness
@@ -36,20 +37,31 @@ def add_parser(sub) -> None:
     t.add_argument(
         "--eps",
         type=float_list("--eps"),
-        help="target errors (default " + ",".join(map(str, defaults.TIGHTNESS_EPS)) + ")",
+        help="target errors (default "
+        + ",".join(map(str, defaults.TIGHTNESS_EPS))
+        + "; "
+        + "; ".join(f"{k}: " + ",".join(map(str, v)) for k, v in defaults.TIGHTNESS_EPS_BY.items())
+        + ")",
     )
     t.add_argument("--delta", type=float, help=f"(default {defaults.TIGHTNESS_DELTA})")
     t.add_argument("--seeds", type=int, help=f"seeds per row (default {defaults.TIGHTNESS_SEEDS})")
     t.add_argument(
         "--n-max",
         type=int,
-        help=f"largest n tried (default {defaults.TIGHTNESS_N_MAX}; lowered to what the solver "
-        "accepts)",
+        help=f"largest n tried (default {defaults.TIGHTNESS_N_MAX}; "
+        + "; ".join(f"{k}: {v}" for k, v in defaults.TIGHTNESS_N_MAX_BY.items())
+        + "; lowered to what the solver accepts)",
     )
     t.add_argument(
         "--C", type=float, help="the theorem's constant (default: the construction's own)"
     )
     t.add_argument("--solver", help=f"(default {defaults.SOLVER})")
+    t.add_argument(
+        "--error",
+        choices=defaults.ERROR_METHODS,
+        help="the upper value that counts a failure: sandwich (the tightest affordable: exact "
+        "for 1-2 inputs) or certified (default " + defaults.TIGHTNESS_ERROR + ")",
+    )
     t.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     t.add_argument("--store", type=Path, help="keep (and reuse) every probe run in this store")
     t.add_argument("--format", choices=("md", "csv"), default="md")
@@ -61,18 +73,39 @@ def add_parser(sub) -> None:
 def command(args: argparse.Namespace) -> int:
     names = constructions_named(args.construction.split(","))
     shapes = args.widths or [defaults.TIGHTNESS_WIDTHS]
-    eps_values = args.eps or defaults.TIGHTNESS_EPS
     delta = defaults.TIGHTNESS_DELTA if args.delta is None else args.delta
-    options = given(seeds=args.seeds, n_max=args.n_max, solver=args.solver)
+    seeds = defaults.TIGHTNESS_SEEDS if args.seeds is None else args.seeds
+    plan = [
+        (name, shape, eps)
+        for name in names
+        for shape in shapes
+        for eps in args.eps or defaults.TIGHTNESS_EPS_BY.get(name, defaults.TIGHTNESS_EPS)
+    ]
     rows = []
     with (
         ResultStore(args.store) as store,
-        Runner(store, args.workers, progress=not args.quiet) as runner,
+        Runner(store, args.workers, progress=False) as runner,
+        progress_bar(
+            len(plan) * seeds, desc="approx tightness", unit="seed", enabled=not args.quiet
+        ) as bar,
     ):
-        for name in names:
-            for shape in shapes:
-                for eps in eps_values:
-                    rows.append(tightness(runner, name, shape, eps, delta, C=args.C, **options))
+        for name, shape, eps in plan:
+            n_max = args.n_max or defaults.TIGHTNESS_N_MAX_BY.get(name, defaults.TIGHTNESS_N_MAX)
+            options = given(solver=args.solver, error=args.error)
+            rows.append(
+                tightness(
+                    runner,
+                    name,
+                    shape,
+                    eps,
+                    delta,
+                    seeds=seeds,
+                    n_max=n_max,
+                    C=args.C,
+                    settled=bar.update,
+                    **options,
+                )
+            )
     table = format_table(rows, args.format)
     if args.out is not None:
         args.out.write_text(table)

@@ -44,6 +44,7 @@ def evaluate(config: dict) -> dict:
             dtype=config["dtype"],
             empirical_samples=config["empirical_samples"],
             ascent_steps=config["ascent_steps"],
+            **{k: config[k] for k in ("error", "sandwich_boxes") if k in config},
         ).to_json()
     if config["kind"] == "subset_sum":
         return coefficient_success(

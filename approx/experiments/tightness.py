@@ -3,7 +3,11 @@ theorem asks for, and the empirical constant C in `n = C·log(d_{i-1} d_i l / mi
 
 Definitions (every number here is one of these):
 - Per seed s, the threshold `N_s` = the smallest n (same for every layer) at which
-  `approx.pipeline.run.run(..., n=n, seed=s)` has certified error ≤ ε. Found by doubling
+  `approx.pipeline.run.run(..., n=n, seed=s, error=...)` has its upper value `error_upper`
+  ≤ ε: the tightest upper value the probe affords, named by `counted_by` — "true" (the
+  sandwich's exact sup: 1 or 2 inputs), "sandwich upper" (its branch and bound), or
+  "certified" (`error="certified"`). A looser upper value counts more failures and so
+  inflates n and C. Found by doubling
   then bisection, which assumes success is monotone in n for a seed. It is in expectation,
   not draw by draw: a seed's random network is redrawn at every n, so `N_s` is the
   bisection's answer, and a seed that succeeds at some smaller n than `N_s` is possible.
@@ -11,8 +15,11 @@ Definitions (every number here is one of these):
   ⌈(1 − δ)·S⌉-th smallest `N_s`, an estimate of the (1 − δ)-quantile of `N`. Its 95% interval
   is the distribution-free order-statistic interval for that quantile (binomial counts); its
   upper end is "unbounded" when S seeds cannot bound it (e.g. S = 20, δ = 0.1 needs S ≥ 36).
-- `L` = `max_i ln(d_{i-1} d_i l / min(ε, δ))`, the log term of Pensia et al.'s Theorem 1 for
-  the layer that needs most (n is the same for every layer here). `C_emp = n_needed / L`.
+- `L` = the construction's own width formula at C = 1, before rounding up, for the layer
+  that needs most (n is the same for every layer here): for Pensia et al.'s Theorem 1
+  `max_i ln(d_{i-1} d_i l / min(ε, δ))`, for Malach's our derivation's `ln(2Σd d/δ)/(2p)`
+  (`approx.constructions.malach`). `C_emp = n_needed / L` is therefore the constant of that
+  construction's formula, compared only with that construction's C.
 - `theorem_n` = the construction's own `size(widths, ε, δ, C)` with the explicit C given
   (default: the construction's `default_C`; Pensia's is our calibration); `ratio` =
   max(theorem_n) / n_needed (> 1: the theorem asks for more than needed).
@@ -28,8 +35,11 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
 from ..basics.statistics import fit_through_origin, quantile_interval
 from ..constructions import CONSTRUCTIONS, get_construction
-from ..measurement.bounds import log_term
 from .runner import Runner
+
+# `size()` is ⌈C·F⌉ per layer for every construction here: F is `size(C)/C` as C grows, and
+# at C = 2^20 the rounding changes it by < 1e-6.
+_UNIT_C = 2.0**20
 
 
 @dataclass(frozen=True)
@@ -53,6 +63,26 @@ class Tightness:
     C_emp: float
     C_lo: float
     C_hi: float
+    counted_by: str = "certified"  # which upper value counted failures (module docstring)
+
+
+def formula_unit(construction: str, widths: Sequence[int], eps: float, delta: float) -> float:
+    """`L`: the construction's width formula at C = 1 before rounding up, largest layer."""
+    cons = get_construction(construction)
+    return max(cons.size(tuple(widths), eps, delta, _UNIT_C)) / _UNIT_C
+
+
+def _upper(result: dict) -> float:
+    """The probe's upper value (runs stored before `error_upper` existed: certified)."""
+    upper = result.get("error_upper")
+    return result["certified_error"] if upper is None else upper
+
+
+def _counted_by(methods: set[str]) -> str:
+    """The loosest upper value any probe of a row used, in words."""
+    if not methods or methods == {"exact"}:
+        return "true"
+    return "certified" if "certified" in methods else "sandwich upper"
 
 
 def _probe_config(base: dict, construction: str, widths, eps, n: int, seed: int) -> dict:
@@ -77,10 +107,14 @@ def thresholds(
     start: int,
     n_max: int,
     base: dict,
+    settled=None,
+    methods: set[str] | None = None,
 ) -> tuple[list[float], int]:
     """(`N_s` for every seed, inf where no n within reach succeeds; the reach). All seeds'
     probes run in one batch per step. The reach is n_max, lowered to n − 1 when a run at n is
-    refused (InvalidArgument: e.g. more coefficients than the exact solver takes)."""
+    refused (InvalidArgument: e.g. more coefficients than the exact solver takes).
+    `settled(k)` is called as k more seeds' thresholds are known (a progress bar's update);
+    `methods` collects the probes' `error_method`s."""
     lo = {s: 0 for s in seeds}  # largest n known to fail
     hi: dict[int, int | None] = {s: None for s in seeds}  # smallest n known to succeed
     reach = n_max
@@ -95,7 +129,9 @@ def thresholds(
                 reach = min(reach, n - 1)
         new = {}
         for (s, n), row in zip(nxt.items(), rows, strict=True):
-            if row.status == "ok" and row.result["certified_error"] <= eps:
+            if row.status == "ok" and methods is not None:
+                methods.add(row.result.get("error_method") or "certified")
+            if row.status == "ok" and _upper(row.result) <= eps:
                 hi[s] = n
             elif row.status == "ok":
                 lo[s] = n
@@ -104,6 +140,8 @@ def thresholds(
                     new[s] = min(max(2 * lo[s], 1), reach)
             elif hi[s] - lo[s] > 1:
                 new[s] = (lo[s] + hi[s]) // 2
+        if settled is not None:
+            settled(len(nxt) - len(new))
         nxt = new
     return [math.inf if hi[s] is None else float(hi[s]) for s in seeds], reach
 
@@ -119,9 +157,13 @@ def tightness(
     n_max: int = defaults.TIGHTNESS_N_MAX,
     C: float | None = None,
     solver: str = defaults.SOLVER,
+    error: str = defaults.TIGHTNESS_ERROR,
+    settled=None,
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
-    their (1 − δ)-quantile with its interval, and the theorem's n."""
+    their (1 − δ)-quantile with its interval, and the theorem's n. `error`: how each probe
+    measures its upper value ("sandwich": the tightest affordable, "certified"); `settled`:
+    see `thresholds`."""
     cons = get_construction(construction)
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
@@ -130,8 +172,10 @@ def tightness(
     widths = tuple(widths)
     C = cons.default_C if C is None else C
     theorem_n = cons.size(widths, eps, delta, C)
-    # Only the certified error is needed: the empirical one is kept cheap.
+    # Only the upper value is needed: the empirical search is kept cheap.
     base = {
+        "error": error,
+        "sandwich_boxes": defaults.TIGHTNESS_SANDWICH_BOXES,
         "delta": float(delta),
         "solver": solver,
         "dtype": "float64",
@@ -139,6 +183,7 @@ def tightness(
         "ascent_steps": defaults.TIGHTNESS_ASCENT_STEPS,
         "rescale": False,
     }
+    methods: set[str] = set()
     ths, reach = thresholds(
         runner,
         construction,
@@ -148,9 +193,11 @@ def tightness(
         start=max(theorem_n),
         n_max=n_max,
         base=base,
+        settled=settled,
+        methods=methods,
     )
     est, lo, hi = quantile_interval(ths, 1 - delta)
-    L = log_term(widths, eps, delta)
+    L = formula_unit(construction, widths, eps, delta)
     return Tightness(
         construction=construction,
         widths=widths,
@@ -169,6 +216,7 @@ def tightness(
         C_emp=est / L,
         C_lo=lo / L,
         C_hi=hi / L,
+        counted_by=_counted_by(methods),
     )
 
 

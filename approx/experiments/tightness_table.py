@@ -24,7 +24,26 @@ COLUMNS = (
     "L",
     "C_emp",
     "C_emp 95% CI",
+    "counted by",
+    "verdict",
 )
+
+
+def verdict(r: Tightness) -> str:
+    """The row in words: is the theorem's n (largest layer, with the row's C) enough at δ?"""
+    top, at = max(r.theorem_n), f"at delta={r.delta:g}"
+    head = f"theorem's n = {top} with C = {r.C:g} is"
+    if math.isinf(r.n_needed):
+        if top <= r.n_max:
+            return f"{head} too small {at}: more than n = {r.n_max} needed"
+        return f"undecided: more than n = {r.n_max} needed, theorem's n = {top} not searched"
+    unsure = " (inside the 95% CI of n needed)" if r.n_lo <= top <= r.n_hi else ""
+    if top < r.n_needed:
+        return f"{head} too small {at}: n = {r.n_needed:g} needed{unsure}"
+    k = top / r.n_needed
+    if k < 1.25:
+        return f"{head} enough {at}{unsure}"
+    return f"{head} enough, {k:.3g}x too large {at}{unsure}"
 
 
 def _cells(r: Tightness) -> list[str]:
@@ -56,6 +75,8 @@ def _cells(r: Tightness) -> list[str]:
         f"{r.L:.2f}",
         c_emp,
         c_ci,
+        r.counted_by,
+        verdict(r),
     ]
 
 
@@ -74,9 +95,13 @@ def format_table(rows: Sequence[Tightness], fmt: str = "md") -> str:
         "|" + "---|" * len(COLUMNS),
         *("| " + " | ".join(_cells(r)) + " |" for r in rows),
         "",
-        "n needed: smallest n (all layers) with certified error <= eps in >= (1-delta) of seeds;",
+        "n needed: smallest n (all layers) whose upper value of the error is <= eps in >= "
+        "(1-delta) of seeds;",
+        "counted by: that upper value (true: exact sup; sandwich upper; certified: the certified "
+        "bound);",
         "theorem n: the construction's formula with the C shown; ratio = theorem n / n needed;",
-        "L = max_i ln(d_{i-1} d_i l / min(eps, delta)); C_emp = n needed / L.",
+        "L = the construction's own formula at C = 1 before rounding up; C_emp = n needed / L, "
+        "comparable only with the same construction's C.",
     ]
     for name in sorted({r.construction for r in rows}):
         fit = fit_C([r for r in rows if r.construction == name])

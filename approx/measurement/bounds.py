@@ -38,9 +38,3 @@ def default_weight_tolerance(widths: Sequence[int], eps: float) -> float:
     depth = len(tw) - 1
     widest = max(a * b for a, b in itertools.pairwise(tw))
     return eps / (2 * depth * (2 * widest) ** 0.5)
-
-
-def log_term(widths: Sequence[int], eps: float, delta: float) -> float:
-    """`max_i ln(d_{i-1} d_i l / min(ε, δ))` (Pensia et al. 2020, Theorem 1's log factor)."""
-    depth = len(widths) - 1
-    return max(math.log(a * b * depth / min(eps, delta)) for a, b in itertools.pairwise(widths))
