@@ -72,7 +72,7 @@ def brute_force_circle_sup(target, random_net, masks, grid=2048):
     return best
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(seed=seeds, shape=st.sampled_from([(2, 2), (2, 3, 2), (2, 2, 2, 1)]), n=st.integers(1, 3))
 def test_circle_sup_equals_brute_force_region_enumeration(seed, shape, n):
     _, a, stored = pruned(shape, n, seed)
@@ -84,7 +84,7 @@ def test_circle_sup_equals_brute_force_region_enumeration(seed, shape, n):
     assert abs(at_argmax - exact.value) <= 1e-9 * exact.value
 
 
-@settings(max_examples=5, deadline=None)
+@settings(max_examples=3, deadline=None)
 @given(seed=seeds, shape=st.sampled_from([(2, 4, 2), (2, 3, 3, 2)]))
 def test_branch_and_bound_brackets_the_exact_sup_on_2_inputs(seed, shape):
     """At the theorem's width (small errors): the box bounds, an independent algorithm, bracket
@@ -107,10 +107,10 @@ def test_one_input_is_exact():
     assert s.lower <= true * (1 + 1e-12) and s.upper >= true and s.ratio <= 1 + 2e-9
 
 
-@pytest.mark.parametrize("shape,seed", [((3, 4, 2), 0), ((4, 4, 4), 1), ((3, 3, 3, 2), 2)])
+@pytest.mark.parametrize("shape,seed", [((3, 4, 2), 0), ((3, 3, 3, 2), 2)])
 def test_the_gap_closes_as_the_budget_grows(shape, seed):
     """Best-first: a larger budget continues the same search, so the upper value never grows
-    and the lower value never falls; on these 3- and 4-input nets it reaches 1.01."""
+    and the lower value never falls; on these 3-input nets it reaches 1.01."""
     _, _, stored = pruned(shape, None, seed)
     runs = [bound_by_boxes(stored, max_boxes=b, rel_tol=0.01) for b in (8, 64, 512, 20_000)]
     for small, large in itertools.pairwise(runs):
@@ -157,3 +157,21 @@ def test_run_reports_the_tightest_values_and_their_method():
     e = run(widths=(2, 4, 2), seed=0, error="sandwich", empirical_samples=256, ascent_steps=10)
     assert e.error_method == "exact" and e.error_upper <= e.error_lower * (1 + 2e-9)
     assert e.certified_error == c.certified_error and e.empirical_error == c.empirical_error
+
+
+@settings(max_examples=2, deadline=None)
+@given(seed=seeds, shape=st.sampled_from([(2, 4, 2), (2, 8, 8, 2)]))
+def test_the_empirical_search_reaches_the_sup(seed, shape):
+    """The default empirical search (a lower estimate) against the exact sup of 2-input nets
+    at the theorem's width: within 0.1%, never above."""
+    _, a, stored = pruned(shape, None, seed)
+    e = empirical_error(
+        a.target.forward,
+        masked_forward(a.random_net, a.pruned.masks),
+        shape[0],
+        generator=generator(seed),
+        error_map=lambda x: error_at(stored, x),
+    ).value
+    s = sandwich(stored)
+    assert s.method == "exact regions"
+    assert s.lower / 1.001 <= e <= s.upper

@@ -27,6 +27,7 @@ from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
 from ..measurement.certified import CertifiedBound, certify
+from ..measurement.difference import error_at
 from ..measurement.empirical import EmpiricalError, empirical_error
 from ..measurement.sandwich import Sandwich, sandwich
 from ..measurement.stored import StoredLayer, stored_layers
@@ -277,6 +278,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         ascent_steps=ascent_steps,
         dtype=torch.float64,
         device=plan.device,
+        error_map=lambda x: error_at(stored, x),
     )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
