@@ -55,6 +55,7 @@ def adam(e, d, seed, n, starts, steps) -> float:
 
 def compare(widths, n, seed, quick: bool) -> dict:
     r = run(widths=widths, n=n, seed=seed, empirical_samples=1, ascent_steps=0)
+    torch.set_num_threads(1)  # the solver's numba pool may have raised torch's thread count
     a = r.artifacts
     stored = stored_layers(a.target, a.random_net, a.pruned.masks)
     f, g, d = a.target.forward, masked_forward(a.random_net, a.pruned.masks), widths[0]

@@ -65,7 +65,7 @@ def format_run(r: RunResult) -> str:
         f"{_check(r.certified_within_eps)}",
         f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
         f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points + "
-        f"{r.ascent_steps} ascent steps)",
+        f"{r.ascent_steps} search steps)",
         *_sandwich_rows(r),
         "",
         f"  {r.seconds:.2f} s on {r.device} ({r.dtype}): "
