@@ -10,6 +10,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from approx.basics.errors import InvalidArgument
 from approx.basics.masks import masked_forward
 from approx.measurement.difference import circle_sup, error_at
 from approx.measurement.empirical import empirical_error
@@ -175,3 +176,10 @@ def test_the_empirical_search_reaches_the_sup(seed, shape):
     s = sandwich(stored)
     assert s.method == "exact regions"
     assert s.lower / 1.001 <= e <= s.upper
+
+
+def test_a_sandwich_too_large_to_bound_is_refused_before_anything_is_drawn():
+    with pytest.raises(InvalidArgument, match=r"--error sandwich.*use error='certified'"):
+        run(widths=(784, 500, 10), n=1, error="sandwich")
+    with pytest.raises(InvalidArgument, match="--error"):
+        run(widths=(2, 2), error="exactly")

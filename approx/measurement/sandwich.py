@@ -60,6 +60,25 @@ _WIDEN = 1e-12  # relative widening of every pre-activation bound
 UPPER_FACTOR = 1 + 1e-9  # relative allowance on every upper value for float64 rounding
 _VERTEX_GENERATORS = 10  # generators enumerated exactly in the output norm bound
 _BATCH = 256  # boxes split per step
+_BOX_BYTES = 2**28  # memory for one batch of boxes' affine forms
+MAX_BOX_FORM = 2**18  # symbols x neurons of one box's largest form: the sandwich's size limit
+
+
+def _form_size(widths) -> int:
+    """Symbols × neurons of one box's largest affine form for target `widths`."""
+    symbols = 2 * widths[0] + 2 * sum(widths[1:-1])
+    return symbols * max(widths)
+
+
+def check_size(widths) -> None:
+    """Refuse a branch and bound whose affine forms would not fit (2 inputs or fewer: any)."""
+    widths = tuple(widths)
+    if widths[0] > 2 and _form_size(widths) > MAX_BOX_FORM:
+        raise InvalidArgument(
+            f"the sandwich (error='sandwich', --error sandwich) bounds boxes with "
+            f"{_form_size(widths):,} symbol-neuron terms each for widths {list(widths)} "
+            f"(at most {MAX_BOX_FORM:,}): use error='certified' for a network this size"
+        )
 
 
 @dataclass(frozen=True)
@@ -210,7 +229,10 @@ def _push(heap, upper, c, r, target, tie) -> float:
 
 def _branch_and_bound(stored, best: _Best, max_boxes: int, rel_tol: float, seconds, t0):
     d0 = stored[0].W.shape[1]
-    chunk = max(1, 4_000_000 // (2**_VERTEX_GENERATORS * stored[-1].W.shape[0]))
+    widths = (d0, *(s.W.shape[0] for s in stored))
+    check_size(widths)
+    per_box = max(2**_VERTEX_GENERATORS * widths[-1], 10 * _form_size(widths))
+    chunk = max(1, _BOX_BYTES // (8 * per_box))
     c, r = _roots(d0)
     upper, cands = _bound(stored, c, r, chunk)
     best.offer(stored, cands)

@@ -30,6 +30,7 @@ from ..measurement.certified import CertifiedBound, certify
 from ..measurement.difference import error_at
 from ..measurement.empirical import EmpiricalError, empirical_error
 from ..measurement.sandwich import Sandwich, sandwich
+from ..measurement.sandwich import check_size as check_sandwich_size
 from ..measurement.stored import StoredLayer, stored_layers
 from .plan import RunPlan, n_params, plan_run
 from .result import Artifacts, RunResult
@@ -131,6 +132,8 @@ def run(
         ascent_steps=ascent_steps,
         weight_tolerance=weight_tolerance,
     )
+    if error == "sandwich":
+        check_sandwich_size(plan.target_widths)
     target, factors = prepare_target(target, plan, rescale=rescale)
     measured = execute(
         plan,
