@@ -24,6 +24,8 @@ _PUBLIC = {
     "Activation": "approx.basics.network",
     "Masks": "approx.basics.masks",
     "load_network": "approx.basics.loading",
+    "as_network": "approx.basics.loading",
+    "network_from_state_dict": "approx.basics.loading",
     "network_from_module": "approx.basics.loading",
     "network_to_module": "approx.basics.loading",
     "random_target": "approx.basics.sampling",

@@ -24,7 +24,10 @@ from approx.basics.files import check_writable_file, write_text_atomic
 from approx.basics.progress import progress_bar
 
 from . import (
+    burkholz,
     malach_single_pair,
+    natale_fixed_size,
+    orseau_digits,
     pensia_lemma1,
     pensia_lemma2,
     pensia_lemma3,
@@ -80,6 +83,21 @@ def _mixing_weight(setting: str, weight: sp.Expr) -> CheckResult:
             f"ln 2 / 4'. For the U[0,1]*U[-1,1] product itself: {published.detail.split('; ')[-1]}"
             " (best ln 2/2). ln 2/4 is exact per DRAWN unit, a ~ U[-1,1] kept only when a >= 0 "
             "(see product.mixing_weight.sign_pruned)."
+        )
+    return _with_finding(result, finding)
+
+
+def _leaky_half_lines() -> CheckResult:
+    result = burkholz.check_leaky_half_lines()
+    published = burkholz.check_leaky_half_lines(lambda w, alpha: w)
+    finding = ""
+    if not published.passed:
+        finding = (
+            "Burkholz 2022's code (RelationalML/LT-existence, Utils/pruning.py) prunes leaky ReLU "
+            "like ReLU: both sign subsets of a first-layer weight target w. With leaky slope "
+            "alpha the units realise P phi(h) - N phi(-h) = (P + alpha N) h+ - (N + alpha P) h-, "
+            "i.e. (1 + alpha) w h (" + published.detail.split("realises w*h: ")[-1] + "); the "
+            "subsets must target w / (1 + alpha), as approx.constructions.burkholz does."
         )
     return _with_finding(result, finding)
 
@@ -141,6 +159,19 @@ def checks(quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], CheckResu
             ),
         ),
     ]
+    out += _sparse_checks(size, seed)
+    out += [
+        ("burkholz.leaky_half_lines", _leaky_half_lines),
+        ("burkholz.smooth_remainder.tanh", lambda: burkholz.check_smooth_remainder("tanh")),
+        ("burkholz.smooth_remainder.sigmoid", lambda: burkholz.check_smooth_remainder("sigmoid")),
+        ("burkholz.cube_norm", burkholz.check_cube_norm),
+        (
+            "burkholz.copies_propagation",
+            lambda: burkholz.check_copies_propagation(trials=size["union_trials"], seed=seed + 6),
+        ),
+        ("burkholz.first_layer_products.a2", burkholz.check_first_layer_products),
+        ("burkholz.parameter_count", burkholz.check_parameter_count),
+    ]
     for k, row in enumerate(subset_sum_success.PUBLISHED):
         if row.n <= size["max_n"]:
             out.append(
@@ -162,6 +193,36 @@ def checks(quick: bool, seed: int = 0) -> list[tuple[str, Callable[[], CheckResu
                 )
             )
     return out
+
+
+def _sparse_checks(size: dict[str, int], seed: int) -> list[tuple[str, Callable[[], CheckResult]]]:
+    """Orseau et al.'s base-3/2 digits and Natale et al.'s fixed-size subset sums (as this
+    repository constructs them; their wrong variants are in the tests)."""
+    trials = size["union_trials"] // 5
+    return [
+        ("orseau.digits.step", orseau_digits.check_digit_step),
+        ("orseau.digits.neighbours", orseau_digits.check_disjoint_neighbours),
+        ("orseau.hyperbolic.band_mass", orseau_digits.check_hyperbolic_band),
+        (
+            "orseau.digits.probability_mc",
+            lambda: orseau_digits.check_digit_probability_mc(samples=size["mc"], seed=seed + 40),
+        ),
+        (
+            "orseau.union_bound_mc",
+            lambda: orseau_digits.check_union_bound_mc(trials=trials, seed=seed + 41),
+        ),
+        ("natale.entropy_count", natale_fixed_size.check_entropy_count),
+        (
+            "natale.density_bound",
+            lambda: natale_fixed_size.check_density_bound(seed=seed + 42),
+        ),
+        (
+            "natale.theorem2.success",
+            lambda: natale_fixed_size.check_rfss_success(
+                samples=size["subset_sum"] // 2, seed=seed + 43
+            ),
+        ),
+    ]
 
 
 def _crashed(name: str, error: BaseException) -> CheckResult:
@@ -249,9 +310,9 @@ def markdown_report(results: Sequence[CheckResult], quick: bool, seconds: float)
     return "\n".join(lines) + "\n"
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str = "python -m proofs_check") -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m proofs_check",
+        prog=prog,
         description="Check every step of the SLT proofs: symbolic where it is algebra, "
         "Monte Carlo where it is probability.",
     )
@@ -264,21 +325,22 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def main(argv: Sequence[str] | None = None, *, prog: str = "python -m proofs_check") -> int:
     """Run all checks, print the table and findings, write the report if asked (`--report`);
-    0 iff all passed.
+    0 iff all passed. `prog`: the command's name in usage and error lines (the `approx`
+    command passes "approx check-proofs").
 
     A leading "--" is dropped: a wrapper that forwards its remaining arguments with argparse's
     REMAINDER (`approx check-proofs -- --quick`) passes it through."""
     argv = list(argv) if argv is not None else None
     if argv and argv[0] == "--":
         argv = argv[1:]
-    args = _parser().parse_args(argv)
+    args = _parser(prog).parse_args(argv)
     if args.report is not None:
         try:
             check_writable_file(args.report, "--report")
         except InvalidArgument as e:
-            print(f"python -m proofs_check: error: {e}", file=sys.stderr)
+            print(f"{prog}: error: {e}", file=sys.stderr)
             return 2
     start = time.perf_counter()
     results = run_all(quick=args.quick, seed=args.seed, progress=not args.quiet)

@@ -38,6 +38,7 @@ import torch
 from approx.basics.network import Network
 from approx.basics.sampling import spawn_seeds
 from approx.engine.subset_sum import solve
+from approx.experiments.targets import digits_target
 from approx.pipeline.run import run
 
 PUBLISHED = {
@@ -80,30 +81,6 @@ def per_weight(weights: tuple[torch.Tensor, ...], n: int, eps: float, seed: int)
 
 def accuracy(net: Network, x: torch.Tensor, y: torch.Tensor) -> float:
     return float((net.forward(x).argmax(1) == y).double().mean())
-
-
-def digits_target(hidden: int, seed: int):
-    """A bias-free 64-hidden-10 ReLU net trained on sklearn's digits; inputs / ||x||_2."""
-    from sklearn.datasets import load_digits
-
-    x, y = load_digits(return_X_y=True)
-    x = torch.tensor(x, dtype=torch.float64)
-    x = x / x.norm(dim=1, keepdim=True).clamp_min(1e-12)  # (1797, 64), unit norm
-    y = torch.tensor(y)
-    gen = torch.Generator().manual_seed(seed)
-    perm = torch.randperm(len(y), generator=gen)
-    tr, te = perm[:1347], perm[1347:]
-    w1 = (torch.rand(hidden, 64, generator=gen, dtype=torch.float64) * 2 - 1) / 8
-    w2 = (torch.rand(10, hidden, generator=gen, dtype=torch.float64) * 2 - 1) / hidden**0.5
-    params = [w1.requires_grad_(), w2.requires_grad_()]
-    opt = torch.optim.Adam(params, lr=1e-2)
-    for _ in range(400):  # full batch
-        opt.zero_grad()
-        logits = torch.relu(x[tr] @ w1.T) @ w2.T  # (1347, 10)
-        torch.nn.functional.cross_entropy(logits, y[tr]).backward()
-        opt.step()
-    net = Network.dense((w1.detach().clone(), w2.detach().clone()))
-    return net, (x[tr], y[tr]), (x[te], y[te])
 
 
 def _fmt_count(v: float) -> str:

@@ -31,7 +31,11 @@ def test_out_dir_files_load_and_masks_reproduce_the_subnetwork(tmp_path, capsys)
     result = json.loads((out / "result.json").read_text())
     assert (out / "error.png").stat().st_size > 0
     net = torch.load(out / "network.pt", weights_only=True)
-    assert set(net) == {"target", "random", "masks"}
+    assert {"target", "random", "masks", "row_methods"} <= set(net)  # later keys: additions
+    for rows, w in zip(net["row_methods"], net["target"], strict=True):  # docs/outputs.md
+        assert rows["names"] == ["meet in the middle", "enumeration", "prefix"]
+        assert rows["how"].shape == rows["valid"].shape == (2, *w.shape)
+        assert torch.equal(rows["searched"], rows["valid"])  # n = 29: all one meet in the middle
     assert len(net["random"]) == 2 * len(net["target"]) == len(net["masks"])
     assert all(m.dtype == torch.bool for m in net["masks"])
     sub = Masks(tuple(net["masks"])).apply(Network.dense(tuple(net["random"])))
@@ -50,6 +54,30 @@ def test_user_target_file(tmp_path, capsys):
     assert json.loads(capsys.readouterr().out)["target_widths"] == [3, 2, 2]
 
 
+def test_target_file_with_biases_runs_under_burkholz(tmp_path, capsys):
+    """A file with biases (and tanh) runs under the construction whose theorem covers it, and
+    its files keep the biases and the bias masks."""
+    torch.manual_seed(0)
+    seq = nn.Sequential(nn.Linear(3, 3), nn.Tanh(), nn.Linear(3, 2))
+    with torch.no_grad():
+        for m in (seq[0], seq[2]):
+            m.weight.mul_(0.5 / torch.linalg.matrix_norm(m.weight, ord=2))
+    torch.save(seq, tmp_path / "t.pt")
+    out = tmp_path / "res"
+    argv = ["run", "--target", str(tmp_path / "t.pt"), "--construction", "burkholz"]
+    assert main([*argv, "--n", "8", "--eps", "0.1", "--out", str(out), *FAST]) == 0
+    table = capsys.readouterr().out
+    assert "tanh, biases" in table and "points of the ball" in table
+    d = json.loads((out / "result.json").read_text())
+    assert d["activation"] == "tanh" and d["target_biases"] and d["empirical_domain"] == "ball"
+    net = torch.load(out / "network.pt", weights_only=True)
+    random = Network.dense(tuple(net["random"]), biases=tuple(net["random_biases"]))
+    sub = Masks(tuple(net["masks"]), tuple(net["bias_masks"])).apply(random)
+    kept = sum(int(m.sum()) for m in net["masks"] + [b for b in net["bias_masks"] if b is not None])
+    assert kept == d["kept_params"] and sub.widths == tuple(d["random_widths"])
+    assert net["activation"] == "tanh" and net["target_biases"][1] is not None
+
+
 def _bad_files(tmp_path):
     nan = tmp_path / "nan.pt"
     torch.save([torch.tensor([[float("nan"), 0.0]])], nan)
@@ -59,7 +87,9 @@ def _bad_files(tmp_path):
     torch.save([torch.eye(2) * 3], big)
     junk = tmp_path / "junk.pt"
     junk.write_text("not a torch file")
-    return {"nan": nan, "tanh": tanh, "big": big, "junk": junk}
+    biased = tmp_path / "biased.pt"
+    torch.save(nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 2)), biased)
+    return {"nan": nan, "tanh": tanh, "big": big, "junk": junk, "biased": biased}
 
 
 @pytest.mark.parametrize(
@@ -73,7 +103,7 @@ def _bad_files(tmp_path):
         (["--widths", "a,b"], "--widths"),
         (["--widths", "0,3"], "--widths"),
         (["--n", "0"], "--n"),
-        (["--n", "100000"], "n=[100000, 100000, 100000]"),
+        (["--n", "11", "--solver", "brute"], "--solver exact (any n), or --n 10"),
         (["--dtype", "float16"], "dtype='float16'"),
         (["--seed", "-1"], "seed=-1"),
         (["--target", "{nan}"], "non-finite"),
@@ -81,6 +111,12 @@ def _bad_files(tmp_path):
         (["--target", "{big}"], "layer 1 has spectral norm 3"),
         (["--target", "{junk}"], "could not be read"),
         (["--target", "/no/such/file.pt"], "not a file"),
+        (["--activation", "tanh"], "construction 'pensia' does not cover layer 1"),
+        (["--bias", "--construction", "malach"], "construction 'malach' does not cover layer 1"),
+        (["--activation", "softplus", "--construction", "burkholz"], "activation='softplus'"),
+        (["--activation", "leaky_relu(2)", "--construction", "burkholz"], "slope 2"),
+        (["--target", "{biased}"], "construction 'pensia' does not cover layer 1"),
+        (["--target", "{biased}", "--activation", "tanh"], "describe a random target"),
     ],
 )
 def test_bad_input_one_line_exit_2(argv, match, tmp_path, capsys):

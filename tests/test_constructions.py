@@ -1,6 +1,9 @@
 """One suite every registered construction must pass: a new construction is tested by adding it
 to `CONSTRUCTIONS`. Plus: greedy subset sum never beats exact, nor loses to the single best
-product it starts from."""
+product it starts from.
+
+Where the layouts differ — depth 2l with half-line layers (Pensia, Malach) or depth l + 1
+with copies (Burkholz) — a test checks each layout's own shape facts (`depth_2l`)."""
 
 import itertools
 
@@ -11,10 +14,10 @@ from hypothesis import strategies as st
 
 from approx.basics.network import Network
 from approx.basics.sampling import random_target
-from approx.constructions import CONSTRUCTIONS, realised_forward
+from approx.constructions import CONSTRUCTIONS
 from approx.constructions.malach import best_single_match
 from approx.engine.subset_sum import solve
-from approx.measurement.certified import certified_error
+from approx.measurement.certified import certify
 from approx.measurement.empirical import empirical_error
 from approx.pipeline.run import run
 
@@ -37,15 +40,35 @@ def build(cons, seed, widths, n, solver="exact"):
     return target, net, cons.prune(target, net, solver=solver)
 
 
+def depth_2l(pruned) -> bool:
+    """Half-line layers (depth-2l layout) rather than copies (depth l + 1)."""
+    return pruned.copies is None
+
+
+def expected_instances(widths, n, pruned) -> int:
+    """Subset-sum instances solved: depth 2l, two per target weight (one per sign); depth l + 1
+    with a ReLU target, per copy two per first-layer weight, one per later weight and one per
+    bias, plus one per constant unit (approx.constructions.burkholz_prune)."""
+    pairs = list(itertools.pairwise(widths))
+    if depth_2l(pruned):
+        return 2 * sum(a * b for a, b in pairs)
+    depth = len(pairs)
+    copies = [n if t < depth - 1 else 1 for t in range(depth)]  # per target layer
+    count = copies[0] * pairs[0][1] * (2 * pairs[0][0] + 1)
+    count += sum(copies[t] * d_out * (d_in + 1) for t, (d_in, d_out) in enumerate(pairs) if t)
+    return count + sum(copies[t] for t in range(depth - 1))  # constant units
+
+
 @pytest.mark.parametrize("name", NAMES)
 @given(seed=seeds, widths=widths_st, n=st.integers(1, 5))
-def test_masked_net_equals_realised_half_line_net(name, seed, widths, n):
-    """The construction identity on inputs of both signs: the masked depth-2l net computes
-    L̂_l ∘ σ ∘ … ∘ L̂_1 with L̂_i(h) = P_i σ(h) − N_i σ(−h)."""
+def test_masked_net_equals_realised_net(name, seed, widths, n):
+    """The construction identity on inputs of both signs: the masked random net computes what
+    the construction says it realises — depth 2l: L̂_l ∘ σ ∘ … ∘ L̂_1 with
+    L̂_i(h) = P_i σ(h) − N_i σ(−h); depth l + 1 (ReLU target): the copies' network."""
     _target, net, pruned = build(CONSTRUCTIONS[name], seed, widths, n)
     x = torch.randn(64, widths[0], generator=generator(seed + 2), dtype=torch.float64)
     sub = pruned.masks.apply(net)
-    assert torch.allclose(sub(x), realised_forward(pruned.layers, x), atol=TOL[torch.float64])
+    assert torch.allclose(sub(x), pruned.forward(x), atol=TOL[torch.float64])
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -58,15 +81,20 @@ def test_masks_only_prune_and_keep_weights_bit_identical(name, seed, widths, n):
         assert m.dtype == torch.bool and m.shape == w.shape
         assert torch.equal(s[m], w[m])  # kept: the random weight itself, bit for bit
         assert bool((s[~m] == 0).all())  # pruned: zero, nothing else changes
+    bias_masks = pruned.masks.biases or (None,) * net.depth
+    for m, b, s in zip(bias_masks, net.biases, sub.biases, strict=True):
+        if m is not None:  # a bias mask: the same, for the random biases
+            assert m.dtype == torch.bool and m.shape == b.shape
+            assert torch.equal(s[m], b[m]) and bool((s[~m] == 0).all())
     assert pruned.masks.n_kept <= pruned.masks.n_total
-    assert pruned.n_instances == 2 * sum(a * b for a, b in itertools.pairwise(widths))
+    assert pruned.n_instances == expected_instances(widths, n, pruned)
 
 
 @pytest.mark.parametrize("name", NAMES)
 @given(seed=seeds, widths=widths_st, n=st.integers(1, 4))
 def test_empirical_error_never_exceeds_certified(name, seed, widths, n):
     target, net, pruned = build(CONSTRUCTIONS[name], seed, widths, n)
-    cert = certified_error(target, pruned.layers)
+    cert = certify(target, pruned)
     sub = pruned.masks.apply(net)
     emp = empirical_error(
         target.forward,
@@ -87,6 +115,8 @@ def test_same_seed_same_net_and_masks(name, seed, widths, n):
     _, net_b, b = build(cons, seed, widths, n)
     assert all(torch.equal(x, y) for x, y in zip(net_a.weights, net_b.weights, strict=True))
     assert all(torch.equal(x, y) for x, y in zip(a.masks.masks, b.masks.masks, strict=True))
+    for x, y in zip(net_a.biases, net_b.biases, strict=True):
+        assert (x is None and y is None) or torch.equal(x, y)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -96,13 +126,27 @@ def test_shapes_follow_random_widths(name, seed, widths, n):
     n = tuple(n[: len(widths) - 1])
     rw = cons.random_widths(widths, n)
     net = cons.sample(widths, n, generator=generator(seed))
-    assert net.widths == rw and net.depth == 2 * (len(widths) - 1)
-    assert rw[::2] == widths  # the target's widths sit between the random pairs
-    assert bool((net.weights[0].abs() <= 1).all())  # Uniform[-1, 1]
+    depth = len(widths) - 1
+    assert net.widths == rw and (rw[0], rw[-1]) == (widths[0], widths[-1])
     target = in_class(cons, widths, seed)
     pruned = cons.prune(target, net)
-    for lay, w in zip(pruned.layers, target.weights, strict=True):
-        assert lay.P.shape == w.shape and lay.N.shape == w.shape
+    if depth_2l(pruned):
+        assert net.depth == 2 * depth
+        assert rw[::2] == widths  # the target's widths sit between the random pairs
+        assert bool((net.weights[0].abs() <= 1).all())  # Uniform[-1, 1]
+        for lay, w in zip(pruned.layers, target.weights, strict=True):
+            assert lay.P.shape == w.shape and lay.N.shape == w.shape
+        return
+    assert net.depth == depth + 1 and pruned.layers == ()
+    copies = [n[t + 1] if t < depth - 1 else 1 for t in range(depth)]
+    first = pruned.copies.first
+    assert (
+        first.P.shape == first.N.shape == first.tau.shape == (copies[0], *target.weights[0].shape)
+    )
+    assert first.bias.shape == (copies[0], widths[1])
+    for t, lay in enumerate(pruned.copies.later, start=1):
+        assert lay.C.shape == (copies[t], widths[t + 1], widths[t], copies[t - 1])
+        assert lay.bias.shape == (copies[t], widths[t + 1])
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -122,13 +122,30 @@ def test_a_zero_bias_is_no_bias_a_nonzero_one_is_kept():
 @pytest.mark.parametrize(
     ("module", "layer", "match"),
     [
-        (nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)), 1, "non-zero bias"),
+        # biases and tanh/sigmoid alone are Burkholz's (tests/test_burkholz.py); mixing two
+        # activations is no construction's
+        (
+            nn.Sequential(nn.Linear(2, 2), nn.Tanh(), nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1)),
+            1,
+            "non-zero bias",
+        ),
         (nn.Sequential(nn.Linear(2, 2, bias=False), nn.Tanh()), 1, "tanh"),
         (nn.Sequential(nn.Linear(2, 2, bias=False), nn.ReLU()), 1, "no activation"),
         (
-            nn.Sequential(nn.Linear(2, 2, bias=False), nn.Sigmoid(), nn.Linear(2, 1, bias=False)),
+            nn.Sequential(
+                nn.Linear(2, 2, bias=False),
+                nn.Sigmoid(),
+                nn.Linear(2, 2),
+                nn.Tanh(),
+                nn.Linear(2, 1),
+            ),
             1,
             "sigmoid",
+        ),
+        (
+            nn.Sequential(nn.Linear(2, 2), nn.LeakyReLU(1.5), nn.Linear(2, 1)),
+            1,
+            "burkholz covers 0 <= slope < 1",
         ),
     ],
 )

@@ -58,8 +58,8 @@ def test_error_vs_width_is_log_log_with_both_errors_and_the_theorem():
     (ax,) = fig.axes
     assert ax.get_xscale() == ax.get_yscale() == "log"
     assert "width" in ax.get_xlabel() and "neurons" in ax.get_xlabel()
-    assert "absolute" in ax.get_ylabel()
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert "absolute" in fig.get_supylabel()
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any("certified" in t for t in legend) and any("empirical" in t for t in legend)
     assert any("theorem" in t for t in legend)
     # the certified median series is the median over seeds at each width
@@ -91,11 +91,12 @@ def test_needed_params_counts_seeds():
 
 def test_params_vs_eps_has_the_lower_bound():
     rows = [fake_run(d=4, n=n, seed=s, cert=2.0**-n) for n in (4, 8, 12) for s in (0, 1)]
-    (ax,) = fig_params_vs_eps(rows).axes
+    fig = fig_params_vs_eps(rows)
+    (ax,) = fig.axes
     assert ax.get_xscale() == ax.get_yscale() == "log"
-    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    legend = [t.get_text() for t in fig.legends[0].get_texts()]
     assert any("lower bound" in t for t in legend) and any("measured" in t for t in legend)
-    assert "count" in ax.get_ylabel()
+    assert "count" in fig.get_supylabel()
 
 
 def test_figures_refuse_data_they_cannot_draw():

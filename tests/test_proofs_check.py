@@ -22,6 +22,7 @@ import proofs_check
 from approx.basics.errors import InvalidArgument
 from approx.basics.statistics import clopper_pearson
 from proofs_check import (
+    burkholz,
     malach_single_pair,
     pensia_lemma1,
     pensia_lemma2,
@@ -70,6 +71,12 @@ def test_results_cover_every_family_once(quick_results):
         "malach.single_pair_order",
         "malach.union_bound",
         "subset_sum.success",
+        "burkholz.leaky_half_lines",
+        "burkholz.smooth_remainder",
+        "burkholz.cube_norm",
+        "burkholz.copies_propagation",
+        "burkholz.first_layer_products",
+        "burkholz.parameter_count",
     } <= families
     for r in quick_results:
         assert r.method in METHODS and r.paper and r.statement and r.detail
@@ -79,8 +86,13 @@ def test_results_cover_every_family_once(quick_results):
 
 def test_findings_name_the_published_claims_that_do_not_hold(quick_results):
     findings = {r.name: r.finding for r in quick_results if r.finding}
-    assert set(findings) == {"product.mixing_weight.product", "malach.single_pair_order.product"}
+    assert set(findings) == {
+        "product.mixing_weight.product",
+        "malach.single_pair_order.product",
+        "burkholz.leaky_half_lines",
+    }
     assert "Theta(eps^2)" in findings["malach.single_pair_order.product"]
+    assert "(1 + alpha) w" in findings["burkholz.leaky_half_lines"]
     assert "ln 2 / 4" in findings["product.mixing_weight.product"]
 
 
@@ -159,6 +171,25 @@ WRONG_CLAIMS = {
     "subset sum n=12, eps=1e-4 doubled": lambda: subset_sum_success.check_subset_sum_success(
         subset_sum_success.PublishedRow("test", "uniform", 12, {1e-4: 0.37}, 10_000)
     ),
+    "burkholz leaky ReLU, both subsets at w (the authors' code)": lambda: (
+        burkholz.check_leaky_half_lines(lambda w, alpha: w)
+    ),
+    "burkholz tanh remainder constant 1/4": lambda: burkholz.check_smooth_remainder(
+        "tanh", sp.Rational(1, 4)
+    ),
+    "burkholz sigmoid remainder constant 1/64": lambda: burkholz.check_smooth_remainder(
+        "sigmoid", sp.Rational(1, 64)
+    ),
+    "burkholz cube norm by the sup norm": lambda: burkholz.check_cube_norm(
+        claimed_rhs=lambda ys: sp.Max(*ys) ** 3 if len(ys) > 1 else ys[0] ** 3
+    ),
+    "burkholz copies as if they erred alike": lambda: burkholz.check_copies_propagation(
+        burkholz._as_if_alike, trials=50
+    ),
+    "burkholz first layer U[0,1] covers U[-1,1]": lambda: burkholz.check_first_layer_products(1),
+    "burkholz parameters linear in n (Pensia's count)": lambda: burkholz.check_parameter_count(
+        lambda d, n: sum(2 * d[i] * n[i] * (d[i] + d[i + 1]) for i in range(3))
+    ),
     "subset sum, uniform n=16 row claimed for products": lambda: (
         subset_sum_success.check_subset_sum_success(
             subset_sum_success.PublishedRow("test", "product", 16, {1e-2: 0.997}, 10_000)
@@ -190,6 +221,12 @@ WEAKER_BUT_TRUE = {
     ),
     "mixing weight ln 2 / 4 for the product": lambda: product_distribution.check_mixing_weight(
         "product", LN2 / 4
+    ),
+    "burkholz tanh remainder constant 1/2": lambda: burkholz.check_smooth_remainder(
+        "tanh", sp.Rational(1, 2)
+    ),
+    "burkholz first-layer products weight ln 2 / 4": lambda: burkholz.check_first_layer_products(
+        2, LN2 / 4
     ),
 }
 

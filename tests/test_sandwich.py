@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 
 from approx.basics.errors import InvalidArgument
 from approx.basics.masks import masked_forward
+from approx.constructions import get_construction
 from approx.measurement.difference import circle_sup, error_at
 from approx.measurement.empirical import empirical_error
 from approx.measurement.sandwich import bound_by_boxes, sandwich
@@ -183,3 +184,13 @@ def test_a_sandwich_too_large_to_bound_is_refused_before_anything_is_drawn():
         run(widths=(784, 500, 10), n=1, error="sandwich")
     with pytest.raises(InvalidArgument, match="--error"):
         run(widths=(2, 2), error="exactly")
+
+
+@pytest.mark.parametrize("widths", [(2, 2), (2, 2, 1)])
+def test_the_depth_l_plus_1_construction_is_refused_before_anything_is_drawn(widths, monkeypatch):
+    """Its copies are not the half-line form the sandwich bounds, also at depth 1, where its
+    random network has depth 2 = 2l (so the layout's depth cannot tell)."""
+    cons = get_construction("burkholz")
+    monkeypatch.setattr(cons, "sample", lambda *a, **k: pytest.fail("drawn before the refusal"))
+    with pytest.raises(InvalidArgument, match=r"'burkholz' realises copies.*error='certified'"):
+        run(widths=widths, construction="burkholz", eps=0.2, error="sandwich")

@@ -64,3 +64,17 @@ def test_pensia_quick(tmp_path):
     d = data["digits"]
     assert d["accuracy_target"] > 0.85
     assert 0 <= d["accuracy_per_weight"] <= 1 and 0 <= d["accuracy_pruned_random_net"] <= 1
+
+
+def test_burkholz_params_quick(tmp_path):
+    text, data = _run("reproduce_burkholz_params.py", tmp_path)
+    assert "QUICK mode" in text and "identical: yes" in text
+    assert data["layout"]["ours"] == [1, 60, 495, 32] == data["layout"]["theirs"]
+    assert data["source_params"] == 60 + 60 * 495 * 9 + 495 * 32 * 9 + 60
+    for law in ("uniform", "product"):
+        s = data["subset_sizes"][law]
+        assert s["trials"] == 10_000 and 1 < s["successes"] <= 10_000
+        # a failing target keeps its optimum, a larger subset: "all" >= "successes"
+        assert s["all"] >= s["successes"] - 1e-12
+    dense = data["ours_dense"]
+    assert dense["kept"] > dense["their_estimate"] > 0

@@ -159,6 +159,8 @@ def test_arguments_are_checked():
     shallow = Network.dense(net.weights[:2])
     with pytest.raises(InvalidArgument, match="2 x target depth"):
         greedy_layerwise(target, shallow, generator=generator(0))
+    with pytest.raises(InvalidArgument, match=r"construction='burkholz'.*depth 3"):
+        compare(widths=(2, 2, 1), construction="burkholz", n=3)  # depth l + 1: refused at once
 
 
 def test_compare_and_cli_report_every_method_against_the_construction(capsys):

@@ -166,8 +166,9 @@ def test_exact_versus_milp():
 
 
 def options(method: str) -> dict:
-    """The keywords `method` needs beyond the common ones (fewest: its tolerance)."""
-    return {"tolerance": 0.01} if method == "fewest" else {}
+    """The keywords `method` needs beyond the common ones (fewest: its tolerance; fixed: its
+    subset size)."""
+    return {"fewest": {"tolerance": 0.01}, "fixed": {"size": 2}}.get(method, {})
 
 
 @pytest.mark.parametrize("method", SOLVERS)

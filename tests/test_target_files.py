@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from approx.basics.errors import InvalidArgument
+from approx.basics.files import write_text_atomic
 from approx.basics.loading import load_network
 
 
@@ -70,3 +71,13 @@ def test_pickled_sequential_still_loads(tmp_path):
     torch.save(seq, tmp_path / "seq.pt")
     net = load_network(tmp_path / "seq.pt")
     assert torch.equal(net.weights[0], seq[0].weight.detach().double())
+
+
+def test_atomic_writes_leave_only_the_file_with_the_usual_mode(tmp_path):
+    umask = os.umask(0o022)
+    try:
+        write_text_atomic(tmp_path / "r.md", "report\n")
+    finally:
+        os.umask(umask)
+    assert [p.name for p in tmp_path.iterdir()] == ["r.md"]
+    assert (tmp_path / "r.md").stat().st_mode & 0o777 == 0o644

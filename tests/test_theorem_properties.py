@@ -53,10 +53,25 @@ class Claim:
 # log, so δ = 0.001 is cheap and makes the pass rule sharp (at most 1 failure of 3, see
 # `max_failures`); Pensia's runs are cheap, so it gets 40 networks per target (at most 4
 # failures at δ = 0.01).
+# Orseau's n (our union bound, C = 1 proven) is in the thousands, but its digit search and the
+# dead-unit-free forward pass keep a run at ~0.1 s: eps = 0.1, delta = 0.01, 5 networks.
 CLAIMS = {
     "pensia": Claim(eps=0.01, delta=0.01, seeds=40),
     "malach": Claim(eps=0.2, delta=0.001, seeds=3),
+    "orseau": Claim(eps=0.1, delta=0.01, seeds=5),
+    # Theorem 3 holds w.p. >= 1 - eps: delta = eps
+    "natale": Claim(eps=0.1, delta=0.1, seeds=10),
 }
+# Burkholz's claim is checked in tests/test_burkholz.py on its own terms: its runs cost ~10x
+# more at its theorem's n, and it needs every activation and biases drawn, not only ReLU.
+CLAIM_NAMES = sorted(CLAIMS)
+CLAIMS_ELSEWHERE = {"burkholz": "tests/test_burkholz.py"}
+
+
+def test_every_construction_has_its_claim_checked():
+    assert set(NAMES) <= set(CLAIMS) | set(CLAIMS_ELSEWHERE)
+
+
 CLAIM_EXAMPLES = 10
 # Probability that a correct construction fails one run of the claim test (all examples):
 # Bonferroni over the CLAIM_EXAMPLES generated examples and the one explicit @example.
@@ -73,7 +88,16 @@ KNOWN_FAILURES = {
             "random nets, and W = [[0.5]] on 20.0% (docs/proofs_check.md, 'Property tests of "
             "the theorems' claims')"
         ),
-    )
+    ),
+    "natale": pytest.mark.xfail(
+        strict=True,
+        raises=AssertionError,
+        reason=(
+            "C = 0.07 (our calibration of c_amp at density 0.1, approx.basics.defaults.C) asks "
+            "for too few samples at eps = 0.1: W = [[1]] gets n = 1 (50 of 50 random nets miss "
+            "eps), random 4-4-4 targets n = 15 (40 of 40 miss; 23 needed) (docs/sparse.md)"
+        ),
+    ),
 }
 
 
@@ -126,27 +150,34 @@ def replace_layer(net: Network, i: int, w: torch.Tensor) -> Network:
 # ---- 1. the width claim ----------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_FAILURES.get(n, ())) for n in NAMES])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=KNOWN_FAILURES.get(n, ())) for n in CLAIM_NAMES]
+)
 @settings(max_examples=CLAIM_EXAMPLES)
 @given(raw=raw_targets(), scale=st.floats(0.5, 1.0), seed=seeds)
 @example(raw=(((1.0,),),), scale=1.0, seed=0)  # W = [[1]]: an entry as large as the class allows
 def test_certified_error_within_eps_at_the_theorems_width(name, raw, scale, seed):
     """The theorem's claim: for a target in the class, w.p. ≥ 1 − δ over the random network
-    (depth 2l, Uniform[-1, 1]) the pruned network is within ε. Checked at the width the theorem
-    names with the construction's default C:
+    (depth 2l) the pruned network is within ε. Checked at the width the theorem names with the
+    construction's default C:
 
     - pensia: n_i = ⌈C ln(d_{i-1} d_i l / min(ε, δ))⌉, C = 2.5 (our calibration; the paper
       gives no value), ε = δ = 0.01;
     - malach: n_i = ⌈C ln(2 Σ_j d_{j-1} d_j / δ) / (2 p_i)⌉, p_i the single-pair hit probability
       at w_max = 1/sqrt(d_{i-1}), η_i = ε / (2l sqrt(2 d_{i-1} d_i)), C = 1 (proven for our
-      derivation), ε = 0.2, δ = 0.001.
+      derivation), ε = 0.2, δ = 0.001;
+    - orseau: hyperbolic weights, n_i from the union bound over base-3/2 digits, C = 1 (proven
+      for our construction), ε = 0.1, δ = 0.01;
+    - natale: n_i* = C log2²(2 l d_{i-1} d_i γ' n_i* / ε) / H2(γ'), density 0.1, C = 0.07 (our
+      calibration), ε = 0.1 and δ = ε (Theorem 3's probability is 1 − ε).
 
     Per drawn target (Hypothesis: shape, entries, a scale in [0.5, 1] of the class boundary),
     S = `CLAIMS[name].seeds` independent random networks; a failure is certified error > ε
     (the certified bound is ≥ the true error, so this over-counts failures). If each fails
     w.p. ≤ δ, more than k = `max_failures(S, δ, α)` failures has probability ≤ α, with
     α = 1e-3 / (examples + 1): the whole test fails a correct construction w.p. ≤ 1e-3.
-    pensia: S = 40, k = 4; malach: S = 3, k = 1. `test_the_claims_pass_rule_rejects_n_1`
+    pensia: S = 40, k = 4; malach: S = 3, k = 1; orseau: S = 5, k = 2; natale: S = 10, k = 6.
+    `test_the_claims_pass_rule_rejects_n_1`
     shows the same rule failing a network that is too narrow.
     """
     claim = CLAIMS[name]
@@ -170,7 +201,7 @@ def test_certified_error_within_eps_at_the_theorems_width(name, raw, scale, seed
     )
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", CLAIM_NAMES)
 def test_the_claims_pass_rule_rejects_n_1(name):
     """The pass rule above can fail: with one sample per weight (2 hidden units per input)
     the hardest in-class target W = [[1]] is missed on more than the allowed k seeds."""
@@ -199,13 +230,16 @@ SLOW_EXAMPLES, SLOW_SEEDS = 20, 30
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("name", [pytest.param(n, marks=KNOWN_FAILURES.get(n, ())) for n in NAMES])
+@pytest.mark.parametrize(
+    "name", [pytest.param(n, marks=KNOWN_FAILURES.get(n, ())) for n in CLAIM_NAMES]
+)
 @settings(max_examples=SLOW_EXAMPLES, phases=(Phase.explicit, Phase.generate))
 @given(raw=raw_targets(), seed=seeds)
 def test_certified_error_within_eps_at_the_theorems_width_many_seeds(name, raw, seed):
     """The fast test's claim on the class boundary with S = 30 random networks per target
     (pass rule: more than k failures has probability ≤ 1e-3 / 20 per target at the
-    construction's δ; pensia k = 4, malach k = 2). No shrinking: the fast test shrinks."""
+    construction's δ; pensia k = 4, malach k = 2, orseau k = 4, natale k = 11). No shrinking:
+    the fast test shrinks."""
     claim = CLAIMS[name]
     target = into_class(name, raw, 1.0)
     allowed = max_failures(SLOW_SEEDS, claim.delta, FALSE_FAILURE / SLOW_EXAMPLES)

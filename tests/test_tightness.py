@@ -15,6 +15,7 @@ from approx.basics import defaults
 from approx.basics.errors import InvalidArgument
 from approx.basics.statistics import order_statistic_indices, quantile_interval, wilson_interval
 from approx.cli import main
+from approx.constructions import get_construction
 from approx.constructions.malach import hit_probability
 from approx.experiments.montecarlo import (
     CoefficientSuccess,
@@ -23,8 +24,17 @@ from approx.experiments.montecarlo import (
 )
 from approx.experiments.runner import Runner
 from approx.experiments.store import ResultStore, Row
-from approx.experiments.tightness import Tightness, fit_C, formula_unit, thresholds, tightness
+from approx.experiments.tightness import (
+    Tightness,
+    fit_C,
+    formula_unit,
+    own_formula,
+    probe_error,
+    thresholds,
+    tightness,
+)
 from approx.experiments.tightness_table import format_table, verdict
+from approx.measurement.bounds import log_term
 
 from .support import generator, seeds
 
@@ -153,6 +163,30 @@ def test_each_construction_is_fitted_against_its_own_formula():
     eta = 0.1 / (2 * 2 * math.sqrt(2 * 4 * 8))
     malach = math.log(2 * (4 * 8 + 8 * 2) / 0.1) / (2 * hit_probability(0.5, eta))
     assert formula_unit("malach", (4, 8, 2), 0.1, 0.1) == pytest.approx(malach, rel=1e-6)
+    assert own_formula("orseau", (4, 4, 4), 0.1, 0.1)
+
+
+def test_log_term_is_theorem_1s():
+    assert log_term((4, 8, 2), 0.01, 0.1) == pytest.approx(math.log(4 * 8 * 2 / 0.01))
+
+
+@pytest.mark.parametrize("name", ["natale", "burkholz"])
+def test_a_formula_not_linear_in_C_is_fitted_against_pensias_log_term(name):
+    """Natale's and Burkholz's sizes are not C times a term: size(C)/C moves with C, so L falls
+    back to Pensia's log term (and the table says C_emp is not comparable with their C)."""
+    cons = get_construction(name)
+    assert max(cons.size((4, 4, 4), 0.1, 0.1, 2.0**20)) / 2.0**20 != pytest.approx(
+        max(cons.size((4, 4, 4), 0.1, 0.1, 2.0**21)) / 2.0**21, rel=1e-3
+    )
+    assert not own_formula(name, (4, 4, 4), 0.1, 0.1)
+    assert formula_unit(name, (4, 4, 4), 0.1, 0.1) == log_term((4, 4, 4), 0.1, 0.1)
+
+
+def test_probes_count_by_the_certified_bound_where_the_sandwich_cannot_bound():
+    assert probe_error("pensia", (4, 4), "sandwich") == "sandwich"
+    assert probe_error("burkholz", (2, 2), "sandwich") == "certified"  # copies, even at depth 1
+    assert probe_error("pensia", (784, 500, 10), "sandwich") == "certified"  # too large
+    assert probe_error("pensia", (4, 4), "certified") == "certified"
 
 
 class SandwichStub(StubRunner):

@@ -25,7 +25,43 @@ WIDTHS = (16, 16, 16, 4)  # the random target of a bare `approx run`
 # constant: W = [[1]] at ε = δ = 0.01 misses ε on 54% of the random nets at this C, and 1.0% at
 # C ≈ 6.1 (docs/proofs_check.md).
 # Malach: 1 is what the union bound of our width derivation proves (approx.constructions.malach).
-C = {"pensia": 2.5, "malach": 1.0}
+# Orseau: 1 is what the union bound of our width derivation proves (approx.constructions.orseau).
+# Natale: c_amp of Theorem 3, not given numerically by the paper. 0.07 is OUR calibration at
+# density 0.1: `approx tightness` on 4-4-4 and 8-8-8, ε = 0.1, 0.03, 0.01, 40 seeds, needs the
+# C values 0.052 … 0.11 of Theorem 3's own formula (mean 0.074; docs/sparse.md). Like Pensia's,
+# a typical-case constant, not a worst case: it under-asks on the rows that need more, and a
+# 1×1 layer gets n = 1 (docs/proofs_check.md). Rounded down so that the default 16-16-16-4,
+# ε = 0.01 run asks for n = 49, 49, 29, within the fixed-size search's reach.
+# Burkholz 2022: no value we could read (docs/burkholz.md). 2.5 is OUR choice: with the
+# construction's own formula (the n_{t+1} copies of layer t enter its log term), C = 2.5 asks for
+# more than the n that `approx tightness` needs on every random ReLU 4-4-4 row (theorem n 22-28
+# vs needed 21-22 at eps = 0.1 ... 0.01, delta = 0.1, 40 seeds); the fit of Pensia's log term
+# alone gives C = 3.03, 95% CI [1.95, 4.11] (docs/burkholz.md, "Width").
+C = {"pensia": 2.5, "malach": 1.0, "orseau": 1.0, "natale": 0.07, "burkholz": 2.5}
+NATALE_DENSITY = 0.1  # ticket density γ of the natale construction when none is given
+
+# ---- Burkholz 2022's depth-(l+1) construction (approx.constructions.burkholz) ----------------
+ACTIVATION = "relu"  # the activation of a random target (`approx run --activation`)
+# From the authors' code (RelationalML/LT-existence, Utils/pruning.py, prune_layer_first): the
+# first random layer's weights are Uniform[-2, 2], the biases of its bias units Uniform[0, 2].
+BURKHOLZ_FIRST_RANGE = 2.0
+# The pre-activation the constant units (which carry biases to later layers) are pruned to; 1 in
+# the authors' code (parallel_constant_pruning).
+BURKHOLZ_CONSTANT = 1.0
+# Ours: for tanh and sigmoid the first random layer is drawn lambda times smaller and the second
+# 1/(lambda*phi'(0)) times larger, so the first layer works where phi is nearly linear; its
+# remainder enters the certified bound as ~lambda^2 (docs/burkholz.md, "Smooth activations").
+# Smaller is more linear; for sigmoid, phi(0) = 1/2 makes the first layer's offsets grow like
+# 1/lambda, which the bias units must cancel, so its lambda is a trade-off.
+# Measured (8-8-4 target with biases, eps = 0.05, n = 32, 22, seed 0; docs/burkholz.md):
+# tanh lambda = 1e-3 / 1e-4: certified 1.1e-3 / 3.1e-5; sigmoid lambda = 0.02 / 0.005 / 0.002:
+# certified 2.8e-2 / 1.9e-3 / 5.6e-4, but at n = 8-14 the offsets defeat the bias subset sums for
+# every lambda tried (per-parameter errors 65-660).
+BURKHOLZ_LINEAR_SCALE = {"tanh": 1e-4, "sigmoid": 5e-3}
+# Ours, sigmoid only: the second layer's weights from the bias units are drawn this many times
+# sqrt(d_0) wider, so that their subset sums reach the offsets phi(0)*sum(b), whose spread grows
+# like sqrt(d_0 n) (docs/burkholz.md, "Smooth activations").
+BURKHOLZ_OFFSET_RANGE = 3.0
 
 # ---- the empirical error (sphere sampling + local search; approx.measurement.empirical) -------
 # Chosen against a much stronger reference search on 16- to 8-input nets (docs/error.md).
@@ -36,6 +72,9 @@ EMPIRICAL_POLISH_STEPS = 200  # projected Adam steps from the best half of them,
 EMPIRICAL_POLISH_PER_STEP = 7  # ... this many per local-search step (a cheap search stays cheap)
 EMPIRICAL_POLISH_LR = 0.01
 EMPIRICAL_BATCH = 4096  # points per forward pass
+# Targets of at most this many weights are searched on one thread: the search's tensors are
+# too small for torch's intra-op threads to pay (measured in docs/error.md, "Cost").
+EMPIRICAL_ONE_THREAD_PARAMS = 100_000
 # A sweep runs many points: a cheaper empirical estimate per point (the certified bound, which
 # sweeps and figures read first, does not depend on it).
 SWEEP_EMPIRICAL_SAMPLES = 1024
@@ -53,6 +92,15 @@ SANDWICH_TOL = 0.01  # stop once upper <= (1 + tol) * lower
 # ---- memory --------------------------------------------------------------------------------
 # Bytes one subset-sum call may hold in workspace (chunks of rows are sized to fit).
 SOLVER_MEMORY_BUDGET = 2**30
+# Rows with more valid coefficients than one meet in the middle holds in that budget (48 at
+# 2**30) are solved exactly by enumerating their e excess coefficients while e <= this: 2^e
+# meet-in-the-middle solves of 48 coefficients, ~0.4 s each on one core here (16 -> ~6 s a
+# row). Beyond it, a row is solved over a prefix of its coefficients, widened from
+# PREFIX_START by PREFIX_STEP until the per-weight tolerance is met (approx.engine.subset_sum
+# .any_size). A bound on time per row; the choice depends on the row alone, never on the clock.
+EXACT_MAX_EXCESS = 4
+PREFIX_START = 24  # ~0.3 ms a row; its optimum is typically ~1e-6 from the target
+PREFIX_STEP = 8
 # Refuse random networks whose weights and masks alone exceed this (bytes): a clear error in
 # milliseconds instead of an out-of-memory kill half-way through sampling.
 MAX_RANDOM_NET_BYTES = 12 * 2**30
@@ -66,14 +114,24 @@ TIGHTNESS_EPS = (0.1, 0.03, 0.01)
 TIGHTNESS_DELTA = 0.1
 TIGHTNESS_SEEDS = 40
 TIGHTNESS_N_MAX = 30
-# Per construction where its formula needs other ranges (Malach's n grows like 1/eps: at
-# 4-4-4 its formula asks n = 2,110 at eps = 0.1, found needed ~100; docs/experiments.md).
+# Constructions whose instances are not bound by the exact solver's 62 coefficients: Natale's
+# fixed-size search takes n <= 62, Orseau's digit greedy calls no solver (its proven n is in
+# the thousands, what it needs in the hundreds), nor does Malach's single best product, whose n
+# grows like 1/eps (at 4-4-4 its formula asks n = 2,110 at eps = 0.1, found needed ~100;
+# docs/experiments.md).
+TIGHTNESS_N_MAX_BY_CONSTRUCTION = {"natale": 62, "orseau": 8192, "malach": 4096}
+# Per construction where its formula needs other eps ranges than TIGHTNESS_EPS.
 TIGHTNESS_EPS_BY = {"malach": (0.3, 0.2, 0.1)}
-TIGHTNESS_N_MAX_BY = {"malach": 4096}
 # Failures are counted by the tightest upper value a probe affords: the sandwich (exact for 1
-# or 2 inputs), with this many boxes at most for more inputs.
+# or 2 inputs), with this many boxes at most for more inputs; constructions the sandwich does
+# not cover (approx.measurement.sandwich.covers) count by the certified bound.
 TIGHTNESS_ERROR = "sandwich"
 TIGHTNESS_SANDWICH_BOXES = 2000
+
+EXPORT_FORMAT = "csv"  # approx export
+# approx plot: the figure style and, per style, the files written when --format is not given
+PLOT_STYLE = "default"
+PLOT_FORMATS = {"default": ("png", "pdf"), "paper": ("pdf",)}
 
 # ---- searches that do not know the proof (approx search) ------------------------------------
 SEARCH_WIDTHS = (4, 4, 2)
@@ -87,3 +145,100 @@ EDGE_POPUP_EVAL_EVERY = 50
 EDGE_POPUP_EVAL_SAMPLES = 1024
 GREEDY_SAMPLES = 512  # sphere points the greedy search fits
 GREEDY_MAX_STEPS = 2000  # moves per layer pair
+
+# ---- the questions of docs/questions.md (scripts/one_vs_many.py, depth_separation.py,
+# error_vs_depth.py). Three scales each: "smoke" (the test, seconds), "quick" (the scripts'
+# default: minutes on 2 shared cores, one thread), "full" (the paper figures: an hour or more).
+QUESTION_SCALES = ("smoke", "quick", "full")
+
+# How the error grows with depth: each construction at one per-layer n, every depth.
+DEPTH_ERROR_N = {"pensia": 16, "malach": 128}  # samples per weight (errors e_i ~ 1e-3 … 1e-1)
+DEPTH_ERROR_WIDTH = 4  # random targets d-d-…-d
+DEPTH_ERROR = {
+    "smoke": {"depths": (1, 2), "seeds": 2, "empirical_samples": 64, "ascent_steps": 5},
+    "quick": {
+        "depths": (1, 2, 4, 8, 16),
+        "seeds": 10,
+        "empirical_samples": 256,
+        "ascent_steps": 20,
+    },
+    "full": {
+        "depths": (1, 2, 3, 4, 6, 8, 12, 16, 24, 32),
+        "seeds": 50,
+        "empirical_samples": 1024,
+        "ascent_steps": 50,
+    },
+}
+
+# One random network of P parameters, or K of P/K? P is set by n_total samples per weight;
+# K divides n_total. A fresh random target per trial (widths), and one digits-trained target
+# (hidden units, average pooling of the 8x8 images; approx.experiments.targets).
+ONE_VS_MANY_EPS = 0.01
+ONE_VS_MANY = {
+    "smoke": {
+        "widths": (2, 2, 2),
+        "n_total": 8,
+        "ks": (1, 2),
+        "trials": 2,
+        "digits": {"hidden": 4, "pool": 4, "n_total": 8, "trials": 1},
+        "empirical_samples": 32,
+        "ascent_steps": 0,
+    },
+    "quick": {
+        "widths": (4, 4, 4),
+        "n_total": 24,
+        "ks": (1, 2, 4, 8),
+        "trials": 100,
+        "digits": {"hidden": 16, "pool": 2, "n_total": 24, "trials": 20},
+        "empirical_samples": 256,
+        "ascent_steps": 10,
+    },
+    "full": {
+        "widths": (4, 4, 4),
+        "n_total": 24,
+        "ks": (1, 2, 3, 4, 6, 8, 12, 24),
+        "trials": 500,
+        "digits": {"hidden": 16, "pool": 2, "n_total": 24, "trials": 100},
+        "empirical_samples": 1024,
+        "ascent_steps": 50,
+    },
+}
+
+# Depth separation: Telgarsky's sawtooth t^l, the deep construction (n samples per weight)
+# vs depth-2 random networks of width 2^(l + b), b in width_bits, at most max_width.
+SEPARATION_LEVEL = 0.25  # relative error at which the parameters needed are compared
+SEPARATION = {
+    "smoke": {
+        "depths": (2,),
+        "ns": (8, 16),
+        "width_bits": (0, 2),
+        "max_width": 16,
+        "seeds": 1,
+        "greedy_steps": 50,
+        "empirical_samples": 32,
+        "ascent_steps": 0,
+        "gap_cases": ((2, 4),),  # (l, width): relaxation vs brute force over all subnetworks
+    },
+    "quick": {
+        "depths": (2, 3, 4, 5, 6),
+        "ns": (8, 12, 16, 20, 24, 28),
+        "width_bits": tuple(b / 2 for b in range(-2, 13)),  # 2^(l-1) … 2^(l+6), half steps
+        "max_width": 2048,
+        "seeds": 6,
+        "greedy_steps": 200,
+        "empirical_samples": 64,
+        "ascent_steps": 0,
+        "gap_cases": ((2, 5), (3, 5), (2, 7), (3, 7)),
+    },
+    "full": {
+        "depths": (2, 3, 4, 5, 6, 7, 8),
+        "ns": (8, 12, 16, 20, 24, 28, 31),  # 2n <= 62: the exact solver's limit
+        "width_bits": tuple(b / 2 for b in range(-2, 13)),
+        "max_width": 8192,
+        "seeds": 10,
+        "greedy_steps": 1000,
+        "empirical_samples": 256,
+        "ascent_steps": 10,
+        "gap_cases": ((2, 5), (3, 5), (2, 7), (3, 7), (4, 8)),
+    },
+}

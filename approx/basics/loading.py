@@ -10,6 +10,7 @@ Files are data, never code: `load_network` reads with `torch.load(weights_only=T
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -272,4 +273,35 @@ def load_network(
     raise InvalidArgument(
         f"target={str(path)!r} holds a {type(obj).__name__}; expected an nn.Sequential, "
         "a state dict, or a list of weight tensors"
+    )
+
+
+# What `approx.run(target=...)` takes: the network model itself, a torch module, a state dict, a
+# list of weight tensors, or the path of a file holding any of those.
+TargetLike = Network | nn.Module | dict | Sequence[torch.Tensor] | str | os.PathLike
+
+
+def as_network(target: TargetLike, *, dtype: torch.dtype | None = None) -> Network:
+    """`target` as the network model: a `Network` as it is; an `nn.Sequential` (or one
+    `nn.Linear`) by `network_from_module`; a state dict by `network_from_state_dict`; a list or
+    tuple of weight tensors `[W_1, …, W_l]` as a dense ReLU network; a `str` or path by
+    `load_network`. Tensors are copied (detached from autograd) in their own dtype unless
+    `dtype` is given."""
+    if isinstance(target, Network):
+        return target if dtype is None else target.to(dtype=dtype)
+    if isinstance(target, nn.Module):
+        return network_from_module(target, dtype=dtype)
+    if isinstance(target, str | os.PathLike):
+        return load_network(target, dtype=dtype)
+    if isinstance(target, dict):
+        return network_from_state_dict(target, dtype=dtype)
+    if (
+        isinstance(target, list | tuple)
+        and target
+        and all(isinstance(w, torch.Tensor) for w in target)
+    ):
+        return Network.dense(tuple(_tensor(w, dtype) for w in target))
+    raise InvalidArgument(
+        f"target is a {type(target).__name__}; expected an approx.Network, an nn.Sequential, "
+        "a state dict, a list of weight tensors, or the path of a torch.save file"
     )

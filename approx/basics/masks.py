@@ -7,10 +7,12 @@ network's weights.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
+from torch import nn
+from torch.nn.utils import prune
 
 from .errors import InvalidArgument
 from .network import Network
@@ -24,7 +26,11 @@ def _keep(mask: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
 class Masks:
     """One `torch.bool` tensor per weight tensor, each with that tensor's shape; `biases`
     (optional) one per layer: a bool tensor shaped like that layer's bias, or None to keep the
-    whole bias (and for a layer without one)."""
+    whole bias (and for a layer without one).
+
+    A sequence of the weight masks: `len(masks)`, `for m in masks`, `masks[i]`.
+    `masks.prune_module(module)` applies them to a torch module with torch's own pruning API.
+    """
 
     masks: tuple[torch.Tensor, ...]
     biases: tuple[torch.Tensor | None, ...] | None = None
@@ -73,6 +79,42 @@ class Masks:
             b if m is None else _keep(m, b) for m, b in zip(self.biases, net.biases, strict=True)
         )
 
+    def __len__(self) -> int:
+        return len(self.masks)
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        return iter(self.masks)
+
+    def __getitem__(self, i: int) -> torch.Tensor:
+        return self.masks[i]
+
+    def prune_module(self, module: nn.Module) -> nn.Module:
+        """Prune `module` in place with torch's pruning API: the i-th `nn.Linear` / `nn.Conv2d`
+        of `module.modules()` (e.g. `approx.network_to_module(random_net)`) gets
+        `torch.nn.utils.prune.custom_from_mask(layer, "weight", masks[i])` — afterwards it has
+        `weight_orig`, `weight_mask` and `weight = weight_orig * weight_mask` — and its bias
+        mask, where one is given. `torch.nn.utils.prune.remove` makes it permanent. Returns
+        `module`. Shapes are checked before anything is changed."""
+        layers = [m for m in module.modules() if isinstance(m, nn.Linear | nn.Conv2d)]
+        if len(layers) != len(self.masks):
+            raise InvalidArgument(
+                f"module has {len(layers)} Linear/Conv2d layers but masks has {len(self.masks)}"
+            )
+        biases = self.biases or (None,) * len(layers)
+        for i, (layer, m, b) in enumerate(zip(layers, self.masks, biases, strict=True)):
+            if layer.weight.shape != m.shape:
+                raise InvalidArgument(
+                    f"masks[{i}] has shape {tuple(m.shape)} but the module's layer {i} weight "
+                    f"has {tuple(layer.weight.shape)}"
+                )
+            if b is not None and (layer.bias is None or layer.bias.shape != b.shape):
+                raise InvalidArgument(f"biases[{i}] does not fit the module's layer {i} bias")
+        for layer, m, b in zip(layers, self.masks, biases, strict=True):
+            prune.custom_from_mask(layer, "weight", m.to(layer.weight.device))
+            if b is not None:
+                prune.custom_from_mask(layer, "bias", b.to(layer.bias.device))
+        return module
+
     def __and__(self, other: Masks) -> Masks:
         """Composition only removes: a weight is kept iff both masks keep it."""
         if len(self.masks) != len(other.masks) or any(
@@ -102,12 +144,50 @@ class Masks:
         return tuple(int(m.sum()) for m in self.masks)
 
 
-def masked_forward(net: Network, masks: Masks) -> Callable[[torch.Tensor], torch.Tensor]:
+def without_dead_units(net: Network, masks: Masks) -> tuple[Network, Masks]:
+    """The same function on fewer hidden units: for a dense, bias-free `net` (else unchanged),
+    drop every hidden unit that keeps no outgoing weight, or no incoming weight when its
+    activation maps 0 to 0 (its output is then 0). At least one unit stays per layer. The
+    values are the same up to rounding: the next layer sums fewer (zero) terms, possibly in
+    another order."""
+    if not net.is_dense or masks.biases is not None or any(b is not None for b in net.biases):
+        return net, masks
+    masks.check_fits(net)
+    weights = list(net.weights)
+    kept = [m.to(w.device) for m, w in zip(masks.masks, weights, strict=True)]
+    zero_at_zero = [
+        bool(a(torch.zeros(1, dtype=weights[0].dtype)) == 0) for a in net.activations[:-1]
+    ]
+    changed = True
+    while changed:  # dropping a unit can leave units of the neighbouring layers dead
+        changed = False
+        for i in range(len(weights) - 1):
+            alive = kept[i + 1].any(0)  # (d_i,): used by the next layer
+            if zero_at_zero[i]:
+                alive &= kept[i].any(1)  # and fed by this one
+            if not bool(alive.any()):
+                alive[0] = True
+            if bool(alive.all()):
+                continue
+            changed = True
+            weights[i], kept[i] = weights[i][alive], kept[i][alive]
+            weights[i + 1], kept[i + 1] = weights[i + 1][:, alive], kept[i + 1][:, alive]
+    return net.with_weights(weights), Masks(tuple(kept))
+
+
+def masked_forward(
+    net: Network, masks: Masks, *, drop_dead_units: bool = False
+) -> Callable[[torch.Tensor], torch.Tensor]:
     """The forward pass of `masks.apply(net)`, `(batch, d_0) -> (batch, d_l)`, faster where a
     dense layer keeps at most one weight per row (every depth-2l construction's first layer of
     each pair: a hidden unit keeps only its edge from one input). Such a layer is a gather and
     a scale, `h[:, u] = x[:, col[u]] · w[u]`, which is the dense product's value exactly (the
-    other terms are exact zeros); other layers stay dense. Differentiable in the input."""
+    other terms are exact zeros); other layers stay dense. Differentiable in the input.
+    `drop_dead_units`: first remove the hidden units that cannot matter (`without_dead_units`),
+    for tickets that keep few of very many units (a different summation order, so the values
+    may differ from the dense pass in the last bits)."""
+    if drop_dead_units:
+        net, masks = without_dead_units(net, masks)
     sub = masks.apply(net)
     if not sub.is_dense:
         return sub.forward

@@ -8,14 +8,15 @@ same seed gives the same weights on every device.
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 import torch
 
 from .errors import InvalidArgument
-from .network import Network
+from .network import RELU, Activation, Network
 
-DISTRIBUTIONS = ("uniform",)
+DISTRIBUTIONS = ("uniform", "hyperbolic")
 
 
 def sample_weights(
@@ -25,12 +26,56 @@ def sample_weights(
     distribution: str = "uniform",
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float64,
+    low: float | None = None,
 ) -> torch.Tensor:
-    """I.i.d. weights of `shape`; `"uniform"` is Uniform[-1, 1]."""
+    """I.i.d. weights of `shape`. `"uniform"`: Uniform[-1, 1]. `"hyperbolic"`: a random sign
+    times a magnitude with density `1 / (|w| ln(1/low))` on `[low, 1]` (`low` in (0, 1)
+    required; see `hyperbolic_magnitudes`)."""
     if distribution not in DISTRIBUTIONS:
         raise InvalidArgument(f"distribution={distribution!r} is not one of {DISTRIBUTIONS}")
-    w = torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1
+    if distribution == "hyperbolic":
+        sign = torch.rand(shape, generator=generator, dtype=torch.float64) < 0.5
+        magnitude = hyperbolic_magnitudes(shape, low, generator=generator)
+        w = torch.where(sign, -magnitude, magnitude)
+    else:
+        if low is not None:
+            raise InvalidArgument(f"low={low!r} is only used by distribution='hyperbolic'")
+        w = torch.rand(shape, generator=generator, dtype=torch.float64) * 2 - 1
     return w.to(device=device, dtype=dtype)
+
+
+def hyperbolic_magnitudes(
+    shape: tuple[int, ...], low: float | None, *, generator: torch.Generator
+) -> torch.Tensor:
+    """Float64 magnitudes with density `1 / (x ln(1/low))` on `[low, 1]` (the hyperbolic, or
+    log-uniform, law: `ln(1/x)` is Uniform[0, ln(1/low)], so every factor-r band of magnitudes
+    inside the range is equally likely, `ln r / ln(1/low)`). Drawn by inversion:
+    `x = low^U`, `U ~ Uniform[0, 1)`."""
+    if (
+        isinstance(low, bool)
+        or not isinstance(low, int | float)
+        or not math.isfinite(low)
+        or not 0 < low < 1
+    ):
+        raise InvalidArgument(f"low={low!r}: the hyperbolic law needs a lower end in (0, 1)")
+    u = torch.rand(shape, generator=generator, dtype=torch.float64)
+    return torch.exp(u * math.log(low))  # in (low, 1]
+
+
+def sample_uniform(
+    shape: tuple[int, ...],
+    low: float,
+    high: float,
+    *,
+    generator: torch.Generator,
+    device: torch.device | str = "cpu",
+    dtype: torch.dtype = torch.float64,
+) -> torch.Tensor:
+    """I.i.d. Uniform[low, high] of `shape`, drawn in float64 on the generator's device."""
+    if not low < high:
+        raise InvalidArgument(f"low={low!r} must be < high={high!r}")
+    u = torch.rand(shape, generator=generator, dtype=torch.float64)
+    return (low + (high - low) * u).to(device=device, dtype=dtype)
 
 
 def random_target(
@@ -40,9 +85,14 @@ def random_target(
     spectral_norm: float = 1.0,
     device: torch.device | str = "cpu",
     dtype: torch.dtype = torch.float64,
+    activation: Activation | str = RELU,
+    bias: bool = False,
 ) -> Network:
     """A target in the theorems' class: Uniform[-1,1] entries, each layer rescaled to
-    `||W_i||_2 = spectral_norm` (the boundary of the class `||W_i||_2 ≤ 1`, the hardest case)."""
+    `||W_i||_2 = spectral_norm` (the boundary of the class `||W_i||_2 ≤ 1`, the hardest case),
+    `activation` between layers (a name such as "tanh" or "leaky_relu(0.1)", or an Activation)
+    and, if `bias`, Uniform[-1, 1] biases. The biases are drawn after every weight, so a seed
+    gives the same weights with or without them."""
     if len(widths) < 2:
         raise InvalidArgument(f"widths={widths} needs at least an input and an output width")
     if any(d < 1 for d in widths):
@@ -52,7 +102,15 @@ def random_target(
         w = torch.rand((d_out, d_in), generator=generator, dtype=torch.float64) * 2 - 1
         w = w * (spectral_norm / torch.linalg.matrix_norm(w, ord=2))
         weights.append(w.to(device=device, dtype=dtype))
-    return Network.dense(weights)
+    biases = None
+    if bias:
+        biases = [
+            sample_uniform((d_out,), -1.0, 1.0, generator=generator, device=device, dtype=dtype)
+            for d_out in widths[1:]
+        ]
+    if isinstance(activation, str):
+        activation = Activation.parse(activation)
+    return Network.dense(weights, biases=biases, activation=activation)
 
 
 def unit_sphere(

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import sys
 
+from .. import __version__
 from ..basics.errors import InvalidArgument
-from . import check_proofs, plot, run, search, sweep, tightness
+from . import check_proofs, export, plot, run, search, sweep, tightness
 from .common import Parser
 
-COMMANDS = (run, search, sweep, plot, tightness, check_proofs)
+COMMANDS = (run, search, sweep, plot, tightness, check_proofs, export)
 
 
 def build_parser() -> Parser:
@@ -21,6 +22,7 @@ def build_parser() -> Parser:
         prog="approx",
         description="Numerical checks of the strong lottery ticket theorems.",
     )
+    parser.add_argument("--version", action="version", version=f"approx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
     for command in COMMANDS:
         command.add_parser(sub)

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import argparse
 
-import proofs_check
-
 
 def add_parser(sub) -> None:
     c = sub.add_parser("check-proofs", help="run proofs_check (symbolic and numerical checks)")
@@ -17,7 +15,11 @@ def add_parser(sub) -> None:
 def forward(argv: list[str]) -> int:
     """Everything after the command goes to proofs_check's own parser verbatim (argparse's
     REMAINDER would reject a leading option such as --quick)."""
-    return proofs_check.main(argv)
+    # Imported here, not at the top: proofs_check loads sympy and its Monte Carlo checks
+    # (~2 s of CPU), which every other `approx` command would otherwise pay at start-up.
+    import proofs_check
+
+    return proofs_check.main(argv, prog="approx check-proofs")
 
 
 def command(args: argparse.Namespace) -> int:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from ..basics import defaults
 from ..experiments.figures import plot_store
+from ..experiments.figures.common import STYLES
 
 
 def add_parser(sub) -> None:
@@ -16,12 +18,25 @@ def add_parser(sub) -> None:
     )
     p.add_argument("store", type=Path, help="a store written by approx sweep")
     p.add_argument("--out", type=Path, required=True, help="directory for the figures")
-    p.add_argument("--format", default="png,pdf", help="comma-separated png, pdf, svg")
+    p.add_argument(
+        "--format",
+        help="comma-separated png, pdf, svg (default: "
+        + "; ".join(f"{k} {','.join(v)}" for k, v in defaults.PLOT_FORMATS.items())
+        + ")",
+    )
+    p.add_argument(
+        "--style",
+        help=f"one of {list(STYLES)} (default {defaults.PLOT_STYLE}); paper: serif fonts "
+        "embedded, vector PDF, figures at most a page (7 in) wide, single panels one column",
+    )
     p.set_defaults(func=command)
 
 
 def command(args: argparse.Namespace) -> int:
-    written, skipped = plot_store(args.store, args.out, tuple(args.format.split(",")))
+    formats = None if args.format is None else tuple(args.format.split(","))
+    written, skipped = plot_store(
+        args.store, args.out, formats, style=args.style or defaults.PLOT_STYLE
+    )
     for p in written:
         print(f"wrote {p}")
     for note in skipped:

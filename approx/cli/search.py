@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import json
+from pathlib import Path
 
 from ..basics import defaults
+from ..basics.loading import load_network
 from ..constructions import CONSTRUCTIONS
 from ..pipeline.report import format_comparison
 from ..pipeline.search.compare import compare
@@ -24,10 +26,21 @@ def add_parser(sub) -> None:
         ),
     )
     d = defaults
-    s.add_argument(
+    src = s.add_mutually_exclusive_group()
+    src.add_argument(
         "--widths",
         type=int_list("--widths"),
         help="random target d_0,...,d_l (default " + ",".join(map(str, d.SEARCH_WIDTHS)) + ")",
+    )
+    src.add_argument(
+        "--target",
+        type=Path,
+        help="target from a torch.save file, as approx run --target takes",
+    )
+    s.add_argument(
+        "--rescale",
+        action="store_true",
+        help="rescale target layers outside the theorem's class into it instead of refusing",
     )
     s.add_argument(
         "--construction",
@@ -69,8 +82,11 @@ def add_parser(sub) -> None:
 
 def command(args: argparse.Namespace) -> int:
     methods = None if args.method is None else tuple(m.strip() for m in args.method.split(","))
+    target = None if args.target is None else load_network(args.target, dtype=None)
     comparison = compare(
-        widths=args.widths or defaults.SEARCH_WIDTHS,
+        target=target,
+        rescale=args.rescale,
+        widths=None if target is not None else (args.widths or defaults.SEARCH_WIDTHS),
         **given(
             construction=args.construction,
             n=one_or_list(args.n),

@@ -13,6 +13,9 @@ from ..experiments.grid import config_from_dict, load_config
 from ..experiments.runner import SweepCrash, sweep
 from .common import float_list, int_list
 
+# Where a store goes when none is named: never the current directory (a repository root).
+RESULTS = Path("results")
+
 
 def add_parser(sub) -> None:
     s = sub.add_parser(
@@ -30,7 +33,7 @@ def add_parser(sub) -> None:
         "--store",
         type=Path,
         help="results store (default: the file's store= key, "
-        "else <config name>.sqlite or sweep.sqlite in the current directory)",
+        "else results/<config name>.sqlite or results/sweep.sqlite)",
     )
     s.add_argument("--workers", type=int, help="worker processes (default: all cores)")
     s.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -112,13 +115,15 @@ def command(args: argparse.Namespace) -> int:
                 f"give a config file or grid flags, not both (flags: {sorted(flags)})"
             )
         cfg = load_config(args.config)
-        default_store = Path(f"{args.config.stem}.sqlite")
+        default_store = RESULTS / f"{args.config.stem}.sqlite"
     else:
         if not flags:
             raise InvalidArgument("give a config file or grid flags (see approx sweep --help)")
         cfg = config_from_dict({"runs": flags}, where="flags")
-        default_store = Path("sweep.sqlite")
+        default_store = RESULTS / "sweep.sqlite"
     store = args.store or (Path(cfg.store) if cfg.store else default_store)
+    if store.parent == RESULTS:
+        RESULTS.mkdir(exist_ok=True)
     workers = cfg.workers if args.workers is None else args.workers
     print(f"approx sweep: {len(cfg.points)} points -> {store}", file=sys.stderr)
     signal.signal(signal.SIGTERM, _on_sigterm)

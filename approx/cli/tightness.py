@@ -48,9 +48,10 @@ def add_parser(sub) -> None:
     t.add_argument(
         "--n-max",
         type=int,
-        help=f"largest n tried (default {defaults.TIGHTNESS_N_MAX}; "
-        + "; ".join(f"{k}: {v}" for k, v in defaults.TIGHTNESS_N_MAX_BY.items())
-        + "; lowered to what the solver accepts)",
+        help=f"largest n tried (default {defaults.TIGHTNESS_N_MAX}, "
+        + ", ".join(f"{k} {v}" for k, v in defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.items())
+        + "; lowered to what the solver "
+        "accepts)",
     )
     t.add_argument(
         "--C", type=float, help="the theorem's constant (default: the construction's own)"
@@ -90,7 +91,6 @@ def command(args: argparse.Namespace) -> int:
         ) as bar,
     ):
         for name, shape, eps in plan:
-            n_max = args.n_max or defaults.TIGHTNESS_N_MAX_BY.get(name, defaults.TIGHTNESS_N_MAX)
             options = given(solver=args.solver, error=args.error)
             rows.append(
                 tightness(
@@ -100,7 +100,7 @@ def command(args: argparse.Namespace) -> int:
                     eps,
                     delta,
                     seeds=seeds,
-                    n_max=n_max,
+                    n_max=args.n_max,
                     C=args.C,
                     settled=bar.update,
                     **options,

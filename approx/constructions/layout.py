@@ -23,7 +23,8 @@ from ..basics.masks import Masks
 from ..basics.network import Network
 from ..basics.sampling import sample_weights
 from ..basics.tensor_checks import rounding_slack
-from .base import HalfLineLayer, Pruned, Violation
+from ..engine.subset_sum import SOLVERS
+from .base import HalfLineLayer, Pruned, RowMethods, Violation
 
 
 def unit_input_weights(m1: torch.Tensor, d_in: int, n: int) -> torch.Tensor:
@@ -79,6 +80,8 @@ class HalfLineLayout:
 
     name: str
     search: str  # how `match` chooses, for the report
+    # the subset-sum methods `prune` accepts: every one but "fixed", which needs a subset size
+    solvers: tuple[str, ...] = tuple(s for s in SOLVERS if s != "fixed")
 
     def random_widths(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> tuple[int, ...]:
         widths = [target_widths[0]]
@@ -120,6 +123,46 @@ class HalfLineLayout:
         the sums of the kept positive and negative candidates."""
         raise NotImplementedError
 
+    def match_rows(
+        self,
+        products: torch.Tensor,
+        w: torch.Tensor,
+        pos: torch.Tensor,
+        neg: torch.Tensor,
+        *,
+        solver: str,
+        tolerance: float | None,
+        prefix_tolerance: float | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, RowMethods | None]:
+        """`match`, plus how each instance was solved (None where the construction does not
+        route instances by size, e.g. an argmin)."""
+        chosen, P, N = self.match(products, w, pos, neg, solver=solver, tolerance=tolerance)
+        return chosen, P, N, None
+
+    def match_layer(
+        self,
+        target: Network,
+        i: int,
+        products: torch.Tensor,
+        pos: torch.Tensor,
+        neg: torch.Tensor,
+        *,
+        solver: str,
+        tolerance: float | None,
+        prefix_tolerance: float | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, RowMethods | None]:
+        """`match_rows` for target layer i (0-based); a construction whose choice depends on
+        the layer's place in the target (e.g. a per-layer precision) overrides this instead."""
+        return self.match_rows(
+            products,
+            target.weights[i],
+            pos,
+            neg,
+            solver=solver,
+            tolerance=tolerance,
+            prefix_tolerance=prefix_tolerance,
+        )
+
     def prune(
         self,
         target: Network,
@@ -127,13 +170,14 @@ class HalfLineLayout:
         *,
         solver: str = "exact",
         tolerance: float | None = None,
+        prefix_tolerance: float | None = None,
     ) -> Pruned:
         if random_net.depth != 2 * target.depth:
             raise InvalidArgument(
                 f"random_net has depth {random_net.depth}; the {self.name} construction needs "
                 f"2 x target depth = {2 * target.depth}"
             )
-        masks, layers = [], []
+        masks, layers, rows = [], [], []
         for i, w in enumerate(target.weights):
             m1, m2 = random_net.weights[2 * i], random_net.weights[2 * i + 1]
             d_out, d_in = w.shape
@@ -149,7 +193,17 @@ class HalfLineLayout:
             products = m2.reshape(d_out, d_in, 2 * n) * a  # (d_out, d_in, 2n): b_{k,u} a_u
             pos = (a > 0).expand(d_out, d_in, 2 * n)
             neg = (a < 0).expand(d_out, d_in, 2 * n)
-            chosen, P, N = self.match(products, w, pos, neg, solver=solver, tolerance=tolerance)
+            chosen, P, N, how = self.match_layer(
+                target,
+                i,
+                products,
+                pos,
+                neg,
+                solver=solver,
+                tolerance=tolerance,
+                prefix_tolerance=prefix_tolerance,
+            )
+            rows.append(how)
             # a unit no output keeps loses its incoming edge too
             mask1 = torch.zeros(m1.shape, dtype=torch.bool, device=m1.device)
             unit_input_weights(mask1, d_in, n).copy_(chosen.any(dim=0))  # view into mask1
@@ -160,6 +214,7 @@ class HalfLineLayout:
             layers=tuple(layers),
             n_instances=2 * sum(w.numel() for w in target.weights),
             search=self.describe_search(solver, tolerance),
+            row_methods=None if None in rows else tuple(rows),
         )
 
     def describe_search(self, solver: str, tolerance: float | None) -> str:

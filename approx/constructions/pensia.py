@@ -35,7 +35,8 @@ from ..basics import defaults
 from ..basics.errors import check_open_unit, check_positive_number
 from ..basics.network import Network
 from ..engine.subset_sum import solve
-from .base import Theorem, Violation
+from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, ROW_METHODS, solve_any_size
+from .base import RowMethods, Theorem, Violation
 from .layout import HalfLineLayout, norm_bound_violations
 
 __all__ = ["PENSIA", "Pensia", "pensia_random_params", "pensia_samples_per_weight"]
@@ -90,24 +91,45 @@ class Pensia(HalfLineLayout):
 
     def instance_size(self, n_i: int) -> int:
         # all 2n units of an input are candidates; about n of them have the right sign
+        # (``exact`` and ``fewest`` take any size: `match_rows`)
         return 2 * n_i
 
     def match(self, products, w, pos, neg, *, solver, tolerance):
         """Two subset-sum instances per target weight (one per sign), solved in one batch;
         `tolerance` (solver ``fewest`` only): the per-weight error within which the sparsest
         subset is kept."""
+        chosen, P, N, _ = self.match_rows(
+            products, w, pos, neg, solver=solver, tolerance=tolerance, prefix_tolerance=None
+        )
+        return chosen, P, N
+
+    def match_rows(self, products, w, pos, neg, *, solver, tolerance, prefix_tolerance):
+        """`match` with each instance's method. ``exact`` and ``fewest`` take instances of any
+        size (`solve_any_size`): an instance beyond one meet in the middle is enumerated or,
+        past that, solved over a prefix of its units widened until its error is within
+        `prefix_tolerance` (``exact``) or `tolerance` (``fewest``)."""
         d_out, d_in, k = products.shape
         m = d_out * d_in
         flat = products.reshape(m, k)
-        result = solve(
-            torch.cat([flat, flat]),  # (2m, 2n)
-            torch.cat([w.reshape(m), w.reshape(m)]),  # (2m,)
-            torch.cat([pos.reshape(m, k), neg.reshape(m, k)]),
-            method=solver,
-            tolerance=tolerance,
-        )
+        coeffs = torch.cat([flat, flat])  # (2m, 2n)
+        targets = torch.cat([w.reshape(m), w.reshape(m)])  # (2m,)
+        valid = torch.cat([pos.reshape(m, k), neg.reshape(m, k)])  # (2m, 2n)
+        rows = None
+        if solver in ANY_SIZE_METHODS:
+            stop = tolerance if solver == "fewest" else prefix_tolerance
+            out = solve_any_size(coeffs, targets, valid, method=solver, tolerance=stop)
+            result = out.result
+            rows = RowMethods(
+                how=out.how.view(2, d_out, d_in),
+                valid=valid.sum(1).view(2, d_out, d_in),
+                searched=out.searched.view(2, d_out, d_in),
+                names=ROW_METHODS,
+            )
+        else:
+            result = solve(coeffs, targets, valid, method=solver, tolerance=tolerance)
         chosen = (result.chosen[:m] | result.chosen[m:]).view(d_out, d_in, k)
-        return chosen, result.value[:m].view(d_out, d_in), result.value[m:].view(d_out, d_in)
+        P, N = result.value[:m].view(d_out, d_in), result.value[m:].view(d_out, d_in)
+        return chosen, P, N, rows
 
     def describe_search(self, solver: str, tolerance: float | None) -> str:
         if tolerance is None:

@@ -6,10 +6,19 @@ from __future__ import annotations
 from ..basics.errors import InvalidArgument
 from ..basics.network import Network
 from .base import Construction
+from .burkholz import BURKHOLZ
 from .malach import MALACH
+from .natale import NATALE
+from .orseau import ORSEAU
 from .pensia import PENSIA
 
-CONSTRUCTIONS: dict[str, Construction] = {PENSIA.name: PENSIA, MALACH.name: MALACH}
+CONSTRUCTIONS: dict[str, Construction] = {
+    PENSIA.name: PENSIA,
+    MALACH.name: MALACH,
+    ORSEAU.name: ORSEAU,
+    NATALE.name: NATALE,
+    BURKHOLZ.name: BURKHOLZ,
+}
 
 
 def get_construction(name: str) -> Construction:

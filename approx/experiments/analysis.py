@@ -12,6 +12,7 @@ import math
 
 import numpy as np
 
+from ..basics.statistics import quantile_interval
 from ..constructions import get_construction
 
 FLOOR = 1e-18  # log axes: an exact zero is drawn here
@@ -62,3 +63,39 @@ def needed_params(rows: list[dict], eps: float, delta: float) -> int | None:
         if ok >= (1 - delta) * len(rs) and (best is None or params < best):
             best = params
     return best
+
+
+def median_band(rows: list[dict], x, y, level: float = 0.95):
+    """(xs, medians, lo, hi): per x, the median over the rows (seeds) and a `level` interval
+    for it from order statistics (`quantile_interval`); lo/hi are NaN where the seeds cannot
+    bound it (fewer than 6 seeds for 95%)."""
+    by_x = groups(rows, x)
+    xs = sorted(by_x)
+    med, lo, hi = [], [], []
+    for v in xs:
+        values = [max(y(r), FLOOR) for r in by_x[v]]
+        _, a, b = quantile_interval(values, 0.5, level)
+        med.append(float(np.median(values)))
+        lo.append(a if math.isfinite(a) else math.nan)
+        hi.append(b if math.isfinite(b) else math.nan)
+    return xs, np.array(med), np.array(lo), np.array(hi)
+
+
+def theorem_hidden_width(construction: str, widths, eps: float, delta: float, C: float | None):
+    """The widest hidden layer of the random net the construction's theorem asks for at
+    (eps, delta) with constant C (its default when None)."""
+    cons = get_construction(construction)
+    C = cons.default_C if C is None else C
+    return max(cons.random_widths(tuple(widths), cons.size(tuple(widths), eps, delta, C))[1:-1])
+
+
+def needed_params_censored(rows: list[dict], eps: float, delta: float) -> tuple[int, str]:
+    """`needed_params` with where it sits on the swept grid: ("exact": a larger swept net
+    failed, so this is the smallest that works among those tried), ("at most": the smallest
+    swept net already works; a smaller one might too), ("beyond": none works; the value is
+    the largest swept net, which the need exceeds)."""
+    sizes = sorted({r["random_params"] for r in rows})
+    best = needed_params(rows, eps, delta)
+    if best is None:
+        return sizes[-1], "beyond"
+    return best, "at most" if best == sizes[0] else "exact"

@@ -16,10 +16,13 @@ Definitions (every number here is one of these):
   is the distribution-free order-statistic interval for that quantile (binomial counts); its
   upper end is "unbounded" when S seeds cannot bound it (e.g. S = 20, δ = 0.1 needs S ≥ 36).
 - `L` = the construction's own width formula at C = 1, before rounding up, for the layer
-  that needs most (n is the same for every layer here): for Pensia et al.'s Theorem 1
-  `max_i ln(d_{i-1} d_i l / min(ε, δ))`, for Malach's our derivation's `ln(2Σd d/δ)/(2p)`
-  (`approx.constructions.malach`). `C_emp = n_needed / L` is therefore the constant of that
-  construction's formula, compared only with that construction's C.
+  that needs most (n is the same for every layer here), where that formula is C times a term:
+  for Pensia et al.'s Theorem 1 `max_i ln(d_{i-1} d_i l / min(ε, δ))`, for Malach's our
+  derivation's `ln(2Σd d/δ)/(2p)` (`approx.constructions.malach`), Orseau's likewise.
+  `C_emp = n_needed / L` is then the constant of that construction's formula, compared only
+  with that construction's C. Where the formula is not linear in C (Natale's, Burkholz's),
+  `L` is Pensia's log term and `C_emp` a constant of Pensia's formula; `matching_C` gives the
+  C of the construction's own formula.
 - `theorem_n` = the construction's own `size(widths, ε, δ, C)` with the explicit C given
   (default: the construction's `default_C`; Pensia's is our calibration); `ratio` =
   max(theorem_n) / n_needed (> 1: the theorem asks for more than needed).
@@ -35,10 +38,12 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
 from ..basics.statistics import fit_through_origin, quantile_interval
 from ..constructions import CONSTRUCTIONS, get_construction
+from ..measurement.bounds import log_term
+from ..measurement.sandwich import covers
 from .runner import Runner
 
-# `size()` is ⌈C·F⌉ per layer for every construction here: F is `size(C)/C` as C grows, and
-# at C = 2^20 the rounding changes it by < 1e-6.
+# Where `size()` is ⌈C·F⌉ per layer, F is `size(C)/C` as C grows: at C = 2^20 the rounding
+# changes it by < 1e-6, and at 2^21 it is the same to 1e-6 (not so for a formula nonlinear in C).
 _UNIT_C = 2.0**20
 
 
@@ -66,10 +71,35 @@ class Tightness:
     counted_by: str = "certified"  # which upper value counted failures (module docstring)
 
 
-def formula_unit(construction: str, widths: Sequence[int], eps: float, delta: float) -> float:
-    """`L`: the construction's width formula at C = 1 before rounding up, largest layer."""
+def _unit(construction: str, widths: Sequence[int], eps: float, delta: float) -> float | None:
+    """The construction's formula at C = 1 before rounding up, largest layer, or None where
+    the formula is not linear in C."""
     cons = get_construction(construction)
-    return max(cons.size(tuple(widths), eps, delta, _UNIT_C)) / _UNIT_C
+    widths = tuple(widths)
+    unit = max(cons.size(widths, eps, delta, _UNIT_C)) / _UNIT_C
+    twice = max(cons.size(widths, eps, delta, 2 * _UNIT_C)) / (2 * _UNIT_C)
+    return unit if abs(unit - twice) <= 1e-6 * unit else None
+
+
+def own_formula(construction: str, widths: Sequence[int], eps: float, delta: float) -> bool:
+    """Whether `L` (and so `C_emp`) is the construction's own formula (module docstring)."""
+    return _unit(construction, widths, eps, delta) is not None
+
+
+def formula_unit(construction: str, widths: Sequence[int], eps: float, delta: float) -> float:
+    """`L`: the construction's width formula at C = 1 before rounding up, largest layer, where
+    the formula is linear in C; else Pensia's log term (module docstring)."""
+    unit = _unit(construction, widths, eps, delta)
+    return log_term(tuple(widths), eps, delta) if unit is None else unit
+
+
+def probe_error(construction: str, widths: Sequence[int], error: str) -> str:
+    """The error method the probes use: `error`, but "certified" where the sandwich does not
+    cover the construction or the widths (`approx.measurement.sandwich.covers`)."""
+    half_line = not getattr(get_construction(construction), "realises_copies", False)
+    if error == "sandwich" and not covers(tuple(widths), half_line):
+        return "certified"
+    return error
 
 
 def _upper(result: dict) -> float:
@@ -154,17 +184,20 @@ def tightness(
     delta: float,
     *,
     seeds: int = defaults.TIGHTNESS_SEEDS,
-    n_max: int = defaults.TIGHTNESS_N_MAX,
+    n_max: int | None = None,
     C: float | None = None,
     solver: str = defaults.SOLVER,
     error: str = defaults.TIGHTNESS_ERROR,
     settled=None,
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
-    their (1 − δ)-quantile with its interval, and the theorem's n. `error`: how each probe
-    measures its upper value ("sandwich": the tightest affordable, "certified"); `settled`:
-    see `thresholds`."""
+    their (1 − δ)-quantile with its interval, and the theorem's n. `n_max` None: the
+    construction's entry of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else
+    `defaults.TIGHTNESS_N_MAX`. `error`: how each probe measures its upper value
+    ("sandwich": the tightest affordable, "certified"); `settled`: see `thresholds`."""
     cons = get_construction(construction)
+    if n_max is None:
+        n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
     check_positive_int("seeds", seeds)
@@ -174,7 +207,7 @@ def tightness(
     theorem_n = cons.size(widths, eps, delta, C)
     # Only the upper value is needed: the empirical search is kept cheap.
     base = {
-        "error": error,
+        "error": probe_error(construction, widths, error),
         "sandwich_boxes": defaults.TIGHTNESS_SANDWICH_BOXES,
         "delta": float(delta),
         "solver": solver,
@@ -240,6 +273,27 @@ def fit_C(rows: Sequence[Tightness]) -> CFit:
         return CFit(r.C_emp, r.C_lo, r.C_hi, 1)
     c, lo, hi = fit_through_origin([(r.L, r.n_needed) for r in finite])
     return CFit(c, lo, hi, len(finite))
+
+
+def matching_C(row: Tightness) -> float:
+    """The smallest C (to 3 significant digits, within [1e-4, 1e4]) at which the construction's
+    own width formula asks for at least `row.n_needed` in its widest layer: the constant its
+    theorem would need on this row (nan where n_needed is not finite). For Pensia's formula it
+    is ≈ C_emp; for the others it calibrates their own formula."""
+    if not math.isfinite(row.n_needed):
+        return math.nan
+    cons = get_construction(row.construction)
+
+    def enough(c: float) -> bool:
+        return max(cons.size(row.widths, row.eps, row.delta, c)) >= row.n_needed
+
+    lo, hi = 1e-4, 1e4
+    if not enough(hi):
+        return math.inf
+    while hi / lo > 1.0005:
+        mid = math.sqrt(lo * hi)
+        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
+    return float(f"{hi:.3g}")
 
 
 def constructions_named(names: Sequence[str]) -> list[str]:

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..basics.errors import InvalidArgument
 from ..constructions import get_construction
-from .tightness import Tightness, fit_C
+from .tightness import Tightness, fit_C, matching_C, own_formula
 
 COLUMNS = (
     "construction",
@@ -100,16 +100,29 @@ def format_table(rows: Sequence[Tightness], fmt: str = "md") -> str:
         "counted by: that upper value (true: exact sup; sandwich upper; certified: the certified "
         "bound);",
         "theorem n: the construction's formula with the C shown; ratio = theorem n / n needed;",
-        "L = the construction's own formula at C = 1 before rounding up; C_emp = n needed / L, "
-        "comparable only with the same construction's C.",
+        "L = the construction's own formula at C = 1 before rounding up (where it is C times a "
+        "term; else Pensia's log term); C_emp = n needed / L, comparable only with the C of the "
+        "same formula.",
     ]
     for name in sorted({r.construction for r in rows}):
         fit = fit_C([r for r in rows if r.construction == name])
         if fit.rows:
             hi = "unbounded" if math.isinf(fit.hi) else f"{fit.hi:.2f}"
+            own_rows = [r for r in rows if r.construction == name]
+            own = all(own_formula(name, r.widths, r.eps, r.delta) for r in own_rows)
+            default = get_construction(name).default_C
             lines.append(
                 f"{name}: fitted C = {fit.C:.2f}, 95% CI [{fit.lo:.2f}, {hi}] over {fit.rows} "
                 f"row(s) (n = C·L through the origin); "
-                f"default C = {get_construction(name).default_C:g}"
+                + (
+                    f"default C = {default:g}"
+                    if own
+                    else f"L is Pensia's log term, not comparable with its default C = {default:g}"
+                )
+            )
+            own = [matching_C(r) for r in rows if r.construction == name]
+            lines.append(
+                f"{name}: C at which its own formula asks for n needed, per row: "
+                + ", ".join(f"{c:g}" for c in own)
             )
     return "\n".join(lines) + "\n"

@@ -11,7 +11,8 @@ import itertools
 import math
 from collections.abc import Sequence
 
-from ..basics.errors import check_open_unit
+from ..basics.errors import InvalidArgument, check_open_unit
+from ..constructions.natale import binary_entropy
 
 
 def packing_lower_bound_params(d_out: int, d_in: int, eps: float) -> float:
@@ -38,3 +39,51 @@ def default_weight_tolerance(widths: Sequence[int], eps: float) -> float:
     depth = len(tw) - 1
     widest = max(a * b for a, b in itertools.pairwise(tw))
     return eps / (2 * depth * (2 * widest) ** 0.5)
+
+
+def log_term(widths: Sequence[int], eps: float, delta: float) -> float:
+    """`max_i ln(d_{i-1} d_i l / min(ε, δ))` (Pensia et al. 2020, Theorem 1's log factor)."""
+    depth = len(widths) - 1
+    return max(math.log(a * b * depth / min(eps, delta)) for a, b in itertools.pairwise(widths))
+
+
+def _smallest_n(k: int, need: float, lo: int) -> int:
+    """The smallest integer n ≥ lo with `n · H2(k/n) ≥ need`: doubling, then bisection
+    (`n H2(k/n)` grows with n: its derivative is `−log2(1 − k/n) > 0`)."""
+
+    def ok(n: int) -> bool:
+        return n * binary_entropy(k / n) >= need
+
+    if ok(lo):
+        return lo
+    hi = 2 * lo
+    while not ok(hi):
+        lo, hi = hi, 2 * hi
+    while hi - lo > 1:  # lo fails, hi holds
+        mid = (lo + hi) // 2
+        lo, hi = (lo, mid) if ok(mid) else (mid, hi)
+    return hi
+
+
+def natale_lower_bound_n(d: int, k: int, eps: float) -> int:
+    """Natale et al. 2024, Theorem 5: a random network of n parameters whose subnetworks of k
+    parameters ε-approximate every `d × d` linear map with `||W|| ≤ √k` (each w.p. ≥ ½) has
+    `n ≥ (d²/2) · log2(k/ε) / H2(k/n)`, stated for `1 ≤ k ≤ λ n`, λ = 1 − 1/(2π) ≈ 0.84,
+    ε < 1/16. Returns the smallest such n ≥ k/λ (the condition is implicit in n)."""
+    check_open_unit("eps", eps)
+    if eps >= 1 / 16:
+        raise InvalidArgument(f"eps={eps!r}: Theorem 5 is stated for eps < 1/16")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InvalidArgument(f"k={k!r} must be a positive integer")
+    lam = 1 - 1 / (2 * math.pi)
+    return _smallest_n(k, d * d / 2 * math.log2(k / eps), math.ceil(k / lam))
+
+
+def rfss_sufficient_n(k: int, eps: float, c: float) -> int:
+    """Natale et al. 2024, Theorem 2's sample size for subsets of exactly k: the smallest n ≥ 2k
+    (the theorem's k ≤ n/2) with `n ≥ c · log2(k/ε) / H2(k/n)`. The paper gives no value for
+    its constant c_hyp; `c` is explicit (docs/sparse.md measures what it takes)."""
+    check_open_unit("eps", eps)
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InvalidArgument(f"k={k!r} must be a positive integer")
+    return _smallest_n(k, c * max(0.0, math.log2(k / eps)), 2 * k)

@@ -1,12 +1,16 @@
 """The certified error: a proven upper bound on `sup_{||x||_2 ≤ 1} ||f(x) − g̃(x)||_2`,
-computed from layerwise spectral norms of the realised half-line layers.
+computed from layerwise spectral norms of the realised half-line layers (`certified_error`,
+depth-2l constructions) or of the realised copies (`certified_error_copies`, the depth-(l+1)
+construction); `certify` picks the one a `Pruned` needs.
 
 The quantity bounded is the error of the *stored* networks: `f` and `g̃` are the functions
 the stored weights define in exact arithmetic (in a float32 run, the float32 numbers read as
-reals). `certify` bounds it in every dtype: the half-line matrices are summed from the stored
-weights with a proven bound on their rounding (`approx.measurement.stored`), every spectral
-norm is inflated by that rounding and by the SVD's, and the recursion's own float64 rounding
-is covered by a final factor. Its partners are `approx.measurement.empirical` (a lower
+reals). For half-line layers `certify` bounds it in every dtype: the half-line matrices are
+summed from the stored weights with a proven bound on their rounding
+(`approx.measurement.stored`), every spectral norm is inflated by that rounding and by the
+SVD's, and the recursion's own float64 rounding is covered by a final factor. (The copies'
+bound is computed from the realised copies with the SVD margin only: rounding of their sums
+is not accounted for.) Its partners are `approx.measurement.empirical` (a lower
 estimate found at actual points) and `approx.measurement.sandwich`: always
 `empirical ≤ true sup ≤ certified`.
 """
@@ -18,8 +22,8 @@ from dataclasses import dataclass
 import torch
 
 from ..basics.errors import InvalidArgument
-from ..basics.network import Network
-from ..constructions.base import HalfLineLayer
+from ..basics.network import Activation, Network
+from ..constructions.base import CopyRealisation, HalfLineLayer, Pruned
 from .stored import U64, StoredLayer, gamma
 
 # Spectral norms come from an SVD in float64, backward stable to a few ulps of the largest
@@ -157,15 +161,126 @@ def certified_error_stored(stored: tuple[StoredLayer, ...]) -> CertifiedBound:
 
 
 def certify(
-    target: Network, layers: tuple[HalfLineLayer, ...], stored: tuple[StoredLayer, ...]
+    target: Network, pruned: Pruned, stored: tuple[StoredLayer, ...] | None = None
 ) -> CertifiedBound:
-    """The run's certified bound, an upper bound in every dtype. float64: `certified_error`
-    of the construction's own matrices where the proven `certified_error_stored` confirms it
-    (it is then ≥ a proven bound, so a bound itself; this keeps the values of earlier
-    versions), else the proven one. Other dtypes: the proven one (the construction's own
-    float32 matrices are rounded by up to 1% of the error they measure)."""
+    """The certified bound of what `pruned` realises: `certified_error_copies` for copies;
+    for half-line layers with `stored` (`approx.measurement.stored.stored_layers` of the
+    stored network), an upper bound in every dtype: in float64 `certified_error` of the
+    construction's own matrices where the proven `certified_error_stored` confirms it (it is
+    then ≥ a proven bound, so a bound itself; this keeps the values of earlier versions),
+    else the proven one; in other dtypes the proven one (the construction's own float32
+    matrices are rounded by up to 1% of the error they measure). Without `stored`:
+    `certified_error` of the construction's matrices as given."""
+    if pruned.copies is not None:
+        return certified_error_copies(target, pruned.copies)
+    if stored is None:
+        return certified_error(target, pruned.layers)
     proven = certified_error_stored(stored)
     if target.dtype != torch.float64:
         return proven
-    legacy = certified_error(target, layers)
+    legacy = certified_error(target, pruned.layers)
     return legacy if legacy.value >= proven.value else proven
+
+
+def _lipschitz(act: Activation) -> float:
+    """Lipschitz constant of the activation (sigmoid ¼; ReLU, leaky ReLU with slope ≤ 1, tanh 1)."""
+    return 0.25 if act.name == "sigmoid" else 1.0
+
+
+def _activation_norm(act: Activation, F: float, d: int) -> float:
+    """A bound on `||φ(z)||` given `||z|| ≤ F`, z in R^d: `F` where `|φ(t)| ≤ |t|` (ReLU, leaky
+    ReLU with slope ≤ 1, tanh); sigmoid, `|σ(t)| ≤ ½ + |t|/4` and `σ < 1`."""
+    if act.name == "sigmoid":
+        return min(d**0.5, d**0.5 / 2 + F / 4)
+    return F
+
+
+def _bias_of(target: Network, t: int) -> torch.Tensor:
+    b = target.biases[t]
+    return torch.zeros(target.widths[t + 1], dtype=torch.float64) if b is None else b.double()
+
+
+def certified_error_copies(target: Network, real: CopyRealisation) -> CertifiedBound:
+    """Upper bound on `sup_{||x||≤1} ||f(x) − g̃(x)||` for the depth-(l+1) construction, whose
+    target layer t is realised by copies r (one in the last layer); ours.
+
+    Notation: `f_t = W_t u_{t−1} + b_t` the target's pre-activations (`u_0 = x`, `u_t = φ(f_t)`),
+    `g_t[r]` copy r's, `v_t[r] = φ(g_t[r])`; `E_t[r] = sup ||g_t[r] − f_t||`, and
+    `D_t[r] = Lip(φ) E_t[r] ≥ sup ||v_t[r] − u_t||`. `B_t ≥ sup ||u_t||`: `B_0 = 1`,
+    `F_t = ||W_t|| B_{t−1} + ||b_t||`, `B_t = F_t` where `|φ(s)| ≤ |s|` (ReLU, leaky ReLU with
+    slope ≤ 1, tanh), `B_t = min(√d_t, √d_t/2 + F_t/4)` for sigmoid.
+
+    - Layer 1: `g_1[r](x) − f_1(x) = [P σ(x) − N σ(−x) − W_1 x] + [bias − b_1] + R(x)`; the first
+      bracket is a half-line layer's error on the unit ball (`certified_error`, layer 1:
+      least of `||[P − W, N − W]||`, `||P − W|| + ||P − N||`, `||N − W|| + ||P − N||`), and
+      `|R_k(x)| ≤ Σ_j tau_kj |x_j|³` gives `||R(x)|| ≤ ||tau||_2 ||(|x_j|³)_j||_2 ≤ ||tau||_2`,
+      as `Σ_j x_j⁶ ≤ (Σ_j x_j²)³ ≤ 1`. So `E_1[r] ≤ e_hl + ||bias − b_1|| + ||tau||_2`.
+    - Layer t ≥ 2: `g_t[r'] − f_t = Σ_r C_r (v[r] − u) + (A − W_t) u + (bias − b_t)` with
+      `C_r = C[r', :, :, r]`, `A = Σ_r C_r`. The first term is at most
+      `min(Σ_r ||C_r|| D[r], ||[C_1 … C_ρ]||_2 (Σ_r D[r]²)^½)` (the sum over copies r that
+      `C` uses): the copies err independently, so `||A|| max_r D[r]` is NOT a bound
+      (proofs_check/burkholz.py rejects it). Hence
+      `E_t[r'] ≤ that + ||A − W_t|| B_{t−1} + ||bias − b_t||`.
+
+    The value is `E_l` of the last layer's one copy. `layer_errors[t]`, `lipschitz[t]` and
+    `partial[t]` are the largest over copies of the layer's own error (everything but the
+    propagated term), of the propagation factor, and of `E_t`. Norms in float64, inflated by
+    a relative 1e-10 for SVD rounding; exact arithmetic of the realised tensors (the forward
+    pass's own rounding is not included).
+    """
+    layers = (real.first, *real.later)
+    if len(layers) != target.depth:
+        raise InvalidArgument(f"copies realise {len(layers)} layers; the target has {target.depth}")
+    lip_phi = _lipschitz(real.activation)
+    first = real.first
+    W = target.weights[0].double()
+    P, N = first.P.double(), first.N.double()
+    own = torch.tensor(
+        [
+            min(
+                _norm2(torch.cat([p - W, n - W], dim=1)),
+                _norm2(p - W) + _norm2(p - n),
+                _norm2(n - W) + _norm2(p - n),
+            )
+            + float((bias - _bias_of(target, 0)).norm()) * (1 + _ROUNDING_MARGIN)
+            + _norm2(tau)
+            for p, n, bias, tau in zip(P, N, first.bias.double(), first.tau.double(), strict=True)
+        ],
+        dtype=torch.float64,
+    )  # (copies,)
+    E = own
+    norm_w = _norm2(W)
+    B = _activation_norm(real.activation, norm_w + float(_bias_of(target, 0).norm()), W.shape[0])
+    errs, lips, norms, partial = [float(own.max())], [1.0], [norm_w], [float(E.max())]
+    for t, lay in enumerate(real.later, start=1):
+        D = lip_phi * E  # (copies_in,)
+        E, own, prop, norm_w = _copy_layer(
+            lay, target.weights[t].double(), _bias_of(target, t), D, B
+        )
+        F = norm_w * B + float(_bias_of(target, t).norm())
+        B = _activation_norm(real.activation, F, target.widths[t + 1])
+        errs.append(float(own.max()))
+        lips.append(float(prop.max()))
+        norms.append(norm_w)
+        partial.append(float(E.max()))
+    return CertifiedBound(float(E.max()), tuple(errs), tuple(lips), tuple(norms), tuple(partial))
+
+
+def _copy_layer(lay, W: torch.Tensor, b: torch.Tensor, D: torch.Tensor, B: float):
+    """One later layer of `certified_error_copies`: per copy r', (E, own error, propagation
+    factor), and `||W||`. `D` `(copies_in,)`: the previous layer's activation errors."""
+    C = lay.C.double()  # (R, d_out, d_in, R_in)
+    R, d_out, d_in, r_in = C.shape
+    margin = 1 + _ROUNDING_MARGIN
+    each = torch.linalg.matrix_norm(C.permute(0, 3, 1, 2), ord=2) * margin  # (R, R_in)
+    used = (C != 0).flatten(1, 2).any(1)  # (R, R_in): copies each row reads
+    cat = torch.linalg.matrix_norm(C.reshape(R, d_out, d_in * r_in), ord=2) * margin  # (R,)
+    spread = torch.sqrt(torch.where(used, D.square(), torch.zeros_like(D)).sum(1))  # (R,)
+    prop_term = torch.minimum((each * D).sum(1), cat * spread)  # (R,)
+    A = C.sum(-1)  # (R, d_out, d_in)
+    own = (
+        torch.linalg.matrix_norm(A - W, ord=2) * margin * B
+        + (lay.bias.double() - b).norm(dim=1) * margin
+    )
+    factor = torch.where(D.max() > 0, prop_term / D.max().clamp_min(1e-300), torch.zeros_like(own))
+    return prop_term + own, own, factor, _norm2(W)

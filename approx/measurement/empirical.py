@@ -1,13 +1,16 @@
 """The empirical error: a lower estimate of `sup_{||x||_2 ≤ 1} ||f(x) − g̃(x)||_2`, the largest
-error actually found at points of the unit sphere.
+error actually found at points of the unit sphere or ball.
 
 Bias-free ReLU networks are positively homogeneous (`f(cx) = c f(x)` for `c ≥ 0`), so for them
-the sup over the ball is attained on the sphere.
+the sup over the ball is attained on the sphere (`domain="sphere"`). Networks with biases or a
+smooth activation are not, and their sup may lie inside the ball (`domain="ball"`: points
+uniform in the ball, half of them on its boundary, and normalised gradient steps projected
+onto the ball).
 
-The error map is piecewise linear, with a linear piece per orthant of the input (the
-half-line layers act on `σ(x)` and `σ(−x)`) and per ReLU pattern; in 16 dimensions its local
-maxima differ by 10% and more. The search therefore mixes three moves, each kept only where
-it improves a point:
+On the sphere, the error map of the depth-2l constructions is piecewise linear, with a linear
+piece per orthant of the input (the half-line layers act on `σ(x)` and `σ(−x)`) and per ReLU
+pattern; in 16 dimensions its local maxima differ by 10% and more. The sphere's search
+therefore mixes three moves, each kept only where it improves a point:
 - a line search along the great circles towards the local linear map's top right singular
   vector (a power step), the gradient of `||e||²`, and the last successful step;
 - sign flips of single coordinates (a jump to a neighbouring orthant, which no small step
@@ -33,6 +36,7 @@ from ..basics.sampling import unit_sphere
 
 Map = Callable[[torch.Tensor], torch.Tensor]
 
+DOMAINS = ("sphere", "ball")
 FLIPS = 16  # coordinates tried for a sign flip per step (the largest in magnitude)
 _LINE = 12  # angles of each line search, log-spaced from 1e-5 to π/2
 _JACOBIAN_ROWS = 16  # outputs up to which the singular-vector move is computed
@@ -40,7 +44,8 @@ _JACOBIAN_ROWS = 16  # outputs up to which the singular-vector move is computed
 
 @dataclass(frozen=True)
 class EmpiricalError:
-    """The largest `||f(x) − g̃(x)||` found, at the point `argmax` (on the unit sphere)."""
+    """The largest `||f(x) − g̃(x)||` found, at the point `argmax` (on the unit sphere, or in
+    the ball for `domain="ball"`)."""
 
     value: float
     argmax: torch.Tensor
@@ -76,6 +81,8 @@ def _candidates(x, grad, jac, prev, angles) -> torch.Tensor:
         dirs.append(_tangent(v * torch.sign((v * x).sum(1, keepdim=True)), x))
     cos, sin = angles.cos()[None, :, None], angles.sin()[None, :, None]
     pts = [x[:, None, :] * cos + w[:, None, :] * sin for w in dirs]
+    # back onto the sphere where a direction is 0 (one input: no tangent; a zero gradient)
+    pts = [p / p.norm(dim=2, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny) for p in pts]
     k = min(FLIPS, x.shape[1])
     idx = x.abs().topk(k, dim=1).indices  # (S, k)
     flipped = x[:, None, :].repeat(1, k, 1)  # (S, k, d)
@@ -125,6 +132,26 @@ def _polish(gap: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
     return x, best
 
 
+def _ball_ascent(gap: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
+    """Normalised gradient steps (0.1, decaying by 0.97 a step) projected onto the ball,
+    keeping each point's best."""
+    x, best_x, best = x.clone(), x.clone(), best.clone()
+    step = 0.1
+    for _ in range(steps):
+        x.requires_grad_(True)
+        (grad,) = torch.autograd.grad(gap(x).sum(), x)
+        with torch.no_grad():
+            norm = grad.norm(dim=1, keepdim=True)
+            x = x + step * grad / norm.clamp_min(torch.finfo(x.dtype).tiny)
+            x = x / x.norm(dim=1, keepdim=True).clamp_min(1.0)  # back into the ball
+            new = gap(x)
+            better = new > best
+            best = torch.where(better, new, best)
+            best_x[better] = x[better]
+        step *= 0.97
+    return best_x, best
+
+
 def empirical_error(
     f: Map,
     g: Map,
@@ -139,6 +166,7 @@ def empirical_error(
     device: torch.device | str = "cpu",
     error_map: Map | None = None,
     polish_steps: int | None = None,
+    domain: str = "sphere",
 ) -> EmpiricalError:
     """Max of `||f(x) − g(x)||_2` over `n_samples` uniform points of the unit sphere, then
     `ascent_steps` of local search (module docstring) from the `n_ascent` best points and
@@ -146,12 +174,20 @@ def empirical_error(
     but at most `EMPIRICAL_POLISH_PER_STEP × ascent_steps`, so none when ascent_steps is 0).
     A lower estimate of the sup; `f`, `g` map `(batch, d_in)` to `(batch, d_out)`,
     differentiable in torch. `error_map`: the same `g − f` computed another way, searched
-    instead of `f − g` (the value is still `f − g` at the points found)."""
+    instead of `f − g` (the value is still `f − g` at the points found).
+
+    `domain="ball"`: every other point is moved inside, to radius `U^(1/d)` (so the points are
+    half uniform in the ball, half on the sphere), and the `ascent_steps` are normalised
+    gradient steps projected onto the ball (`x / max(1, ||x||)`; `_ball_ascent`).
+    """
     check_positive_int("n_samples", n_samples)
     check_positive_int("batch_size", batch_size)
     check_positive_int("n_ascent", n_ascent)
     if ascent_steps < 0:
         raise InvalidArgument(f"ascent_steps={ascent_steps} must be >= 0")
+    if domain not in DOMAINS:
+        raise InvalidArgument(f"domain={domain!r} is not one of {DOMAINS}")
+    ball = domain == "ball"
 
     def plain(x: torch.Tensor) -> torch.Tensor:
         return g(x) - f(x)
@@ -167,6 +203,11 @@ def empirical_error(
     with torch.no_grad():
         for start in range(0, n_samples, batch_size):
             x = unit_sphere(min(batch_size, n_samples - start), d_in, generator, dtype, device)
+            if ball:  # odd-numbered points move inside, to radius U^(1/d)
+                u = torch.rand(x.shape[0], generator=generator, dtype=torch.float64)
+                inside = (torch.arange(start, start + x.shape[0]) % 2 == 1).to(torch.float64)
+                r = 1 - inside + inside * u ** (1 / d_in)
+                x = x * r.to(device=device, dtype=dtype)[:, None]
             points.append(x)
             values.append(e(x).norm(dim=1))
     points_t, values_t = torch.cat(points), torch.cat(values)
@@ -176,7 +217,9 @@ def empirical_error(
         polish_steps = min(
             defaults.EMPIRICAL_POLISH_STEPS, defaults.EMPIRICAL_POLISH_PER_STEP * ascent_steps
         )
-    if ascent_steps:
+    if ball:
+        x, best = _ball_ascent(gap, x, best, ascent_steps)
+    elif ascent_steps:
         x, best = _local_search(gap, e, x, best, ascent_steps)
         keep = torch.topk(best, max(1, len(best) // 2)).indices
         if polish_steps:

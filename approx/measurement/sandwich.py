@@ -81,6 +81,28 @@ def check_size(widths) -> None:
         )
 
 
+def check_covers(target_widths, half_line: bool, construction: str) -> None:
+    """Refuse what the sandwich cannot bound: a realisation that is not the half-line form of
+    a depth-2l construction (`half_line` False: the depth-(l+1) construction realises copies),
+    or one too large (`check_size`)."""
+    if not half_line:
+        raise InvalidArgument(
+            f"the sandwich (error='sandwich', --error sandwich) bounds the half-line layers of "
+            f"depth-2l constructions; {construction!r} realises copies of a depth-(l+1) "
+            "network: use error='certified'"
+        )
+    check_size(target_widths)
+
+
+def covers(target_widths, half_line: bool) -> bool:
+    """Whether `check_covers` accepts these widths."""
+    try:
+        check_covers(target_widths, half_line, "")
+    except InvalidArgument:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Sandwich:
     """`lower ≤ sup_{||x|| ≤ 1} ||f(x) − g̃(x)|| ≤ upper`; `lower` is `||f − g̃||` at `argmax`

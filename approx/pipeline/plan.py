@@ -12,10 +12,11 @@ import torch
 from ..basics import defaults
 from ..basics.devices import parse_device, parse_dtype
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
-from ..basics.network import Network
+from ..basics.network import RELU, Activation, Network
 from ..basics.sampling import spawn_seeds
-from ..constructions import Construction, check_covered, get_construction
+from ..constructions import CONSTRUCTIONS, Construction, check_covered, get_construction
 from ..engine.subset_sum import SOLVERS, max_coefficients
+from ..engine.subset_sum.any_size import ANY_SIZE_METHODS
 from ..measurement.bounds import default_weight_tolerance
 
 
@@ -35,6 +36,12 @@ class RunPlan:
     device: torch.device
     dtype: torch.dtype
     seeds: tuple[int, int, int]  # target, random network, empirical search
+    density: float | None = None  # the requested ticket density (constructions that take one)
+    # where an instance is too large for one exact pass: the error at which its prefix stops
+    # widening (approx.engine.subset_sum.any_size); None for solvers without that route
+    prefix_tolerance: float | None = None
+    activation: Activation = RELU  # a random target's
+    bias: bool = False  # a random target's
 
 
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
@@ -52,6 +59,31 @@ def n_params(widths: Sequence[int]) -> int:
     return sum(a * b for a, b in itertools.pairwise(widths))
 
 
+def random_params(cons: Construction, target_widths: tuple[int, ...], n: tuple[int, ...]) -> int:
+    """Parameters of the construction's random network for `n`: its own count where it has
+    one (random biases), else the weights of its `random_widths`."""
+    count = getattr(cons, "random_params", None)
+    return count(target_widths, n) if count else n_params(cons.random_widths(target_widths, n))
+
+
+def _check_structure(cons: Construction, target: Network, where: str) -> None:
+    """Refuse a target (or the shape of a random one) the chosen construction does not cover,
+    naming the construction and the first such layer."""
+    violations = cons.check_structure(target)
+    if violations:
+        v = violations[0]
+        raise InvalidArgument(
+            f"{where}: construction {cons.name!r} does not cover layer {v.layer} ({v.message})"
+        )
+
+
+def _random_target_shape(widths: tuple[int, ...], activation: Activation, bias: bool) -> Network:
+    """A zero network with a random target's structure, for `check_structure` before drawing."""
+    ws = [torch.zeros(b, a, dtype=torch.float64) for a, b in itertools.pairwise(widths)]
+    bs = [torch.ones(b, dtype=torch.float64) for b in widths[1:]] if bias else None
+    return Network.dense(ws, biases=bs, activation=activation)
+
+
 def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tuple[int, ...]:
     if (target is None) == (widths is None):
         raise InvalidArgument("give exactly one of target= and widths=")
@@ -63,14 +95,23 @@ def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tupl
     return tw
 
 
-def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
-    limit = max_coefficients(solver)
+def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: str) -> None:
+    """Only a solver with a fixed width refuses (``exact`` and ``fewest`` take instances of
+    any size, labelling those beyond one exact pass); the message names the options that
+    make the run go."""
+    limit = None if solver in ANY_SIZE_METHODS else max_coefficients(solver)
     size = max(cons.instance_size(k) for k in plan_n)
     if limit is not None and size > limit:
+        fits = max((k for k in range(1, limit + 1) if cons.instance_size(k) <= limit), default=0)
+        smaller = f", or --n {fits} or less" if fits else ""
         raise InvalidArgument(
             f"n={list(plan_n)} gives subset-sum instances of up to {size} coefficients; "
-            f"solver={solver!r} handles at most {limit} (lower n or eps, or pick another solver)"
+            f"solver={solver!r} handles at most {limit}: pass --solver exact (any n){smaller}"
         )
+
+
+def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
+    _check_instance_size(plan_n, cons, solver)
     random_params = n_params(cons.random_widths(tw, plan_n))
     itemsize = torch.empty((), dtype=dtype).element_size()
     if random_params * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:
@@ -97,9 +138,12 @@ def plan_run(
     empirical_samples: int,
     ascent_steps: int,
     weight_tolerance: float | None,
+    density: float | None = None,
+    activation: str | None = None,
+    bias: bool = False,
 ) -> RunPlan:
     """Validate every argument, size the random network and refuse what cannot run, in
-    milliseconds and before anything is drawn."""
+    milliseconds and before anything is drawn. `activation`, `bias`: a random target's."""
     check_open_unit("eps", eps)
     check_open_unit("delta", delta)
     check_positive_int("empirical_samples", empirical_samples)
@@ -108,14 +152,15 @@ def plan_run(
     torch_dtype = parse_dtype(dtype)
     torch_device = parse_device(device)
     cons = get_construction(construction)
-    if solver not in SOLVERS:
-        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
-    if solver != "fewest" and weight_tolerance is not None:
-        raise InvalidArgument(
-            f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
-        )
+    _check_solver(cons, solver, weight_tolerance)
     seeds = tuple(spawn_seeds(seed, 3))
+    act = _random_target_activation(target, activation, bias)
     tw = _target_widths(target, widths)
+    if target is None:
+        _check_structure(cons, _random_target_shape(tw, act, bias), "random target")
+    else:
+        _check_structure(cons, target, "target")
+    cons = _for_run(cons, tw, eps, density)
     C = cons.default_C if C is None else C
     theorem_n = cons.size(tw, eps, delta, C)
     if n is None:
@@ -125,6 +170,7 @@ def plan_run(
     _check_size(n_used, cons, solver, tw, torch_dtype)
     if solver == "fewest" and weight_tolerance is None:
         weight_tolerance = default_weight_tolerance(tw, eps)
+    prefix_tolerance = {"exact": default_weight_tolerance(tw, eps), "fewest": weight_tolerance}
     return RunPlan(
         construction=cons,
         target_widths=tw,
@@ -138,4 +184,54 @@ def plan_run(
         device=torch_device,
         dtype=torch_dtype,
         seeds=seeds,
+        density=density,
+        prefix_tolerance=prefix_tolerance.get(solver),
+        activation=act,
+        bias=bias,
     )
+
+
+def _check_solver(cons: Construction, solver: str, weight_tolerance: float | None) -> None:
+    if solver not in SOLVERS:
+        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    accepted = getattr(cons, "solvers", SOLVERS)
+    if solver not in accepted:
+        raise InvalidArgument(
+            f"solver={solver!r} does not apply to construction {cons.name!r}; it takes one of "
+            f"{list(accepted)}"
+        )
+    if solver != "fewest" and weight_tolerance is not None:
+        raise InvalidArgument(
+            f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
+        )
+
+
+def _random_target_activation(
+    target: Network | None, activation: str | None, bias: bool
+) -> Activation:
+    """The activation of a random target (`activation`, `bias` describe a random target only)."""
+    if target is not None and (activation is not None or bias):
+        raise InvalidArgument(
+            "activation= and bias= describe a random target; a given target carries its own"
+        )
+    if not isinstance(bias, bool):
+        raise InvalidArgument(f"bias={bias!r} must be True or False")
+    if activation is not None and not isinstance(activation, str):
+        raise InvalidArgument(f"activation={activation!r} must be a name such as 'tanh'")
+    return Activation.parse(defaults.ACTIVATION if activation is None else activation)
+
+
+def _for_run(cons: Construction, widths: tuple[int, ...], eps: float, density: float | None):
+    """The construction configured for this run (`for_run`: constructions whose random network
+    or search depends on eps or on a requested density); `density` is refused, naming the
+    constructions that take it, for any other construction."""
+    if density is not None and "density" not in getattr(cons, "run_options", ()):
+        takes = sorted(
+            n for n, c in CONSTRUCTIONS.items() if "density" in getattr(c, "run_options", ())
+        )
+        raise InvalidArgument(
+            f"density={density!r} (--density) is an option of construction(s) {takes}, "
+            f"not {cons.name!r}"
+        )
+    for_run = getattr(cons, "for_run", None)
+    return cons if for_run is None else for_run(widths, eps, density)

@@ -36,19 +36,23 @@ def format_run(r: RunResult) -> str:
     theorem_n = ", ".join(str(v) for v in r.theorem_n_per_layer)
     lower = sum(max(0.0, b) for b in r.lower_bound_params_per_layer)
     per_layer = ", ".join(f"{max(0.0, b):,.0f}" for b in r.lower_bound_params_per_layer)
+    structure = ""  # said only where it differs from a bias-free ReLU network
+    if r.activation != "relu" or r.target_biases:
+        structure = f"   {r.activation}" + (", biases" if r.target_biases else "")
     lines = [
         f"approx run: {r.construction} — {r.theorem}",
         "",
         f"  target            widths {_widths(r.target_widths)}   depth {r.target_depth}   "
-        f"params {r.target_params:,}",
+        f"params {r.target_params:,}{structure}",
         f"  random network    widths {_widths(r.random_widths)}   depth {r.random_depth}   "
         f"params {r.random_params:,}",
         f"  samples/weight n  {n}   ({r.n_source})",
         f"  theorem's width   n = {theorem_n} for eps={r.eps:g}, delta={r.delta:g}"
         + (f", C={r.C:g}" if r.C is not None else "")
         + f"   -> {r.theorem_random_params:,} params",
-        f"  kept              {r.kept_params:,} params (density {r.density:.3%}) from "
-        f"{r.n_instances:,} per-weight instances, {r.search}",
+        f"  kept              {r.kept_params:,} params (density {r.density:.3%}"
+        + ("" if r.requested_density is None else f", asked <= {r.requested_density:.3%}")
+        + f") from {r.n_instances:,} per-weight instances, {r.search}",
         f"  lower bound       per layer >= {per_layer} params (Pensia Thm 2 packing count: proven "
         "for",
         f"                    one layer alone; their sum {lower:,.0f} is not a proven bound for "
@@ -57,22 +61,77 @@ def format_run(r: RunResult) -> str:
     if r.rescale_factors is not None:
         factors = ", ".join(f"{f:.4g}" for f in r.rescale_factors)
         lines.append(f"  rescaled target   layer factors {factors}")
+    lines += _scaling_and_routing_lines(r)
     lines += [
         "",
         f"  {'error':<44}{'value':>12}   vs eps={r.eps:g}",
-        f"  {'max per-weight |w_hat - w|':<44}{r.max_weight_error:>12.3e}",
+        *_per_weight_rows(r),
         f"  {'certified upper bound  sup||f - g|| <=':<44}{r.certified_error:>12.3e}   "
         f"{_check(r.certified_within_eps)}",
         f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
-        f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points + "
-        f"{r.ascent_steps} search steps)",
+        f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points"
+        + (" of the ball" if r.empirical_domain == "ball" else "")
+        + f" + {r.ascent_steps} search steps)",
         *_sandwich_rows(r),
+        "",
+        *_error_legend(r),
         "",
         f"  {r.seconds:.2f} s on {r.device} ({r.dtype}): "
         + ", ".join(f"{k} {v:.2f}" for k, v in r.phase_seconds.items())
         + f"   seed {r.seed}",
     ]
     return "\n".join(lines)
+
+
+def _per_weight_rows(r: RunResult) -> list[str]:
+    """The per-weight error over the half-lines each layer's inputs take, and (a second row)
+    over the half-line no input reaches, where the construction keeps one."""
+    used = r.max_weight_error if r.max_weight_error_used is None else r.max_weight_error_used
+    rows = [f"  {'max per-weight |w_hat - w|  (inputs seen)':<44}{used:>12.3e}"]
+    if r.max_weight_error_unused is not None:
+        rows.append(
+            f"  {'  ... on the unused half-line (N_i, i >= 2)':<44}"
+            f"{r.max_weight_error_unused:>12.3e}   no input reaches it"
+        )
+    return rows
+
+
+def _error_legend(r: RunResult) -> list[str]:
+    """One line per error row: what it is."""
+    after_relu = " (after a ReLU inputs are >= 0: P_i only)" if r.target_depth > 1 else ""
+    lines = [
+        f"  per-weight: max |realised - target| weight where its inputs reach{after_relu}",
+        "  certified:  a proven upper bound on sup_{||x||<=1} ||f(x) - g(x)|| (docs/error.md)",
+        "  empirical:  the largest ||f(x) - g(x)|| found at actual inputs: a lower estimate",
+    ]
+    if r.error_method not in (None, "certified"):
+        lines.append("  sandwich:   upper and lower values of the sup that close (docs/error.md)")
+    return lines
+
+
+def _scaling_and_routing_lines(r: RunResult) -> list[str]:
+    """A line when the drawn target was scaled into the construction's class, and one when an
+    instance was solved other than by one meet in the middle."""
+    lines = []
+    if r.drawn_target_factors is not None:
+        factors = ", ".join(f"{f:.4g}" for f in r.drawn_target_factors)
+        lines.append(
+            f"  target scaled     drawn target's layers x {factors} to meet {r.construction}'s "
+            "assumptions; errors are against the scaled target"
+        )
+    if r.row_methods is not None:
+        counts: dict[str, int] = {}
+        for layer in r.row_methods:
+            for name, k in layer.items():
+                counts[name] = counts.get(name, 0) + k
+        if any(k for name, k in counts.items() if name != "meet in the middle"):
+            lines.append(
+                "  instances         "
+                + ", ".join(f"{k:,} {name}" for name, k in counts.items() if k)
+                + f" (up to {max(r.max_valid_per_layer)} valid units; enumeration: exact; "
+                f"prefix: exact over the first units, until within {r.prefix_tolerance:.3g})"
+            )
+    return lines
 
 
 def format_comparison(c: Comparison) -> str:
@@ -95,6 +154,6 @@ def format_comparison(c: Comparison) -> str:
     lines += [
         "",
         "  certified: the certified bound, only for masks whose kept units keep one input edge",
-        "  (n/a otherwise); empirical: sphere samples + gradient ascent, same points every row",
+        "  (n/a otherwise); empirical: sphere samples + local search, same points every row",
     ]
     return "\n".join(lines)

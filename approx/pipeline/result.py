@@ -57,7 +57,30 @@ class RunResult:
     seconds: float
     phase_seconds: dict[str, float]
     versions: dict[str, str]
+    # the ticket density the construction was asked for (None: it takes no density option)
+    requested_density: float | None = None
     artifacts: Artifacts | None = field(default=None, compare=False, repr=False)
+    # Per target layer, how many per-weight subset-sum instances were solved how: "meet in the
+    # middle" (one exact pass), "enumeration" (exact, over the excess choices of an instance
+    # too large for one pass), "prefix" (exact over the instance's first p valid coefficients,
+    # p widened until the error is within `prefix_tolerance`); None where the construction
+    # does not route instances by size. Which instance was which: network.pt's "row_methods".
+    row_methods: tuple[dict[str, int], ...] | None = None
+    prefix_tolerance: float | None = None
+    # Per target layer, the most valid (right-signed) coefficients any instance had.
+    max_valid_per_layer: tuple[int, ...] | None = None
+    # The per-weight error split by the half-lines a layer's inputs take
+    # (approx.measurement.per_weight): max |P - W| or |N - W| where they act on inputs the layer
+    # sees (P and N in layer 1, P after a ReLU), and max |N_i - W_i| for i >= 2, which no input
+    # reaches (None for one layer). `max_weight_error` above is the larger of the two.
+    max_weight_error_used: float | None = None
+    max_weight_error_unused: float | None = None
+    # Factors the drawn random target was scaled by to enter the construction's class (Malach's
+    # entry bound |w| <= 1/sqrt(fan-in)); None when the target was given or needed none.
+    drawn_target_factors: tuple[float, ...] | None = None
+    activation: str = "relu"  # between the target's layers
+    target_biases: bool = False  # whether any target layer has a bias
+    empirical_domain: str = "sphere"  # where the empirical search looked: "sphere" or "ball"
     # The tightest upper and lower values of the error measured, and how: "certified" (the
     # certified bound, the empirical estimate), "sandwich" (approx.measurement.sandwich's
     # branch and bound, each side the tighter of it and the two above), or "exact" (the

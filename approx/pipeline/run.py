@@ -5,6 +5,41 @@
 
 `run(...)` returns a `RunResult` (`approx.pipeline.result`). Everything that can be refused is
 refused in `plan_run`, before anything is drawn.
+
+Arguments of `run`:
+
+`target` or `widths` (a random target with Uniform[-1,1] entries scaled to `||W_i||_2 = 1`,
+drawn from `seed`, then scaled down to the boundary of the construction's class where that
+class is smaller). `n`: samples per weight (one int for all layers, or one per layer);
+None takes the theorem's formula with constant `C` (None: the construction's default).
+`rescale`: scale each layer that breaks the construction's assumptions down into its class
+(Pensia's: divide by the spectral norm; the factors are reported) instead of refusing it.
+
+`weight_tolerance` (solver ``fewest`` only): each weight keeps the sparsest subset whose
+error is at most this. None takes `default_weight_tolerance(widths, eps)`,
+`ε / (2 l sqrt(2 max_i d_{i-1} d_i))`, which keeps the certified error ≤ ε wherever every
+weight reaches it (see there).
+
+`progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
+
+`density` (constructions with a density option, e.g. ``natale``): the ticket's density
+γ ∈ (0, 1) — the construction keeps at most this fraction of the random network's weights.
+None takes the construction's default.
+
+`activation` (a random target only; a given target carries its own): the activation
+between the random target's layers, e.g. "tanh" or "leaky_relu(0.1)" (None: ReLU);
+`bias`: give the random target Uniform[-1, 1] biases. Both must be covered by the
+construction (`check_structure`), or the run is refused.
+
+`error`: "certified" (the default) or "sandwich" — also run `approx.measurement.sandwich`
+(exact for 1 or 2 inputs, else branch and bound over at most `sandwich_boxes` boxes; depth-2l
+constructions only); the result's `error_upper`, `error_lower` are the tightest values
+measured and `error_method` says how ("certified", "sandwich" or "exact").
+
+`target` may be an `approx.Network`, an `nn.Sequential` (or `nn.Linear`), its state dict,
+a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path of a file
+`torch.save` wrote of any of those (`approx.basics.loading.as_network`); it is converted to
+`dtype` after its class is checked in its own dtype.
 """
 
 from __future__ import annotations
@@ -18,26 +53,49 @@ from dataclasses import dataclass
 import torch
 
 from ..basics import defaults
-from ..basics.errors import InvalidArgument, TargetAssumptionError
-from ..basics.masks import masked_forward
-from ..basics.network import Network
+from ..basics.errors import TargetAssumptionError
+from ..basics.loading import TargetLike, as_network
+from ..basics.network import RELU, Network
 from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
 from ..basics.sampling import random_target
 from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
-from ..measurement.certified import CertifiedBound, certify
-from ..measurement.difference import error_at
-from ..measurement.empirical import EmpiricalError, empirical_error
-from ..measurement.sandwich import Sandwich, sandwich
-from ..measurement.sandwich import check_size as check_sandwich_size
-from ..measurement.stored import StoredLayer, stored_layers
-from .plan import RunPlan, n_params, plan_run
+from ..measurement.certified import CertifiedBound
+from ..measurement.empirical import EmpiricalError
+from ..measurement.sandwich import Sandwich
+from ..measurement.stored import StoredLayer
+from .measure import (
+    bracket,
+    certify_stored,
+    check_error_options,
+    check_sandwich,
+    error_values,
+    hidden_activation,
+    per_weight_fields,
+    positively_homogeneous,
+    search,
+)
+from .plan import RunPlan, plan_run, random_params
 from .result import Artifacts, RunResult
 
 
 def _scaled(net: Network, factors: tuple[float, ...]) -> Network:
-    return net.with_weights(w * f for w, f in zip(net.weights, factors, strict=True))
+    """Each layer (weights and bias) times its factor."""
+    scaled = net.with_weights(w * f for w, f in zip(net.weights, factors, strict=True))
+    if all(b is None for b in net.biases):
+        return scaled
+    return scaled.with_biases(
+        None if b is None else b * f for b, f in zip(net.biases, factors, strict=True)
+    )
+
+
+def _coarser(given: Network, converted: Network) -> Network:
+    """Of the target as given and its copy in the run's dtype, the one whose dtype rounds
+    more coarsely: a float32 target normalised in float32 reads 1 + 1e-7 in float64, within
+    float32's rounding, which the check allows for that dtype."""
+    coarse = torch.finfo(given.dtype).eps > torch.finfo(converted.dtype).eps
+    return given if coarse else converted
 
 
 def prepare_target(
@@ -47,19 +105,33 @@ def prepare_target(
     the plan's seed when None (Uniform entries, `||W_i||_2 = 1`, then scaled down to the
     boundary of a smaller class), else checked — in float64, with a slack for the dtype's
     rounding — and rescaled only if `rescale`. Returns it and the rescale factors (or None)."""
+    prepared, factors, _ = prepare_target_scaled(target, plan, rescale=rescale)
+    return prepared, factors
+
+
+def prepare_target_scaled(
+    target: Network | None, plan: RunPlan, *, rescale: bool
+) -> tuple[Network, tuple[float, ...] | None, tuple[float, ...] | None]:
+    """`prepare_target`, and the factors a drawn target was scaled by to enter the
+    construction's class (None when the target was given or needed none)."""
     cons = plan.construction
+    drawn_factors = None
     if target is None:
         drawn = random_target(
             plan.target_widths,
             generator=torch.Generator().manual_seed(plan.seeds[0]),
             dtype=torch.float64,
+            activation=plan.activation,
+            bias=plan.bias,
         )
         if cons.check_target(drawn):
-            drawn = _scaled(drawn, cons.rescale_factors(drawn))
+            drawn_factors = cons.rescale_factors(drawn)
+            drawn = _scaled(drawn, drawn_factors)
         target = drawn
+    given = target
     target = target.to(device=plan.device, dtype=plan.dtype)
     factors = None
-    violations = cons.check_target(target)
+    violations = cons.check_target(_coarser(given, target))
     if violations and rescale:
         factors = cons.rescale_factors(target)
         target = _scaled(target, factors)
@@ -70,11 +142,11 @@ def prepare_target(
             f"target breaks the assumptions of {cons.theorem.citation}: {detail} "
             "(pass rescale=True / --rescale to scale such layers down into the class)"
         )
-    return target, factors
+    return target, factors, drawn_factors
 
 
 def run(
-    target: Network | None = None,
+    target: TargetLike | None = None,
     *,
     widths: Sequence[int] | None = None,
     eps: float = defaults.EPS,
@@ -91,31 +163,17 @@ def run(
     ascent_steps: int = defaults.ASCENT_STEPS,
     weight_tolerance: float | None = None,
     progress: bool = False,
+    density: float | None = None,
+    activation: str | None = None,
+    bias: bool = False,
     error: str = defaults.ERROR_METHOD,
     sandwich_boxes: int = defaults.SANDWICH_BOXES,
 ) -> RunResult:
-    """Sample the construction's random network, prune it to approximate `target`, and measure.
-
-    `target` or `widths` (a random target with Uniform[-1,1] entries scaled to `||W_i||_2 = 1`,
-    drawn from `seed`, then scaled down to the boundary of the construction's class where that
-    class is smaller). `n`: samples per weight (one int for all layers, or one per layer);
-    None takes the theorem's formula with constant `C` (None: the construction's default).
-    `rescale`: scale each layer that breaks the construction's assumptions down into its class
-    (Pensia's: divide by the spectral norm; the factors are reported) instead of refusing it.
-
-    `weight_tolerance` (solver ``fewest`` only): each weight keeps the sparsest subset whose
-    error is at most this. None takes `default_weight_tolerance(widths, eps)`,
-    `ε / (2 l sqrt(2 max_i d_{i-1} d_i))`, which keeps the certified error ≤ ε wherever every
-    weight reaches it (see there).
-
-    `progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
-
-    `error`: "certified" or "sandwich" (also `approx.measurement.sandwich`: exact for 1 or 2
-    inputs, else branch and bound over ≤ `sandwich_boxes` boxes); the result's `error_upper`,
-    `error_lower` are the tightest values measured, `error_method` how ("certified", ...).
-    """
+    """Sample the construction's random network, prune it to approximate `target`, and measure
+    (every argument is described in this module's docstring, "Arguments of `run`")."""
     t_start = time.perf_counter()
-    _check_error_options(error, sandwich_boxes)
+    check_error_options(error, sandwich_boxes)
+    target = None if target is None else as_network(target)
     plan = plan_run(
         target,
         widths,
@@ -131,10 +189,13 @@ def run(
         empirical_samples=empirical_samples,
         ascent_steps=ascent_steps,
         weight_tolerance=weight_tolerance,
+        density=density,
+        activation=activation,
+        bias=bias,
     )
     if error == "sandwich":
-        check_sandwich_size(plan.target_widths)
-    target, factors = prepare_target(target, plan, rescale=rescale)
+        check_sandwich(plan.target_widths, plan.construction)
+    target, factors, drawn_factors = prepare_target_scaled(target, plan, rescale=rescale)
     measured = execute(
         plan,
         target,
@@ -148,6 +209,7 @@ def run(
         plan,
         measured,
         factors,
+        drawn_factors=drawn_factors,
         eps=eps,
         delta=delta,
         n=n,
@@ -155,21 +217,6 @@ def run(
         dtype=dtype,
         seconds=time.perf_counter() - t_start,
     )
-
-
-def _check_error_options(error: str, sandwich_boxes: int) -> None:
-    if error not in defaults.ERROR_METHODS:
-        raise InvalidArgument(
-            f"error={error!r} (--error) is not one of {list(defaults.ERROR_METHODS)}"
-        )
-    if (
-        isinstance(sandwich_boxes, bool)
-        or not isinstance(sandwich_boxes, int)
-        or sandwich_boxes < 1
-    ):
-        raise InvalidArgument(
-            f"sandwich_boxes={sandwich_boxes!r} (--sandwich-boxes) must be a positive integer"
-        )
 
 
 @dataclass(frozen=True)
@@ -207,33 +254,13 @@ def execute(
     ) as bar:
         measured = _phases(plan, target, empirical_samples, ascent_steps, bar)
         if error == "sandwich":
-            measured = _sandwich_phase(measured, sandwich_boxes, bar)
+            bar.set_description_str("approx run: sandwich", refresh=False)
+            t = time.perf_counter()
+            found = bracket(measured.stored, measured.empirical, sandwich_boxes)
+            bar.update(1)
+            phases = {**measured.phases, "sandwich": time.perf_counter() - t}
+            measured = dataclasses.replace(measured, phases=phases, sandwich=found)
         return measured
-
-
-def _sandwich_phase(m: _Measured, boxes: int, bar) -> _Measured:
-    bar.set_description_str("approx run: sandwich", refresh=False)
-    t = time.perf_counter()
-    found = sandwich(m.stored, max_boxes=boxes, start_points=m.empirical.argmax[None, :])
-    bar.update(1)
-    phases = {**m.phases, "sandwich": time.perf_counter() - t}
-    return dataclasses.replace(m, phases=phases, sandwich=found)
-
-
-def _error_values(m: _Measured) -> dict:
-    """The tightest upper and lower values measured, and which method gave them."""
-    if m.sandwich is None:
-        return {
-            "error_upper": m.certified.value,
-            "error_lower": m.empirical.value,
-            "error_method": "certified",
-        }
-    exact = m.sandwich.method == "exact regions"
-    return {
-        "error_upper": min(m.certified.value, m.sandwich.upper),
-        "error_lower": max(m.empirical.value, m.sandwich.lower),
-        "error_method": "exact" if exact else "sandwich",
-    }
 
 
 def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps: int, bar):
@@ -244,44 +271,48 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         bar.update(1)
 
     t = time.perf_counter()
+    act = hidden_activation(target)
+    # only constructions covering other activations take one (Construction.sample)
+    extra = {} if act == RELU else {"activation": act}
     random_net = cons.sample(
         plan.target_widths,
         plan.n,
         generator=torch.Generator().manual_seed(plan.seeds[1]),
         device=plan.device,
         dtype=plan.dtype,
+        **extra,
     )
     phases["sample"] = time.perf_counter() - t
     next_phase("prune")
 
     t = time.perf_counter()
-    pruned = cons.prune(target, random_net, solver=plan.solver, tolerance=plan.weight_tolerance)
+    pruned = cons.prune(
+        target,
+        random_net,
+        solver=plan.solver,
+        tolerance=plan.weight_tolerance,
+        prefix_tolerance=plan.prefix_tolerance,
+    )
     phases["prune"] = time.perf_counter() - t
     next_phase("certify")
 
     t = time.perf_counter()
-    stored = stored_layers(target, random_net, pruned.masks)
-    cert = certify(target, pruned.layers, stored)
+    cert, stored = certify_stored(target, random_net, pruned)
     phases["certify"] = time.perf_counter() - t
     next_phase("empirical")
 
     t = time.perf_counter()
-    # Every error is of the stored weights read as reals: a float32 network is searched in
-    # float64 (an exact widening), so float32 rounding of the search cannot lift it above
-    # the certified bound.
-    f64, net64 = target, random_net
-    if plan.dtype != torch.float64:
-        f64, net64 = target.to(dtype=torch.float64), random_net.to(dtype=torch.float64)
-    emp = empirical_error(
-        f64.forward,
-        masked_forward(net64, pruned.masks),
-        plan.target_widths[0],
+    emp = search(
+        target,
+        random_net,
+        pruned,
+        stored,
         generator=torch.Generator().manual_seed(plan.seeds[2]),
+        drop_dead_units=getattr(cons, "drop_dead_units", False),
         n_samples=empirical_samples,
         ascent_steps=ascent_steps,
-        dtype=torch.float64,
         device=plan.device,
-        error_map=lambda x: error_at(stored, x),
+        **({} if positively_homogeneous(target) else {"domain": "ball"}),
     )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
@@ -299,6 +330,7 @@ def _result(
     seed: int,
     dtype: str,
     seconds: float,
+    drawn_factors: tuple[float, ...] | None = None,
 ) -> RunResult:
     cons, tw, target, pruned = plan.construction, plan.target_widths, m.target, m.pruned
     return RunResult(
@@ -313,8 +345,8 @@ def _result(
         n_source=plan.n_source,
         C=plan.C if n is None else None,
         theorem_n_per_layer=plan.theorem_n,
-        random_params=n_params(plan.random_widths),
-        theorem_random_params=n_params(cons.random_widths(tw, plan.theorem_n)),
+        random_params=m.random_net.n_params,
+        theorem_random_params=random_params(cons, tw, plan.theorem_n),
         kept_params=pruned.masks.n_kept,
         kept_per_layer=pruned.masks.n_kept_per_layer(),
         density=pruned.masks.density,
@@ -342,6 +374,25 @@ def _result(
         seconds=seconds,
         phase_seconds=m.phases,
         versions=software_versions(),
+        requested_density=getattr(cons, "density", None),
         artifacts=Artifacts(target=target, random_net=m.random_net, pruned=pruned),
-        **_error_values(m),
+        **_row_fields(plan, pruned),
+        **per_weight_fields(target, pruned),
+        drawn_target_factors=drawn_factors,
+        activation=str(hidden_activation(target)),
+        target_biases=any(b is not None for b in target.biases),
+        empirical_domain="sphere" if positively_homogeneous(target) else "ball",
+        **error_values(m.certified, m.empirical, m.sandwich),
     )
+
+
+def _row_fields(plan: RunPlan, pruned: Pruned) -> dict:
+    """How the per-weight instances were solved, per layer (None without a size routing)."""
+    rows = pruned.row_methods
+    if rows is None:
+        return {}
+    return {
+        "row_methods": tuple(r.counts() for r in rows),
+        "prefix_tolerance": plan.prefix_tolerance,
+        "max_valid_per_layer": tuple(int(r.valid.max()) for r in rows),
+    }

@@ -19,6 +19,11 @@ Methods (`SOLVERS`):
   Exact, by meet in the middle with popcounts and a sliding-window minimum (`_numba_fewest`),
   O(n 2^(n/2)) like ``exact``; computed on CPU for tensors on any device. Sparser tickets:
   Natale et al. 2024's question.
+- ``fixed``: among the subsets of exactly `size` valid coefficients (all of them where a row has
+  fewer), one whose sum is closest to the target. Exact, by meet in the middle over sizes: each
+  half's ascending sums per subset size, then the closest pair for every split of `size`
+  (`_fixed`); cheap for small `size` (Σ_{q ≤ size} C(h, q) sums per half of h), 2^(n/2) at
+  worst. Computed on CPU for tensors on any device. Natale et al. 2024's fixed-size subset sum.
 - ``milp``: one scipy.optimize.milp (HiGHS) problem per row, as the published code did with
   Gurobi. HiGHS stops at its default 1e-6 absolute gap, so it can miss the optimum by ~1e-6.
 
@@ -38,6 +43,13 @@ from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ...basics.errors import InvalidArgument, check_positive_int
 from ...basics.tensor_checks import check_finite
 from ._brute import MAX_K, brute
+from ._fixed import (
+    MAX_FIXED_VALID,
+    check_subset_size,
+    fixed_by_enumeration,
+    fixed_capacity,
+    fixed_numba,
+)
 from ._greedy import greedy
 from ._milp import milp
 from ._numba_fewest import fewest_numba
@@ -69,12 +81,13 @@ class SubsetSumResult:
     error: torch.Tensor
 
 
-SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp", "fewest")
+SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp", "fewest", "fixed")
 
 
 def max_coefficients(method: str, memory_budget: int = SOLVER_MEMORY_BUDGET) -> int | None:
     """The most valid coefficients per instance that `method` accepts (``exact`` and
-    ``fewest``: 62, the bit-mask width; ``brute``: 20); None = no fixed limit.
+    ``fewest``: 62, the bit-mask width; ``fixed``: 124, a bit mask per half; ``brute``: 20);
+    None = no fixed limit.
 
     ``exact`` solves instances of up to `exact_in_memory(memory_budget)` valid coefficients
     (48 at the default budget) in one meet in the middle; a row with more is still solved
@@ -87,6 +100,8 @@ def max_coefficients(method: str, memory_budget: int = SOLVER_MEMORY_BUDGET) -> 
     check_positive_int("memory_budget", memory_budget)
     if method == "brute":
         return MAX_K
+    if method == "fixed":
+        return MAX_FIXED_VALID
     if method in ("exact", "fewest"):
         return MAX_VALID
     return None
@@ -126,13 +141,15 @@ def solve(
     method: str = "exact",
     memory_budget: int = SOLVER_MEMORY_BUDGET,
     tolerance: float | None = None,
+    size: int | None = None,
 ) -> SubsetSumResult:
     """Solve m independent subset-sum instances, one per row.
 
     Row r: choose S within {i : valid[r, i]} minimising |sum_{i in S} coeffs[r, i] - targets[r]|
     (the empty subset is allowed). ``fewest`` instead minimises |S| over the S within
     `tolerance` of the target (ties: the smaller error), and falls back to the least error
-    where no S is that close.
+    where no S is that close. ``fixed`` minimises the error over the S with exactly
+    min(`size`, valid count) elements.
 
     Args:
         coeffs: (m, k) float32 or float64, finite, on any device; m may be 0.
@@ -150,8 +167,9 @@ def solve(
             sliced when a row does not fit; brute: ~16 * 2^k bytes per row plus a 13k * 2^k
             byte subset table; greedy: ~40k bytes per row; milp: one instance at a time.
             fewest: ~74 * 2^h bytes per worker thread (`_numba_fewest.workspace_bytes`)
-            plus 9k + 8 bytes per row. A budget below one instance's workspace raises
-            InvalidArgument naming coeffs.
+            plus 9k + 8 bytes per row. fixed: 64 * Σ_{q ≤ size} C(h, q) bytes per worker
+            thread (`_fixed.workspace_bytes`) plus 9k + 16 bytes per row. A budget below
+            one instance's workspace raises InvalidArgument naming coeffs.
         tolerance: ``fewest`` only, and required there: the largest error, > 0, at which a
             subset counts as close enough. Compared with float64 sums (for float32 coeffs
             too), so a float32 `error` may differ from it in the last float32 place.
@@ -166,11 +184,14 @@ def solve(
     """
     valid = _check(coeffs, targets, valid, method, memory_budget)
     _check_tolerance(method, tolerance)
+    check_subset_size(method, size)
     coeffs, targets = coeffs.detach(), targets.detach()
     if method == "exact":
         chosen = _exact(coeffs, targets, valid, memory_budget)
     elif method == "fewest":
         chosen = _fewest(coeffs, targets, valid, float(tolerance), memory_budget)
+    elif method == "fixed":
+        chosen = _fixed(coeffs, targets, valid, size, memory_budget)
     elif method == "greedy":
         chosen = greedy(coeffs, targets, valid, memory_budget)
     elif method == "brute":
@@ -180,16 +201,16 @@ def solve(
     return result(coeffs, targets, chosen)
 
 
-def _by_row_size(method, coeffs, targets, valid, cap, solve_rows, solve_large_row):
+def _by_row_size(method, coeffs, targets, valid, cap, solve_rows, solve_large_row, most=MAX_VALID):
     """Rows with at most `cap` valid coefficients (what one meet in the middle holds within the
-    memory budget) go to `solve_rows` in one batch; each larger row to `solve_large_row`
-    (enumeration of its excess choices). Such rows are rare in the constructions: Pensia's
-    rows have Binomial(2n, 1/2) valid coefficients."""
+    memory budget) go to `solve_rows` in one batch; each larger row (at most `most`) to
+    `solve_large_row` (enumeration of its excess choices). Such rows are rare in the
+    constructions: Pensia's rows have Binomial(2n, 1/2) valid coefficients."""
     counts = valid.sum(1)
-    if counts.numel() and int(counts.max()) > MAX_VALID:
+    if counts.numel() and int(counts.max()) > most:
         raise InvalidArgument(
             f"coeffs has a row with {int(counts.max())} valid coefficients; method={method!r} "
-            f"accepts at most {MAX_VALID}"
+            f"accepts at most {most}"
         )
     if cap == 0:
         raise InvalidArgument(f"memory_budget is below one {method} instance's workspace; raise it")
@@ -285,6 +306,23 @@ def _fewest_by_enumeration(coeff, target, valid, cap, tol, budget) -> torch.Tens
     row[fixed] = bits[best]
     row[rest] = sub[best]
     return row
+
+
+def _fixed(
+    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, size: int, budget: int
+) -> torch.Tensor:
+    """``fixed`` for every row (`_by_row_size`)."""
+    cap = fixed_capacity(valid, size, budget)
+    return _by_row_size(
+        "fixed",
+        coeffs,
+        targets,
+        valid,
+        cap,
+        lambda c, t, v: fixed_numba(c, t, v, v.sum(1).clamp(max=size), budget),
+        lambda c, t, v: fixed_by_enumeration(c, t, v, cap, size, budget),
+        most=MAX_FIXED_VALID,
+    )
 
 
 def _check_tolerance(method: str, tolerance: float | None) -> None:

@@ -1,7 +1,10 @@
 """Figures: the only package that imports matplotlib (with the non-interactive Agg backend).
 
 `plot_run` draws one run, `plot_store` every figure a results store supports,
-`plot_candidates_vs_eps` the single-product vs subset-sum comparison.
+`plot_candidates_vs_eps` the single-product vs subset-sum comparison, `plot_samples_per_weight`
+and `plot_density_curve` the comparisons of the sparse constructions (Orseau's, Natale's).
+Every figure is at most a page (7 in) wide with one legend below its panels; `style`
+("default" or "paper") sets the fonts.
 """
 
 from __future__ import annotations
@@ -11,8 +14,11 @@ from pathlib import Path
 from ...basics.errors import InvalidArgument
 from ..store import load_rows
 from .candidates import plot_candidates_vs_eps
-from .common import save
+from ...basics.defaults import PLOT_FORMATS
+from .common import STYLES, save
+from .common import style as use_style
 from .run import plot_run
+from .sparse import plot_density_curve, plot_samples_per_weight
 from .sweep import fig_error_vs_depth, fig_error_vs_width, fig_params_vs_eps, fig_success_vs_n
 
 __all__ = [
@@ -21,17 +27,26 @@ __all__ = [
     "fig_params_vs_eps",
     "fig_success_vs_n",
     "plot_candidates_vs_eps",
+    "plot_density_curve",
     "plot_run",
+    "plot_samples_per_weight",
     "plot_store",
 ]
 
 
 def plot_store(
-    store: str | Path, out_dir: str | Path, formats: tuple[str, ...] = ("png", "pdf")
+    store: str | Path,
+    out_dir: str | Path,
+    formats: tuple[str, ...] | None = None,
+    style: str = "default",
 ) -> tuple[list[Path], list[str]]:
-    """Every figure the store's rows support, written to `out_dir` in each of `formats`.
+    """Every figure the store's rows support, written to `out_dir` in each of `formats`
+    (None: the style's own, `PLOT_FORMATS`), drawn in `style` (`STYLES`: "default", or
+    "paper": serif, embedded fonts, vector PDF). No figure is wider than a page (7 in).
     Returns (files written, "figure: why skipped" notes)."""
-    formats = tuple(formats)
+    if style not in STYLES:
+        raise InvalidArgument(f"style={style!r} is not one of {list(STYLES)}")
+    formats = tuple(PLOT_FORMATS[style] if formats is None else formats)
     bad = [f for f in formats if f not in ("png", "pdf", "svg")]
     if bad or not formats:
         raise InvalidArgument(f"formats={list(formats)}: each must be png, pdf or svg")
@@ -49,10 +64,11 @@ def plot_store(
         ("success_vs_n", fig_success_vs_n, mc),
         ("params_vs_eps", fig_params_vs_eps, runs),
     ):
-        try:
-            fig = make(data)
-        except ValueError as e:
-            skipped.append(f"{stem}: {e}")
-            continue
-        written += save(fig, out_dir, stem, formats)
+        with use_style(style):
+            try:
+                fig = make(data)
+            except ValueError as e:
+                skipped.append(f"{stem}: {e}")
+                continue
+            written += save(fig, out_dir, stem, formats)
     return written, skipped

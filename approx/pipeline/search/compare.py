@@ -11,10 +11,11 @@ import torch
 
 from ...basics import defaults
 from ...basics.errors import InvalidArgument
+from ...basics.loading import TargetLike, as_network
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
-from ...constructions import HalfLineLayer
+from ...constructions import HalfLineLayer, get_construction
 from ...measurement.certified import certified_error
 from ...measurement.empirical import empirical_error
 from ..result import RunResult
@@ -104,9 +105,19 @@ def measure(
     return Row(method, masks.n_kept, masks.density, cert, emp.value, seconds)
 
 
+def _check_depth_2l(construction: str, shape: tuple[int, ...]) -> None:
+    depth = len(shape) - 1
+    layout = get_construction(construction).random_widths(shape, (1,) * depth)
+    if len(layout) - 1 != 2 * depth:
+        raise InvalidArgument(
+            f"construction={construction!r}: the searches pair the layers of a depth-2l random "
+            f"network; its layout has depth {len(layout) - 1} for a depth-{depth} target"
+        )
+
+
 def compare(
     *,
-    widths: Sequence[int],
+    widths: Sequence[int] | None = None,
     construction: str = defaults.CONSTRUCTION,
     n: int | Sequence[int] = defaults.SEARCH_N,
     methods: Sequence[str] = METHODS,
@@ -118,14 +129,22 @@ def compare(
     max_steps: int = defaults.GREEDY_MAX_STEPS,
     empirical_samples: int = defaults.EMPIRICAL_SAMPLES,
     ascent_steps: int = defaults.ASCENT_STEPS,
+    target: TargetLike | None = None,
+    rescale: bool = False,
 ) -> Comparison:
-    """`run` draws the target and the construction's random network from `seed` and prunes
-    it; every method in `methods` then searches the same network, and every set of masks is
+    """`run` draws the target (or takes `target`, anything `run` takes, instead of `widths`;
+    `rescale` as there) and the construction's random network from `seed` and prunes it;
+    every method in `methods` then searches the same network, and every set of masks is
     measured the same way (`measure`)."""
     for m in methods:
         if m not in METHODS:
             raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
+    if target is None and widths is None:
+        widths = defaults.SEARCH_WIDTHS
+    _check_depth_2l(construction, tuple(widths) if target is None else as_network(target).widths)
     result = run(
+        target,
+        rescale=rescale,
         widths=widths,
         construction=construction,
         n=n,

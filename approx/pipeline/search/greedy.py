@@ -89,6 +89,46 @@ def _pair_moves(
     return best_val, best_move
 
 
+def fit_pair(
+    H: torch.Tensor, goal: torch.Tensor, A: torch.Tensor, B: torch.Tensor, *, max_steps: int
+) -> tuple[torch.Tensor, torch.Tensor, list[float]]:
+    """Masks over one random pair `x ↦ (B∘mB) σ((A∘mA) x)` fitted greedily to `goal` on the
+    inputs `H`: from the empty masks, apply the best move of `_pair_moves` while it lowers the
+    summed squared error by a relative 1e-9, at most `max_steps` moves; then drop every unit
+    left without an input or an output edge. `H` `(S, d_in)`, `goal` `(S, d_out)`, `A`
+    `(h, d_in)`, `B` `(d_out, h)`. Returns `mA`, `mB` and the mean squared error after each
+    move. A depth-2 random network fitted to any function of its inputs is one such pair."""
+    check_positive_int("max_steps", max_steps)
+    mA = torch.zeros(A.shape, dtype=torch.bool, device=A.device)
+    mB = torch.zeros(B.shape, dtype=torch.bool, device=B.device)
+
+    def output():
+        return torch.relu(H @ (A * mA).T) @ (B * mB).T  # (S, d_out)
+
+    history: list[float] = []
+    R = output() - goal
+    for _ in range(max_steps):
+        loss = float((R**2).sum())
+        delta, move = _pair_moves(H, R, A, B, mA, mB)
+        if move is None or not delta < -1e-9 * loss:
+            break
+        kind, p, q, *rest = move
+        if kind == "out":
+            mB[p, q] = ~mB[p, q]
+        elif kind == "in":
+            mA[p, q] = ~mA[p, q]
+        else:  # path (k, u, j)
+            mB[p, q] = True
+            mA[q, rest[0]] = True
+        R = output() - goal
+        history.append(float((R**2).sum(1).mean()))
+    # a unit without an output edge, or without an input edge, contributes nothing
+    live = mA.any(1) & mB.any(0)
+    mA &= live[:, None]
+    mB &= live[None, :]
+    return mA, mB, history
+
+
 def greedy_layerwise(
     target: Network,
     random_net: Network,
@@ -113,40 +153,14 @@ def greedy_layerwise(
             h = torch.relu(h)
     masks: list[torch.Tensor] = []
     history: list[float] = []
-    steps = 0
     H = x
     for i in range(target.depth):
         A, B = random_net.weights[2 * i], random_net.weights[2 * i + 1]
-        mA = torch.zeros(A.shape, dtype=torch.bool, device=device)
-        mB = torch.zeros(B.shape, dtype=torch.bool, device=device)
-        goal = goals[i]
-
-        def output(mA=mA, mB=mB, A=A, B=B, H=H):
-            return torch.relu(H @ (A * mA).T) @ (B * mB).T  # (S, d_out)
-
-        R = output() - goal
-        for _ in range(max_steps):
-            loss = float((R**2).sum())
-            delta, move = _pair_moves(H, R, A, B, mA, mB)
-            if move is None or not delta < -1e-9 * loss:
-                break
-            kind, p, q, *rest = move
-            if kind == "out":
-                mB[p, q] = ~mB[p, q]
-            elif kind == "in":
-                mA[p, q] = ~mA[p, q]
-            else:  # path (k, u, j)
-                mB[p, q] = True
-                mA[q, rest[0]] = True
-            R = output() - goal
-            steps += 1
-            history.append(float((R**2).sum(1).mean()))
-        # a unit without an output edge, or without an input edge, contributes nothing
-        live = mA.any(1) & mB.any(0)
-        mA &= live[:, None]
-        mB &= live[None, :]
+        mA, mB, moves = fit_pair(H, goals[i], A, B, max_steps=max_steps)
         masks += [mA, mB]
-        H = torch.relu(output())
+        history += moves
+        H = torch.relu(torch.relu(H @ (A * mA).T) @ (B * mB).T)
+    steps = len(history)
     return SearchResult(
         method="greedy",
         masks=Masks(tuple(masks)),

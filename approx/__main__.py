@@ -1,0 +1,7 @@
+"""`python -m approx ...`: the `approx` command (as `python -m approx.cli`)."""
+
+import sys
+
+from approx.cli import main
+
+sys.exit(main())

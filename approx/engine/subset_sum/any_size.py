@@ -1,0 +1,202 @@
+"""Rows of any size for ``exact`` and ``fewest``: which rows one meet in the middle solves,
+which are solved exactly by enumerating their excess choices, and which by a prefix.
+
+One meet in the middle holds up to `cap` valid coefficients within the memory budget (48 at
+the default). A row with `cap < c` valid coefficients is
+
+- ``enumeration`` (still the method's exact answer) when its excess `e = c − cap` is at most
+  `max_excess` and `c` fits the 62-bit masks: 2^e meet-in-the-middle solves of `cap`
+  coefficients, so the time bound is the caller's `max_excess`;
+- ``prefix`` otherwise: the method's answer over the row's first `p` valid coefficients (in
+  column order; the units are i.i.d., so any fixed choice is as good as another), `p` widened
+  along `schedule` (e.g. 24, 32, 40, 48) until the row's error is within `tolerance` — or up to
+  `cap` when none is given or none of the prefixes reaches it. Not the optimum over all c
+  coefficients, but a subset of them whose error is reported like any other.
+
+Every row gets its label (`ROW_METHODS`) and the number of valid coefficients searched.
+(This module imports the package: `approx.engine.subset_sum` itself never imports it.)
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import torch
+
+from ...basics import defaults
+from ...basics.errors import InvalidArgument, check_positive_int
+from . import (
+    SubsetSumResult,
+    _check,
+    _exact_by_enumeration,
+    _fewest_by_enumeration,
+    exact_in_memory,
+    fewest_in_memory,
+    result,
+)
+from ._numba_fewest import fewest_numba
+from ._numba_mitm import MAX_VALID, exact_numba
+from ._torch_mitm import exact_torch
+
+__all__ = ["ANY_SIZE_METHODS", "ROW_METHODS", "AnySizeResult", "solve_any_size"]
+
+ANY_SIZE_METHODS: tuple[str, ...] = ("exact", "fewest")
+ROW_METHODS: tuple[str, ...] = ("meet in the middle", "enumeration", "prefix")
+MITM, ENUMERATION, PREFIX = 0, 1, 2
+
+RowsSolver = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+
+
+def route(counts: torch.Tensor, cap: int, max_excess: int) -> torch.Tensor:
+    """(m,) int8 codes into `ROW_METHODS` for rows with `counts` (m,) valid coefficients."""
+    how = torch.full(counts.shape, MITM, dtype=torch.int8, device=counts.device)
+    how[counts > cap] = ENUMERATION
+    how[(counts > cap + max_excess) | (counts > MAX_VALID)] = PREFIX
+    return how
+
+
+def prefix_schedule(cap: int, start: int, step: int, tolerance: float | None) -> list[int]:
+    """The prefix lengths tried in turn: `start, start + step, …` below `cap`, then `cap`;
+    only `cap` when there is no tolerance to stop at."""
+    if tolerance is None:
+        return [cap]
+    return [*range(min(start, cap), cap, step), cap]
+
+
+def solve_routed(
+    coeffs: torch.Tensor,
+    targets: torch.Tensor,
+    valid: torch.Tensor,
+    how: torch.Tensor,
+    solve_rows: RowsSolver,
+    solve_large_row: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
+    schedule: list[int],
+    tolerance: float | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """`chosen` (m, k) bool and `searched` (m,) int64 for rows routed by `how`: one batch of
+    meet-in-the-middle rows, each enumeration row on its own, the prefix rows widened in
+    batches."""
+    chosen = torch.zeros_like(valid)
+    searched = valid.sum(1)  # (m,)
+    mitm = how == MITM
+    if bool(mitm.all()):
+        return solve_rows(coeffs, targets, valid), searched
+    if bool(mitm.any()):
+        chosen[mitm] = solve_rows(coeffs[mitm], targets[mitm], valid[mitm])
+    for r in (how == ENUMERATION).nonzero().flatten().tolist():
+        chosen[r] = solve_large_row(coeffs[r], targets[r], valid[r])
+    rows = (how == PREFIX).nonzero().flatten()
+    if rows.numel():
+        sub, p = by_prefix(
+            coeffs[rows], targets[rows], valid[rows], solve_rows, schedule, tolerance
+        )
+        chosen[rows] = sub
+        searched[rows] = p
+    return chosen, searched
+
+
+def by_prefix(
+    coeffs: torch.Tensor,
+    targets: torch.Tensor,
+    valid: torch.Tensor,
+    solve_rows: RowsSolver,
+    schedule: list[int],
+    tolerance: float | None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Each row solved over its first p valid coefficients, p along `schedule`; a row stops
+    at the first p whose error (in float64) is within `tolerance`. Returns `chosen` (m, k)
+    and the p each row stopped at (m,)."""
+    m = coeffs.shape[0]
+    chosen = torch.zeros_like(valid)
+    searched = torch.zeros(m, dtype=torch.int64, device=coeffs.device)
+    rank = valid.cumsum(1)  # (m, k): how many valid coefficients up to each column
+    open_rows = torch.arange(m, device=coeffs.device)
+    for p in schedule:
+        v = valid[open_rows] & (rank[open_rows] <= p)  # (open, k): the first p valid
+        sub = solve_rows(coeffs[open_rows], targets[open_rows], v)
+        chosen[open_rows] = sub
+        searched[open_rows] = p
+        if tolerance is None:
+            break
+        x = coeffs[open_rows].to(torch.float64)
+        err = ((x * sub).sum(1) - targets[open_rows].to(torch.float64)).abs()  # (open,)
+        open_rows = open_rows[err > tolerance]
+        if not open_rows.numel():
+            break
+    return chosen, searched
+
+
+@dataclass(frozen=True)
+class AnySizeResult:
+    """`result` as `solve` returns it; `how` (m,) int8, each row's method as an index into
+    `ROW_METHODS`; `searched` (m,) int64, the valid coefficients each row was solved over (its
+    valid count, except for ``prefix`` rows)."""
+
+    result: SubsetSumResult
+    how: torch.Tensor
+    searched: torch.Tensor
+
+
+def solve_any_size(
+    coeffs: torch.Tensor,
+    targets: torch.Tensor,
+    valid: torch.Tensor | None = None,
+    *,
+    method: str = "exact",
+    tolerance: float | None = None,
+    memory_budget: int = defaults.SOLVER_MEMORY_BUDGET,
+    max_excess: int = defaults.EXACT_MAX_EXCESS,
+    prefix_start: int = defaults.PREFIX_START,
+    prefix_step: int = defaults.PREFIX_STEP,
+) -> AnySizeResult:
+    """`solve` for ``exact`` or ``fewest`` with rows of any number of valid coefficients,
+    each row labelled with how it was solved (module docstring). Rows within one meet in the
+    middle, and rows enumerated, get exactly what `solve` gives them.
+
+    `tolerance`: for ``fewest`` required (its sparsity threshold, which also stops a prefix
+    row's widening); for ``exact`` optional, the error at which a prefix row stops widening
+    (None: every prefix row is solved over `cap` coefficients at once). `max_excess`: the
+    most excess coefficients a row may have to be enumerated (2^max_excess solves a row).
+    """
+    if method not in ANY_SIZE_METHODS:
+        raise InvalidArgument(f"method={method!r}: solve_any_size takes 'exact' or 'fewest'")
+    valid = _check(coeffs, targets, valid, method, memory_budget)
+    if tolerance is not None or method == "fewest":
+        if isinstance(tolerance, bool) or not isinstance(tolerance, int | float):
+            raise InvalidArgument(f"tolerance={tolerance!r} must be a number > 0")
+        if not (math.isfinite(tolerance) and tolerance > 0):
+            raise InvalidArgument(f"tolerance={tolerance!r} must be finite and > 0")
+    if isinstance(max_excess, bool) or not isinstance(max_excess, int) or max_excess < 0:
+        raise InvalidArgument(f"max_excess={max_excess!r} must be an integer >= 0")
+    check_positive_int("prefix_start", prefix_start)
+    check_positive_int("prefix_step", prefix_step)
+    coeffs, targets = coeffs.detach(), targets.detach()
+    budget = memory_budget
+    if method == "exact":
+        cap = exact_in_memory(budget)
+        kernel = exact_numba if coeffs.device.type == "cpu" else exact_torch
+
+        def rows(c, t, v):
+            return kernel(c, t, v, budget)
+
+        def large_row(c, t, v):
+            return _exact_by_enumeration(c, t, v, cap, kernel, budget)
+    else:
+        cap = fewest_in_memory(budget)
+
+        def rows(c, t, v):
+            return fewest_numba(c, t, v, float(tolerance), budget)
+
+        def large_row(c, t, v):
+            return _fewest_by_enumeration(c, t, v, cap, float(tolerance), budget)
+
+    if cap == 0:
+        raise InvalidArgument(f"memory_budget is below one {method} instance's workspace; raise it")
+    how = route(valid.sum(1), cap, max_excess)
+    schedule = prefix_schedule(cap, prefix_start, prefix_step, tolerance)
+    chosen, searched = solve_routed(
+        coeffs, targets, valid, how, rows, large_row, schedule, tolerance
+    )
+    return AnySizeResult(result(coeffs, targets, chosen), how, searched)
