@@ -6,12 +6,28 @@ import argparse
 from pathlib import Path
 
 from ..basics import defaults
+from ..basics.errors import InvalidArgument
+from ..basics.files import check_writable_file, write_text_atomic
 from ..basics.progress import progress_bar
 from ..experiments.runner import Runner
 from ..experiments.store import ResultStore
-from ..experiments.tightness import constructions_named, tightness
+from ..experiments.tightness import check_row, constructions_named, tightness
 from ..experiments.tightness_table import format_table
 from .common import float_list, given, int_list
+
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {
+    "construction": "--construction",
+    "widths": "--widths",
+    "eps": "--eps",
+    "delta": "--delta",
+    "seeds": "--seeds",
+    "n_max": "--n-max",
+    "C": "--C",
+    "solver": "--solver",
+    "workers": "--workers",
+    "out": "--out",
+}
 
 
 def add_parser(sub) -> None:
@@ -68,10 +84,12 @@ def add_parser(sub) -> None:
     t.add_argument("--format", choices=("md", "csv"), default="md")
     t.add_argument("--out", type=Path, help="also write the table to this file")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.set_defaults(func=command)
+    t.set_defaults(func=command, flags=FLAGS)
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_writable_file(args.out, "--out")  # before any work: nothing computed is lost
     names = constructions_named(args.construction.split(","))
     shapes = args.widths or [defaults.TIGHTNESS_WIDTHS]
     delta = defaults.TIGHTNESS_DELTA if args.delta is None else args.delta
@@ -82,6 +100,9 @@ def command(args: argparse.Namespace) -> int:
         for shape in shapes
         for eps in args.eps or defaults.TIGHTNESS_EPS_BY.get(name, defaults.TIGHTNESS_EPS)
     ]
+    options = given(solver=args.solver, error=args.error)
+    for name, shape, eps in plan:  # every row's arguments, before the first row runs
+        check_row(name, shape, eps, delta, seeds=seeds, n_max=args.n_max, C=args.C, **options)
     rows = []
     with (
         ResultStore(args.store) as store,
@@ -91,7 +112,6 @@ def command(args: argparse.Namespace) -> int:
         ) as bar,
     ):
         for name, shape, eps in plan:
-            options = given(solver=args.solver, error=args.error)
             rows.append(
                 tightness(
                     runner,
@@ -107,7 +127,13 @@ def command(args: argparse.Namespace) -> int:
                 )
             )
     table = format_table(rows, args.format)
+    print(table, end="", flush=True)  # first: an output error below must not lose it
     if args.out is not None:
-        args.out.write_text(table)
-    print(table, end="")
+        try:
+            write_text_atomic(args.out, table)
+        except OSError as e:
+            raise InvalidArgument(
+                f"--out={str(args.out)!r}: could not write the table ({e.strerror or e}); it is "
+                "printed above"
+            ) from None
     return 0

@@ -35,9 +35,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..basics import defaults
-from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
+from ..basics.errors import (
+    InvalidArgument,
+    check_open_unit,
+    check_positive_int,
+    check_positive_number,
+)
 from ..basics.statistics import fit_through_origin, quantile_interval
 from ..constructions import CONSTRUCTIONS, get_construction
+from ..engine.subset_sum import SOLVERS
 from ..measurement.bounds import log_term
 from ..measurement.sandwich import covers
 from .runner import Runner
@@ -176,6 +182,48 @@ def thresholds(
     return [math.inf if hi[s] is None else float(hi[s]) for s in seeds], reach
 
 
+def check_row(
+    construction: str,
+    widths: Sequence[int],
+    eps: float,
+    delta: float,
+    *,
+    seeds: int = defaults.TIGHTNESS_SEEDS,
+    n_max: int | None = None,
+    C: float | None = None,
+    solver: str = defaults.SOLVER,
+    error: str = defaults.TIGHTNESS_ERROR,
+):
+    """Every argument of one row checked (InvalidArgument naming it), before anything runs:
+    (construction, widths, C, the theorem's n, n_max). `n_max` None: the construction's entry
+    of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else `defaults.TIGHTNESS_N_MAX`."""
+    cons = get_construction(construction)
+    if n_max is None:
+        n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
+    check_open_unit("eps", eps)
+    check_open_unit("delta", delta)
+    check_positive_int("seeds", seeds)
+    if seeds > defaults.MAX_TIGHTNESS_SEEDS:
+        raise InvalidArgument(
+            f"seeds={seeds:,} is more than the {defaults.MAX_TIGHTNESS_SEEDS:,} a row may run "
+            "(every seed runs at every probed n)"
+        )
+    check_positive_int("n_max", n_max)
+    if solver not in SOLVERS:
+        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    if error not in defaults.ERROR_METHODS:
+        raise InvalidArgument(f"error={error!r} is not one of {list(defaults.ERROR_METHODS)}")
+    widths = tuple(widths)
+    if len(widths) < 2 or any(
+        isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths
+    ):
+        raise InvalidArgument(f"widths={list(widths)} must be >= 2 positive integers")
+    if C is not None:
+        check_positive_number("C", C)
+    C = cons.default_C if C is None else C
+    return cons, widths, C, cons.size(widths, eps, delta, C), n_max
+
+
 def tightness(
     runner: Runner,
     construction: str,
@@ -191,20 +239,13 @@ def tightness(
     settled=None,
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
-    their (1 − δ)-quantile with its interval, and the theorem's n. `n_max` None: the
-    construction's entry of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else
-    `defaults.TIGHTNESS_N_MAX`. `error`: how each probe measures its upper value
-    ("sandwich": the tightest affordable, "certified"); `settled`: see `thresholds`."""
-    cons = get_construction(construction)
-    if n_max is None:
-        n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
-    check_open_unit("eps", eps)
-    check_open_unit("delta", delta)
-    check_positive_int("seeds", seeds)
-    check_positive_int("n_max", n_max)
-    widths = tuple(widths)
-    C = cons.default_C if C is None else C
-    theorem_n = cons.size(widths, eps, delta, C)
+    their (1 − δ)-quantile with its interval, and the theorem's n. `n_max` None: see
+    `check_row`. `error`: how each probe measures its upper value ("sandwich": the tightest
+    affordable, "certified"); `settled`: see `thresholds`."""
+    _, widths, C, theorem_n, n_max = check_row(
+        construction, widths, eps, delta, seeds=seeds, n_max=n_max, C=C, solver=solver,
+        error=error,
+    )  # fmt: skip
     # Only the upper value is needed: the empirical search is kept cheap.
     base = {
         "error": probe_error(construction, widths, error),

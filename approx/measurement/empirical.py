@@ -20,12 +20,26 @@ therefore mixes three moves, each kept only where it improves a point:
 It runs on `error_map` when given (an exact and cheaper form of `e = g̃ − f`, such as
 `approx.measurement.difference.error_at`), and the value reported is `||f(x) − g̃(x)||`
 evaluated on the networks themselves at the points found.
+
+Memory and threads. The points are drawn in batches of `batch_size` and each batch is
+evaluated in chunks of `chunk_rows` rows, so the phase holds one chunk's activations per
+thread, whatever `n_samples`; only the best `n_ascent` points are kept between batches, and
+the local search's candidate points are evaluated in the same chunks. On CPU every matrix
+product runs single-threaded (torch's thread count is set to 1 for the phase and restored
+after it), and chunks run in parallel on a pool of that many threads instead. A
+single-threaded product gives each row the same bits whatever the other rows of its chunk
+(for chunks of at least `defaults.EMPIRICAL_MIN_ROWS` rows: smaller chunks are padded with
+zero rows), so the result depends neither on the thread count (MKL or OpenMP settings,
+`--workers`) nor on the chunk size; a multi-threaded product may split its sums differently
+per thread count, which changed the last digits before.
 """
 
 from __future__ import annotations
 
+import concurrent.futures as cf
+import contextlib
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import torch
@@ -38,8 +52,8 @@ Map = Callable[[torch.Tensor], torch.Tensor]
 
 DOMAINS = ("sphere", "ball")
 FLIPS = 16  # coordinates tried for a sign flip per step (the largest in magnitude)
-_LINE = 12  # angles of each line search, log-spaced from 1e-5 to π/2
-_JACOBIAN_ROWS = 16  # outputs up to which the singular-vector move is computed
+LINE_ANGLES = 12  # angles of each line search, log-spaced from 1e-5 to π/2
+JACOBIAN_ROWS = 16  # outputs up to which the singular-vector move is computed
 
 
 @dataclass(frozen=True)
@@ -53,18 +67,87 @@ class EmpiricalError:
     ascent_steps: int
 
 
+@contextlib.contextmanager
+def single_threaded_products(device: torch.device) -> Iterator[int]:
+    """For the duration: torch computes single-threaded on CPU; yields the thread count it had
+    (the pool size for parallel chunks). On other devices nothing changes and it yields 1."""
+    if torch.device(device).type != "cpu":
+        yield 1
+        return
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield threads
+    finally:
+        torch.set_num_threads(threads)
+
+
+def _padded(x: torch.Tensor, rows: int) -> torch.Tensor:
+    if len(x) >= rows:
+        return x
+    return torch.cat([x, x.new_zeros((rows - len(x), *x.shape[1:]))])
+
+
+def evaluate_in_chunks(
+    gap: Callable[[torch.Tensor], torch.Tensor],
+    x: torch.Tensor,
+    chunk_rows: int,
+    pool: cf.Executor | None,
+) -> torch.Tensor:
+    """`gap` of every row of `x` `(batch, d_in)` -> `(batch,)`, evaluated `chunk_rows` rows at a
+    time (a chunk shorter than `EMPIRICAL_MIN_ROWS` is padded with zero rows), in `pool` if
+    given."""
+    minimum = defaults.EMPIRICAL_MIN_ROWS
+
+    def one(start: int) -> torch.Tensor:
+        part = x[start : start + chunk_rows]
+        with torch.no_grad():  # grad mode is per thread
+            return gap(_padded(part, minimum))[: len(part)]
+
+    starts = range(0, len(x), chunk_rows)
+    parts = list(pool.map(one, starts)) if pool is not None and len(starts) > 1 else None
+    return torch.cat(parts if parts is not None else [one(s) for s in starts])
+
+
+def _into_ball(x: torch.Tensor, start: int, generator: torch.Generator) -> torch.Tensor:
+    """Odd-numbered points (counting from `start`) moved inside, to radius `U^(1/d)`."""
+    u = torch.rand(x.shape[0], generator=generator, dtype=torch.float64)
+    inside = (torch.arange(start, start + x.shape[0]) % 2 == 1).to(torch.float64)
+    r = 1 - inside + inside * u ** (1 / x.shape[1])
+    return x * r.to(device=x.device, dtype=x.dtype)[:, None]
+
+
+def _best_points(
+    gap, n_samples, d_in, generator, n_ascent, batch_size, chunk_rows, dtype, device, pool, ball
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """The `min(n_ascent, n_samples)` points with the largest gap, best first, and their
+    gaps: a running top-k over batches, so memory does not grow with `n_samples`."""
+    top_x = torch.empty((0, d_in), dtype=dtype, device=device)
+    top_v = torch.empty((0,), dtype=dtype, device=device)
+    with torch.no_grad():
+        for start in range(0, n_samples, batch_size):
+            x = unit_sphere(min(batch_size, n_samples - start), d_in, generator, dtype, device)
+            if ball:
+                x = _into_ball(x, start, generator)
+            values = evaluate_in_chunks(gap, x, chunk_rows, pool)
+            cand_x, cand_v = torch.cat([top_x, x]), torch.cat([top_v, values])
+            keep = torch.topk(cand_v, min(n_ascent, len(cand_v))).indices
+            top_x, top_v = cand_x[keep], cand_v[keep]
+    return top_x, top_v
+
+
 def _tangent(w: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     w = w - (w * x).sum(1, keepdim=True) * x
     return w / w.norm(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
 
 
 def _jacobian(e: Map, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
-    """`(e(x) (S, m), J (S, m, d))` (J None beyond `_JACOBIAN_ROWS` outputs) and the gradient
+    """`(e(x) (S, m), J (S, m, d))` (J None beyond `JACOBIAN_ROWS` outputs) and the gradient
     of `½||e||²`."""
     x = x.detach().requires_grad_(True)
     out = e(x)
     (grad,) = torch.autograd.grad(0.5 * (out * out).sum(), x, retain_graph=True)
-    if out.shape[1] > _JACOBIAN_ROWS:
+    if out.shape[1] > JACOBIAN_ROWS:
         return grad, None
     rows = [
         torch.autograd.grad(out[:, k].sum(), x, retain_graph=k + 1 < out.shape[1])[0]
@@ -91,7 +174,9 @@ def _candidates(x, grad, jac, prev, angles) -> torch.Tensor:
 
 
 def _local_search(gap: Map, e: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
-    angles = torch.logspace(-5, math.log10(math.pi / 2), _LINE, dtype=x.dtype, device=x.device)
+    angles = torch.logspace(
+        -5, math.log10(math.pi / 2), LINE_ANGLES, dtype=x.dtype, device=x.device
+    )
     prev = torch.zeros_like(x)
     rows = torch.arange(x.shape[0], device=x.device)
     for _ in range(steps):
@@ -132,24 +217,35 @@ def _polish(gap: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
     return x, best
 
 
-def _ball_ascent(gap: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
+def _ball_ascent(gap: Map, x: torch.Tensor, best_val: torch.Tensor, steps: int):
     """Normalised gradient steps (0.1, decaying by 0.97 a step) projected onto the ball,
-    keeping each point's best."""
-    x, best_x, best = x.clone(), x.clone(), best.clone()
+    keeping each point's best; each point is evaluated once per step (the next step's forward
+    pass is the value of the point reached)."""
+    best_x, best_val = x.clone(), best_val.clone()
     step = 0.1
-    for _ in range(steps):
+
+    def keep_better(x: torch.Tensor, new: torch.Tensor) -> None:
+        nonlocal best_val
+        better = new > best_val
+        best_val = torch.where(better, new, best_val)
+        best_x[better] = x[better]
+
+    for t in range(steps):
         x.requires_grad_(True)
-        (grad,) = torch.autograd.grad(gap(x).sum(), x)
+        val = gap(x)  # also the value at the point the previous step reached
+        if t:
+            keep_better(x.detach(), val.detach())
+        (grad,) = torch.autograd.grad(val.sum(), x)
         with torch.no_grad():
-            norm = grad.norm(dim=1, keepdim=True)
-            x = x + step * grad / norm.clamp_min(torch.finfo(x.dtype).tiny)
+            x = x + step * grad / grad.norm(dim=1, keepdim=True).clamp_min(
+                torch.finfo(x.dtype).tiny
+            )
             x = x / x.norm(dim=1, keepdim=True).clamp_min(1.0)  # back into the ball
-            new = gap(x)
-            better = new > best
-            best = torch.where(better, new, best)
-            best_x[better] = x[better]
         step *= 0.97
-    return best_x, best
+    if steps:
+        with torch.no_grad():
+            keep_better(x, gap(x))
+    return best_x, best_val
 
 
 def empirical_error(
@@ -164,6 +260,7 @@ def empirical_error(
     batch_size: int = defaults.EMPIRICAL_BATCH,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
+    chunk_rows: int = defaults.EMPIRICAL_CHUNK_ROWS,
     error_map: Map | None = None,
     polish_steps: int | None = None,
     domain: str = "sphere",
@@ -174,7 +271,9 @@ def empirical_error(
     but at most `EMPIRICAL_POLISH_PER_STEP × ascent_steps`, so none when ascent_steps is 0).
     A lower estimate of the sup; `f`, `g` map `(batch, d_in)` to `(batch, d_out)`,
     differentiable in torch. `error_map`: the same `g − f` computed another way, searched
-    instead of `f − g` (the value is still `f − g` at the points found).
+    instead of `f − g` (the value is still `f − g` at the points found). Points are evaluated
+    `chunk_rows` at a time (module docstring: memory, and why threads do not change the
+    result).
 
     `domain="ball"`: every other point is moved inside, to radius `U^(1/d)` (so the points are
     half uniform in the ball, half on the sphere), and the `ascent_steps` are normalised
@@ -183,51 +282,46 @@ def empirical_error(
     check_positive_int("n_samples", n_samples)
     check_positive_int("batch_size", batch_size)
     check_positive_int("n_ascent", n_ascent)
-    if ascent_steps < 0:
-        raise InvalidArgument(f"ascent_steps={ascent_steps} must be >= 0")
+    check_positive_int("chunk_rows", chunk_rows)
+    if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
+        raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
     if domain not in DOMAINS:
         raise InvalidArgument(f"domain={domain!r} is not one of {DOMAINS}")
-    ball = domain == "ball"
+    if polish_steps is None:
+        polish_steps = min(
+            defaults.EMPIRICAL_POLISH_STEPS, defaults.EMPIRICAL_POLISH_PER_STEP * ascent_steps
+        )
 
     def plain(x: torch.Tensor) -> torch.Tensor:
         return g(x) - f(x)
 
     e = plain if error_map is None else error_map
 
-    def gap(x: torch.Tensor) -> torch.Tensor:
-        return torch.cat(
-            [e(x[i : i + batch_size]).norm(dim=1) for i in range(0, len(x), batch_size)]
-        )
+    def norm_of(x: torch.Tensor) -> torch.Tensor:
+        return e(x).norm(dim=1)  # (batch,)
 
-    points, values = [], []
-    with torch.no_grad():
-        for start in range(0, n_samples, batch_size):
-            x = unit_sphere(min(batch_size, n_samples - start), d_in, generator, dtype, device)
-            if ball:  # odd-numbered points move inside, to radius U^(1/d)
-                u = torch.rand(x.shape[0], generator=generator, dtype=torch.float64)
-                inside = (torch.arange(start, start + x.shape[0]) % 2 == 1).to(torch.float64)
-                r = 1 - inside + inside * u ** (1 / d_in)
-                x = x * r.to(device=device, dtype=dtype)[:, None]
-            points.append(x)
-            values.append(e(x).norm(dim=1))
-    points_t, values_t = torch.cat(points), torch.cat(values)
-    top = torch.topk(values_t, min(n_ascent, n_samples)).indices
-    x, best = points_t[top], values_t[top]
-    if polish_steps is None:
-        polish_steps = min(
-            defaults.EMPIRICAL_POLISH_STEPS, defaults.EMPIRICAL_POLISH_PER_STEP * ascent_steps
-        )
-    if ball:
-        x, best = _ball_ascent(gap, x, best, ascent_steps)
-    elif ascent_steps:
-        x, best = _local_search(gap, e, x, best, ascent_steps)
-        keep = torch.topk(best, max(1, len(best) // 2)).indices
-        if polish_steps:
-            px, pbest = _polish(gap, x[keep], best[keep], polish_steps)
-            x, best = torch.cat([x, px]), torch.cat([best, pbest])
-    with torch.no_grad():
-        actual = torch.cat(
-            [plain(x[i : i + batch_size]).norm(dim=1) for i in range(0, len(x), batch_size)]
-        )
+    with single_threaded_products(torch.device(device)) as threads:
+        pool = cf.ThreadPoolExecutor(threads) if threads > 1 else None
+        try:
+            x, best = _best_points(
+                norm_of, n_samples, d_in, generator, n_ascent, batch_size, chunk_rows, dtype,
+                device, pool, domain == "ball",
+            )  # fmt: skip
+
+            def gap(x: torch.Tensor) -> torch.Tensor:
+                return evaluate_in_chunks(norm_of, x, chunk_rows, pool)
+
+            if domain == "ball":
+                x, best = _ball_ascent(norm_of, x, best, ascent_steps)
+            elif ascent_steps:
+                x, best = _local_search(gap, e, x, best, ascent_steps)
+                keep = torch.topk(best, max(1, len(best) // 2)).indices
+                if polish_steps:
+                    px, pbest = _polish(norm_of, x[keep], best[keep], polish_steps)
+                    x, best = torch.cat([x, px]), torch.cat([best, pbest])
+            actual = evaluate_in_chunks(lambda z: plain(z).norm(dim=1), x, chunk_rows, pool)
+        finally:
+            if pool is not None:
+                pool.shutdown()
     i = int(torch.argmax(actual))
     return EmpiricalError(float(actual[i]), x[i].detach(), n_samples, ascent_steps)

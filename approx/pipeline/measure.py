@@ -9,29 +9,14 @@ import torch
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..basics.masks import masked_forward
-from ..basics.network import RELU, Activation, Network
+from ..basics.network import Network
 from ..constructions import Pruned
 from ..measurement.certified import CertifiedBound, certify
 from ..measurement.difference import error_at
-from ..measurement.empirical import EmpiricalError, empirical_error
+from ..measurement.empirical import EmpiricalError, Map, empirical_error
 from ..measurement.per_weight import per_weight_error
 from ..measurement.sandwich import Sandwich, check_covers, sandwich
 from ..measurement.stored import StoredLayer, stored_layers
-
-
-def hidden_activation(target: Network) -> Activation:
-    """The activation between the target's layers (ReLU for a single layer)."""
-    return target.activations[0] if target.depth > 1 else RELU
-
-
-def positively_homogeneous(target: Network) -> bool:
-    """`f(cx) = c f(x)` for c ≥ 0: no bias and a ReLU-family activation. Only then is the sup of
-    `||f − g||` over the ball attained on the sphere (for the constructions' g as well: they
-    realise a bias-free ReLU-family target with a bias-free, homogeneous g)."""
-    return all(b is None for b in target.biases) and hidden_activation(target).name in (
-        "relu",
-        "leaky_relu",
-    )
 
 
 def check_error_options(error: str, sandwich_boxes: int) -> None:
@@ -94,28 +79,40 @@ def search(
     drop_dead_units: bool,
     **options,
 ) -> EmpiricalError:
-    """The empirical search (`options`: `empirical_error`'s) on the stored weights read as
-    reals: a float32 network is searched in float64 (an exact widening), so float32 rounding
-    of the search cannot lift it above the certified bound; on the exact difference form
-    where there are half-line matrices. A small target's search runs on one thread: its
-    tensors are too small for threads to pay, and on a loaded machine a second thread made the
-    default run's search 8x slower (docs/error.md)."""
-    f64, net64 = target.to(dtype=torch.float64), random_net.to(dtype=torch.float64)
-    threads = torch.get_num_threads()
-    if target.n_params <= defaults.EMPIRICAL_ONE_THREAD_PARAMS:
-        torch.set_num_threads(1)
-    try:
+    """The empirical search (`options`: `empirical_error`'s). With half-line matrices
+    (`stored`) it searches the exact difference form and measures the stored weights read as
+    reals, in float64: a float64 run evaluates the networks themselves at the points found; a
+    float32 run evaluates the realisation as `f + (g̃ − f)` with the exact difference form, so
+    neither float32 rounding can lift the value above the certified bound nor does a float64
+    copy of the random network cost memory. Without them (copies) it searches the networks in
+    the run's dtype."""
+
+    def network() -> Map:  # the masked random network (a masked copy of its weights)
+        return masked_forward(random_net, pruned.masks, drop_dead_units=drop_dead_units)
+
+    if not stored:
         return empirical_error(
-            f64.forward,
-            masked_forward(net64, pruned.masks, drop_dead_units=drop_dead_units),
-            target.widths[0],
-            generator=generator,
-            dtype=torch.float64,
-            **({"error_map": lambda x: error_at(stored, x)} if stored else {}),
-            **options,
-        )
-    finally:
-        torch.set_num_threads(threads)
+            target.forward, network(), target.widths[0], generator=generator,
+            dtype=target.dtype, **options,
+        )  # fmt: skip
+
+    def diff(x: torch.Tensor) -> torch.Tensor:
+        return error_at(stored, x)
+
+    f64 = target.to(dtype=torch.float64)
+
+    def stored_g(x: torch.Tensor) -> torch.Tensor:  # the stored realisation, from f exactly
+        return f64.forward(x) + diff(x)
+
+    return empirical_error(
+        f64.forward,
+        network() if target.dtype == torch.float64 else stored_g,
+        target.widths[0],
+        generator=generator,
+        dtype=torch.float64,
+        error_map=diff,
+        **options,
+    )
 
 
 def bracket(stored: tuple[StoredLayer, ...], empirical: EmpiricalError, boxes: int) -> Sandwich:
