@@ -178,6 +178,10 @@ class ResultStore:
     def close(self) -> None:
         self._conn.close()
 
+    def meta(self) -> dict[str, str]:
+        """The `meta` table: format, schema, created_by."""
+        return dict(self._conn.execute("SELECT key, value FROM meta"))
+
     def keys(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT key FROM points")}
 

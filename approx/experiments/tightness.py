@@ -132,8 +132,7 @@ def tightness(
     check_positive_int("seeds", seeds)
     check_positive_int("n_max", n_max)
     widths = tuple(widths)
-    C = cons.default_C if C is None else C
-    theorem_n = cons.size(widths, eps, delta, C)
+    theorem_n = cons.size(widths, eps, delta, cons.default_C if C is None else C)
     # Only the certified error is needed: the empirical one is kept cheap.
     base = {
         "delta": float(delta),
@@ -153,14 +152,22 @@ def tightness(
         n_max=n_max,
         base=base,
     )
+    return _row(construction, widths, eps, delta, ths, reach, C)
+
+
+def _row(construction, widths, eps, delta, ths, reach, C) -> Tightness:
+    """The table row of these per-seed thresholds (`C` None: the construction's default)."""
+    cons = get_construction(construction)
+    C = cons.default_C if C is None else C
+    theorem_n = cons.size(tuple(widths), eps, delta, C)
     est, lo, hi = quantile_interval(ths, 1 - delta)
     L = log_term(widths, eps, delta)
     return Tightness(
         construction=construction,
-        widths=widths,
+        widths=tuple(widths),
         eps=float(eps),
         delta=float(delta),
-        seeds=seeds,
+        seeds=len(ths),
         thresholds=tuple(ths),
         n_needed=est,
         n_lo=lo,
@@ -174,6 +181,37 @@ def tightness(
         C_lo=lo / L,
         C_hi=hi / L,
     )
+
+
+def tightness_from_results(results: Sequence[dict]) -> list[Tightness]:
+    """The tightness rows a store's run results (`RunResult.to_json()`) settle, without running
+    anything: per (construction, target, eps, delta, solver) group, a seed's threshold `N_s` is
+    settled when the group holds a success at n (certified ≤ ε, n the same for every layer) and
+    a failure at n − 1 (or n = 1), as the probes of `approx tightness --store` leave it; a group
+    is a row when it has ≥ 2 seeds, seeds 0..S−1, all settled. Theorem n at the default C."""
+    by_group: dict = {}
+    for r in results:
+        ns = set(r["n_per_layer"])
+        if len(ns) != 1:
+            continue
+        key = (r["construction"], tuple(r["target_widths"]), r["eps"], r["delta"], r["solver"])
+        outcome = by_group.setdefault(key, {}).setdefault(r["seed"], {})
+        outcome[ns.pop()] = r["certified_error"] <= r["eps"]
+    rows = []
+    for (name, widths, eps, delta, _), seeds in sorted(by_group.items()):
+        if len(seeds) < 2 or sorted(seeds) != list(range(len(seeds))):
+            continue
+        ths = []
+        for s in range(len(seeds)):
+            ok = [n for n, good in seeds[s].items() if good]
+            n = min(ok, default=None)
+            if n is None or (n > 1 and seeds[s].get(n - 1) is not False):
+                break
+            ths.append(float(n))
+        else:
+            reach = max(n for outcome in seeds.values() for n in outcome)
+            rows.append(_row(name, widths, eps, delta, ths, reach, None))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ COLUMNS = (
 )
 
 
-def _cells(r: Tightness) -> list[str]:
+def table_cells(r: Tightness) -> list[str]:
     """Table cells; a row whose n_needed exceeds n_max shows the bounds that implies."""
     top = max(r.theorem_n)
     if math.isinf(r.n_needed):
@@ -65,14 +65,14 @@ def format_table(rows: Sequence[Tightness], fmt: str = "md") -> str:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
-        w.writerows(_cells(r) for r in rows)
+        w.writerows(table_cells(r) for r in rows)
         return buf.getvalue()
     if fmt != "md":
         raise InvalidArgument(f"format={fmt!r} is not 'md' or 'csv'")
     lines = [
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
-        *("| " + " | ".join(_cells(r)) + " |" for r in rows),
+        *("| " + " | ".join(table_cells(r)) + " |" for r in rows),
         "",
         "n needed: smallest n (all layers) with certified error <= eps in >= (1-delta) of seeds;",
         "theorem n: the construction's formula with the C shown; ratio = theorem n / n needed;",
