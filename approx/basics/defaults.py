@@ -104,6 +104,10 @@ TIGHTNESS_N_MAX = 30
 # fixed-size search takes n <= 62, Orseau's digit greedy calls no solver (its proven n is in
 # the thousands, what it needs in the hundreds).
 TIGHTNESS_N_MAX_BY_CONSTRUCTION = {"natale": 62, "orseau": 8192}
+# Sweeps on a Dask cluster (approx.experiments.cluster): the environment variable that names a
+# scheduler when --scheduler is not given, and how long the driver waits to reach it.
+SCHEDULER_ENV = "APPROX_SCHEDULER"
+SCHEDULER_CONNECT_SECONDS = 10
 
 EXPORT_FORMAT = "csv"  # approx export
 # approx plot: the figure style and, per style, the files written when --format is not given

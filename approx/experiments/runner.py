@@ -21,7 +21,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -33,7 +33,7 @@ from .store import ResultStore, Row, point_key
 from .threads import limit_threads
 
 
-def _worker_evaluate(config: dict) -> tuple[str, Any, float]:
+def worker_evaluate(config: dict) -> tuple[str, Any, float]:
     """("ok", result) | ("failed", InvalidArgument message) | ("crash", traceback); seconds."""
     t = time.perf_counter()
     try:
@@ -194,19 +194,29 @@ class Runner:
                 bar.set_postfix(failed=failed + len(crashes), refresh=False)
             bar.update(1)
 
+        outcomes = self._outcomes(todo)
+        try:
+            for key, outcome in outcomes:
+                finish(key, outcome)
+        finally:
+            outcomes.close()  # an error while storing stops the workers too (GeneratorExit)
+        return failed, crashes
+
+    def _outcomes(self, todo: dict[str, dict]) -> Iterator[tuple[str, tuple[str, Any, float]]]:
+        """(key, outcome) of every point of `todo`, as each finishes (in this process for one
+        worker or one point, else in the pool)."""
         if self.workers == 1 or len(todo) <= 1:
             for key, config in todo.items():
-                finish(key, _worker_evaluate(config))
-            return failed, crashes
+                yield key, worker_evaluate(config)
+            return
         pool = self._executor()
-        futures = {pool.submit(_worker_evaluate, c): k for k, c in todo.items()}
+        futures = {pool.submit(worker_evaluate, c): k for k, c in todo.items()}
         try:
             for fut in cf.as_completed(futures):
-                finish(futures[fut], fut.result())
+                yield futures[fut], fut.result()
         except BaseException:
             self.close(terminate=True)
             raise
-        return failed, crashes
 
 
 def sweep(
@@ -216,12 +226,22 @@ def sweep(
     workers: int | None = None,
     progress: bool = True,
     stream: IO[str] | None = None,
+    scheduler: str | None = None,
 ) -> tuple[list[Row], SweepSummary]:
     """Compute every grid point of `configs` into the store at `store` (None: in memory);
-    return all their rows and a summary. Rerunning resumes: stored points are not recomputed."""
-    with (
-        ResultStore(store) as st,
-        Runner(st, workers, progress=progress, stream=stream) as runner,
-    ):
+    return all their rows and a summary. Rerunning resumes: stored points are not recomputed.
+    `scheduler`: None computes in a local process pool; an address (or "local") on a Dask
+    cluster (`approx.experiments.cluster`), with the same store and the same rows."""
+    with ResultStore(store) as st, _runner(st, workers, scheduler, progress, stream) as runner:
         rows = runner.run(configs)
         return rows, runner.last
+
+
+def _runner(store, workers, scheduler, progress, stream) -> Runner:
+    if scheduler is None:
+        return Runner(store, workers, progress=progress, stream=stream)
+    # Imported here, not at the top: dask.distributed takes seconds to import, and only a
+    # sweep on a cluster needs it (every `approx` command imports this module).
+    from .cluster import DaskRunner
+
+    return DaskRunner(store, scheduler, workers, progress=progress, stream=stream)
