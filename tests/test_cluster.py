@@ -132,6 +132,9 @@ def test_a_bad_scheduler_is_one_line_exit_2(tmp_path, capsys):
     assert main([*argv, "--scheduler", "nonsense://x", "--quiet"]) == 2
     err = capsys.readouterr().err.splitlines()
     assert err[-1].startswith("approx: error: --scheduler='nonsense://x': cannot connect")
+    tight = ["tightness", "--construction", "pensia", "--widths", "2,2", "--seeds", "2"]
+    assert main([*tight, "--scheduler", "nonsense://x", "--quiet"]) == 2
+    assert capsys.readouterr().err.startswith("approx: error: --scheduler='nonsense://x'")
     with ResultStore(None) as store, pytest.raises(InvalidArgument, match="scheduler=''"):
         DaskRunner(store, "")
 

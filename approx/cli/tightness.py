@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..basics import defaults
-from ..experiments.runner import Runner
+from ..experiments.runner import make_runner
 from ..experiments.store import ResultStore
 from ..experiments.tightness import constructions_named, tightness
 from ..experiments.tightness_table import format_table
@@ -53,6 +54,12 @@ def add_parser(sub) -> None:
     )
     t.add_argument("--solver", help=f"(default {defaults.SOLVER})")
     t.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    t.add_argument(
+        "--scheduler",
+        help="run the probes on a Dask cluster (as approx sweep --scheduler; default: $"
+        + defaults.SCHEDULER_ENV
+        + ", else the local pool)",
+    )
     t.add_argument("--store", type=Path, help="keep (and reuse) every probe run in this store")
     t.add_argument("--format", choices=("md", "csv"), default="md")
     t.add_argument("--out", type=Path, help="also write the table to this file")
@@ -66,10 +73,11 @@ def command(args: argparse.Namespace) -> int:
     eps_values = args.eps or defaults.TIGHTNESS_EPS
     delta = defaults.TIGHTNESS_DELTA if args.delta is None else args.delta
     options = given(seeds=args.seeds, n_max=args.n_max, solver=args.solver)
+    scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
     rows = []
     with (
         ResultStore(args.store) as store,
-        Runner(store, args.workers, progress=not args.quiet) as runner,
+        make_runner(store, args.workers, scheduler, progress=not args.quiet) as runner,
     ):
         for name in names:
             for shape in shapes:

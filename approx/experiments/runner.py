@@ -232,12 +232,23 @@ def sweep(
     return all their rows and a summary. Rerunning resumes: stored points are not recomputed.
     `scheduler`: None computes in a local process pool; an address (or "local") on a Dask
     cluster (`approx.experiments.cluster`), with the same store and the same rows."""
-    with ResultStore(store) as st, _runner(st, workers, scheduler, progress, stream) as runner:
+    with (
+        ResultStore(store) as st,
+        make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,
+    ):
         rows = runner.run(configs)
         return rows, runner.last
 
 
-def _runner(store, workers, scheduler, progress, stream) -> Runner:
+def make_runner(
+    store: ResultStore,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    *,
+    progress: bool = True,
+    stream: IO[str] | None = None,
+) -> Runner:
+    """The local pool's `Runner` (scheduler None), or a `DaskRunner` on `scheduler`."""
     if scheduler is None:
         return Runner(store, workers, progress=progress, stream=stream)
     # Imported here, not at the top: dask.distributed takes seconds to import, and only a
