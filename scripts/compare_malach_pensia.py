@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import io
 import math
 import time
 from pathlib import Path
@@ -41,6 +42,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from approx.basics.errors import InvalidArgument
+from approx.basics.files import check_writable_dir, write_text_atomic
 from approx.basics.progress import progress_bar
 from approx.constructions.malach import hit_probability
 from approx.engine.subset_sum import solve
@@ -215,6 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     if not 0 < args.q < 1 or not 0 < args.w_max <= 1:
         ap.error(f"--q={args.q} and --w-max={args.w_max} must lie in (0, 1)")
+    try:
+        check_writable_dir(args.out, "--out")  # before any work
+    except InvalidArgument as e:
+        ap.error(str(e))
     trials = args.trials or (200 if args.quick else 1000)
     eps = EPS[: args.eps]
     exact_cap, greedy_cap = (28, 2**12) if args.quick else (34, 2**14)
@@ -343,11 +350,12 @@ def main(argv: list[str] | None = None) -> int:
     print(text)
 
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "candidates_vs_eps.md").write_text(text + "\n")
-    with open(args.out / "candidates_vs_eps.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
-        writer.writeheader()
-        writer.writerows(rows)
+    table = io.StringIO(newline="")
+    writer = csv.DictWriter(table, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(args.out / "candidates_vs_eps.md", text + "\n")
+    write_text_atomic(args.out / "candidates_vs_eps.csv", table.getvalue())
     if not args.no_plot:
         from approx.experiments.figures import plot_candidates_vs_eps
 

@@ -18,6 +18,8 @@ import json
 import sys
 import time
 
+from approx.basics.errors import InvalidArgument
+from approx.basics.files import check_writable_file, write_text_atomic
 from approx.basics.progress import progress_bar
 from approx.experiments.montecarlo import coefficient_success
 
@@ -33,6 +35,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
+    if args.json:
+        try:
+            check_writable_file(args.json, "--json")
+        except InvalidArgument as e:
+            ap.error(str(e))
     trials = args.trials or (10_000 if args.quick else 100_000)
     mode = "QUICK" if args.quick and not args.trials else "full"
     print(
@@ -65,9 +72,10 @@ def main(argv: list[str] | None = None) -> int:
         out.append({**res.to_json(), "failure_rate": fail, "failure_wilson95": [lo, hi]})
     bar.close()
     print(f"\n{time.perf_counter() - t0:.1f} s wall time")
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"mode": mode, "published": PUBLISHED, "results": out}, fh, indent=2)
+    if args.json:  # checked before any work; written whole or not at all
+        write_text_atomic(
+            args.json, json.dumps({"mode": mode, "published": PUBLISHED, "results": out}, indent=2)
+        )
     return 0
 
 

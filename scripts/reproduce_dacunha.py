@@ -30,6 +30,7 @@ import time
 import torch
 
 from approx.basics.errors import InvalidArgument
+from approx.basics.files import check_writable_file, write_text_atomic
 from approx.basics.progress import progress_bar
 from approx.pipeline.run import run
 
@@ -59,6 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--construction", default="pensia")
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
+    if args.json:
+        try:
+            check_writable_file(args.json, "--json")
+        except InvalidArgument as e:
+            ap.error(str(e))
     if args.quick:
         shapes, ns, seeds = [(16, 16, 10)], [5, 10, 15], [0]
     else:
@@ -125,9 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                 }
             )
     bar.close()
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump({"mode": mode, "results": out}, fh, indent=2)
+    if args.json:  # checked before any work; written whole or not at all
+        write_text_atomic(args.json, json.dumps({"mode": mode, "results": out}, indent=2))
     return 0
 
 

@@ -35,6 +35,8 @@ import time
 
 import torch
 
+from approx.basics.errors import InvalidArgument
+from approx.basics.files import check_writable_file, write_text_atomic
 from approx.basics.network import Network
 from approx.basics.sampling import spawn_seeds
 from approx.engine.subset_sum import solve
@@ -95,6 +97,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", help="also write the results to this JSON file")
     args = ap.parse_args(argv)
+    if args.json:
+        try:
+            check_writable_file(args.json, "--json")
+        except InvalidArgument as e:
+            ap.error(str(e))
     mode = "QUICK" if args.quick else "full"
     shape = (784, 50, 10) if args.quick else (784, 500, 10)
     full_shape = (64, 32, 10) if args.quick else shape
@@ -206,9 +213,8 @@ def main(argv: list[str] | None = None) -> int:
             "per_weight": {k: v for k, v in pw_d.items() if k != "replaced"},
             "full": {**rd.to_json(), "wall_seconds": secs_d},
         }
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(out, fh, indent=2)
+    if args.json:  # checked before any work; written whole or not at all
+        write_text_atomic(args.json, json.dumps(out, indent=2))
     return 0
 
 

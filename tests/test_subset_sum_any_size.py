@@ -9,9 +9,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from approx.basics import defaults
 from approx.basics.errors import InvalidArgument
-from approx.engine.subset_sum import exact_in_memory, fewest_in_memory, solve
-from approx.engine.subset_sum.any_size import ROW_METHODS, solve_any_size
+from approx.engine.subset_sum import exact_in_memory, fewest_in_memory, solve, solve_cost
+from approx.engine.subset_sum.any_size import ROW_METHODS, any_size_cost, solve_any_size
 
 from .support import TOL, seeds
 from .support import subset_sum_instances as instances
@@ -145,3 +146,20 @@ def test_bad_arguments_name_the_argument(kwargs, name):
     coeffs, targets, valid = instances(0, 4, 3)
     with pytest.raises(InvalidArgument, match=rf"^{name}\b"):
         solve_any_size(coeffs, targets, valid, **kwargs)
+
+
+def test_any_size_cost_follows_the_routing():
+    """Within one meet in the middle it is `solve_cost`; an enumerated row costs more than the
+    cap's solve and grows with its excess; a prefix row stops widening at the tolerance (a
+    loose tolerance costs one prefix, none costs the whole schedule)."""
+    cap = exact_in_memory()
+    assert any_size_cost("exact", 10, 30) == solve_cost("exact", 10, 30, 30)
+    _, at_cap = any_size_cost("exact", 10, cap)
+    _, two = any_size_cost("exact", 10, cap + 2)
+    _, four = any_size_cost("exact", 10, cap + 4)
+    assert at_cap < two < four
+    _, loose = any_size_cost("exact", 10, cap + 20, tolerance=1e-3)
+    _, tight = any_size_cost("exact", 10, cap + 20, tolerance=1e-300)
+    _, untold = any_size_cost("exact", 10, cap + 20)
+    assert loose == solve_cost("exact", 10, defaults.PREFIX_START, defaults.PREFIX_START)[1]
+    assert loose < at_cap <= untold <= tight

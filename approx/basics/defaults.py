@@ -90,8 +90,32 @@ PREFIX_STEP = 8
 # Refuse random networks whose weights and masks alone exceed this (bytes): a clear error in
 # milliseconds instead of an out-of-memory kill half-way through sampling.
 MAX_RANDOM_NET_BYTES = 12 * 2**30
+# Bytes the empirical phase's forward passes may hold at once: the sphere points are evaluated
+# in chunks of rows that fit (at least EMPIRICAL_MIN_ROWS rows per chunk).
+EMPIRICAL_MEMORY_BUDGET = 2**30
+# Rows per chunk of the empirical phase: at most this many (parallel chunks on CPU threads), at
+# least EMPIRICAL_MIN_ROWS. A row's value does not depend on the chunk it is computed in (CPU
+# matrix products are single-threaded there and every chunk has >= 16 rows; see
+# approx.measurement.empirical), so neither number changes a result.
+EMPIRICAL_CHUNK_ROWS = 256
+EMPIRICAL_MIN_ROWS = 16
+# Target files: refuse one whose tensors would need more than this as float64, before any of
+# them is copied (a 1 KB file can hold an expanded tensor of billions of entries).
+MAX_TARGET_BYTES = 2**30
+# `approx run` prints its estimate of time and peak memory when the run should take longer
+# than this (seconds).
+ANNOUNCE_SECONDS = 5.0
 
 # ---- sweeps and tightness ------------------------------------------------------------------
+# A grid is refused above this many points (its size is counted before anything is built),
+# and one of more than SWEEP_ANNOUNCE_POINTS points prints its size and time estimate first.
+MAX_GRID_POINTS = 1_000_000
+SWEEP_ANNOUNCE_POINTS = 10_000
+# Points handed to the process pool at once: a grid is built and computed block by block, so
+# memory does not grow with the grid.
+SWEEP_BLOCK = 10_000
+# Tightness runs every seed at every probed n: more seeds than this are refused.
+MAX_TIGHTNESS_SEEDS = 10_000
 SUBSET_SUM_TRIALS = 2000  # targets per subset-sum Monte Carlo grid point
 MONTE_CARLO_TRIALS = 10_000  # targets of one coefficient_success call
 MAX_N = 10_000  # width_factor -> n: no construction needs more samples per weight

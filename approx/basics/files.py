@@ -11,6 +11,19 @@ from pathlib import Path
 from .errors import InvalidArgument
 
 
+def _probe(directory: Path) -> str | None:
+    """Why a file cannot be created in `directory` (None if it can): tried for real, with a
+    temporary file removed at once, because permission bits do not tell (root passes
+    `os.access` on /proc and on read-only mounts' directories alike)."""
+    try:
+        fd, name = tempfile.mkstemp(prefix=".approx-probe-", dir=directory)
+    except OSError as e:
+        return e.strerror or type(e).__name__
+    os.close(fd)
+    os.unlink(name)
+    return None
+
+
 def check_writable_dir(path: str | Path, option: str) -> Path:
     """`path` is (or can be created as) a directory this process can write into; checked
     before any work so that nothing computed is lost to an output error."""
@@ -18,10 +31,13 @@ def check_writable_dir(path: str | Path, option: str) -> Path:
     if path.exists() and not path.is_dir():
         raise InvalidArgument(f"{option}={str(path)!r} exists and is not a directory")
     existing = path
-    while not existing.exists():
+    while not existing.exists() and existing != existing.parent:
         existing = existing.parent
-    if not existing.is_dir() or not os.access(existing, os.W_OK | os.X_OK):
-        raise InvalidArgument(f"{option}={str(path)!r}: {str(existing)!r} is not writable")
+    if not existing.is_dir():
+        raise InvalidArgument(f"{option}={str(path)!r}: {str(existing)!r} is not a directory")
+    why = _probe(existing)
+    if why is not None:
+        raise InvalidArgument(f"{option}={str(path)!r}: cannot write in {str(existing)!r} ({why})")
     return path
 
 
@@ -34,8 +50,11 @@ def check_writable_file(path: str | Path, option: str) -> Path:
     parent = path.parent
     if not parent.is_dir():
         raise InvalidArgument(f"{option}={str(path)!r}: directory {str(parent)!r} does not exist")
-    if not os.access(parent, os.W_OK | os.X_OK):
-        raise InvalidArgument(f"{option}={str(path)!r}: directory {str(parent)!r} is not writable")
+    why = _probe(parent)
+    if why is not None:
+        raise InvalidArgument(
+            f"{option}={str(path)!r}: cannot write in directory {str(parent)!r} ({why})"
+        )
     return path
 
 
@@ -44,7 +63,11 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
     disk, then rename it to `path`: a reader (or a crash, or a full disk) never leaves a
     half-written `path`. On any error the temporary file is removed and the error re-raised."""
     path = Path(path)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    # the temporary name keeps the suffix: writers such as matplotlib's savefig read the format
+    # from it
+    fd, name = tempfile.mkstemp(
+        prefix=f".{path.name}.", suffix=f".tmp{path.suffix}", dir=path.parent
+    )
     os.close(fd)
     tmp = Path(name)
     umask = os.umask(0)
@@ -63,3 +86,42 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
 
 def write_text_atomic(path: str | Path, text: str) -> Path:
     return write_atomic(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
+
+
+def write_files_atomic(
+    directory: str | Path, writers: dict[str, Callable[[Path], object]]
+) -> list[Path]:
+    """All of `writers` (file name -> `write(tmp)`) in `directory`, or none of them: each is
+    written to a temporary file beside its name and flushed; only when every one succeeded are
+    they renamed into place. On any error (a full disk, an unwritable file) the temporary
+    files, and the directories this call created, are removed and the error re-raised."""
+    directory = Path(directory)
+    created = []
+    parent = directory
+    while not parent.exists():
+        created.append(parent)
+        parent = parent.parent
+    temps: dict[str, Path] = {}
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        for name, write in writers.items():
+            fd, tmp = tempfile.mkstemp(
+                prefix=f".{name}.", suffix=f".tmp{Path(name).suffix}", dir=directory
+            )
+            os.close(fd)
+            temps[name] = Path(tmp)
+            write(temps[name])
+            with open(temps[name], "rb+") as fh:
+                os.fsync(fh.fileno())
+        for name, tmp in temps.items():
+            os.replace(tmp, directory / name)
+    except BaseException:
+        for tmp in temps.values():
+            tmp.unlink(missing_ok=True)
+        for d in created:  # deepest first
+            try:
+                d.rmdir()
+            except OSError:
+                pass
+        raise
+    return [directory / name for name in writers]

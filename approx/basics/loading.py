@@ -17,8 +17,10 @@ from pathlib import Path
 import torch
 from torch import nn
 
+from . import defaults
 from .errors import InvalidArgument
 from .network import IDENTITY, RELU, Activation, Conv2d, Dense, Layer, Network
+from .units import format_bytes
 
 # The only classes a target file may name besides tensors: the modules the network model can
 # hold. Anything else in a pickle (a `__reduce__` that calls a function, a custom class) is
@@ -235,6 +237,48 @@ def network_from_state_dict(
     return Network.dense(weights, biases=biases, activation=activation)
 
 
+def _tensors_in(obj) -> list[tuple[str, torch.Tensor]]:
+    """(where, tensor) for every tensor a loaded object holds (module parameters and buffers,
+    dict values, list entries), without copying any."""
+    if isinstance(obj, torch.Tensor):
+        return [("tensor", obj)]
+    if isinstance(obj, nn.Module):
+        return list(obj.named_parameters()) + list(obj.named_buffers())
+    if isinstance(obj, dict):
+        return [(repr(k), v) for k, v in obj.items() if isinstance(v, torch.Tensor)]
+    if isinstance(obj, (list, tuple)):
+        return [(f"[{i}]", v) for i, v in enumerate(obj) if isinstance(v, torch.Tensor)]
+    return []
+
+
+def check_loaded_tensors(where: str, obj) -> None:
+    """Refuse, before any tensor is copied or converted: tensors on the meta device (they hold
+    no numbers), sparse or other non-strided layouts, complex dtypes (never silently reduced to
+    their real part), non-numeric dtypes, and a total that would exceed
+    `defaults.MAX_TARGET_BYTES` as float64 — counted from the shapes, so an expanded tensor
+    stored in a few bytes is refused before it is materialised."""
+    total = 0
+    for name, t in _tensors_in(obj):
+        what = f"{where}: entry {name} ({tuple(t.shape)}, {t.dtype})"
+        if t.is_meta:
+            raise InvalidArgument(f"{what} is a meta tensor: it holds no values")
+        if t.layout != torch.strided:
+            raise InvalidArgument(f"{what} has layout {t.layout}; only dense tensors load")
+        if t.is_complex():
+            raise InvalidArgument(f"{what} is complex; approx computes with real weights only")
+        if t.is_quantized:
+            raise InvalidArgument(f"{what} is quantized; save it dequantized")
+        if t.dtype == torch.bool:
+            raise InvalidArgument(f"{what} holds booleans, not weights")
+        total += t.numel()
+    if total * 8 > defaults.MAX_TARGET_BYTES:
+        raise InvalidArgument(
+            f"{where} holds {total:,} numbers ({format_bytes(total * 8)} as float64), more than "
+            f"the {format_bytes(defaults.MAX_TARGET_BYTES)} a target may take (its random "
+            "network would be thousands of times larger)"
+        )
+
+
 def _first_line(error: Exception) -> str:
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
@@ -264,6 +308,7 @@ def load_network(
             f"(weights_only=True): {_first_line(e)}; save a state dict "
             "(torch.save(model.state_dict(), path)) or a list of weight tensors"
         ) from None
+    check_loaded_tensors(f"target={str(path)!r}", obj)
     if isinstance(obj, nn.Module):
         return network_from_module(obj, dtype=dtype, input_shape=input_shape)
     if isinstance(obj, dict):

@@ -1,13 +1,18 @@
 """The `approx` command: a thin argparse layer over the public API, one module per command.
 
 Usage errors (bad arguments, files, targets that break a theorem's assumptions) print one line
-`approx: error: …` on stderr and exit with status 2. Options the user does not give are None,
-so the library's defaults (`approx.basics.defaults`) apply.
+`approx: error: …` on stderr and exit with status 2; the line names the command-line flag
+where the library named the argument (`ascent_steps=-1` reads `--ascent-steps=-1`). Ctrl-C
+prints one line and exits with status 130. Options the user does not give are None, so the
+library's defaults (`approx.basics.defaults`) apply.
 """
 
 from __future__ import annotations
 
+import re
 import sys
+
+import torch
 
 from .. import __version__
 from ..basics.errors import InvalidArgument
@@ -29,6 +34,19 @@ def build_parser() -> Parser:
     return parser
 
 
+def name_flags(message: str, flags: dict[str, str]) -> str:
+    """`message` with each library argument `name=` that has a flag written `--flag=`."""
+    for name, flag in flags.items():
+        message = re.sub(rf"(?<![\w.\-']){re.escape(name)}=", f"{flag}=", message)
+    return message
+
+
+def _out_of_memory(e: BaseException) -> bool:
+    return isinstance(e, (MemoryError, torch.OutOfMemoryError)) or (
+        isinstance(e, RuntimeError) and "can't allocate memory" in str(e)
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["check-proofs"]:
@@ -37,5 +55,20 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args.func(args)
     except InvalidArgument as e:
-        print(f"approx: error: {e}", file=sys.stderr)
+        text = " ".join(str(e).split())  # one line, whatever the message held
+        # read after the call: a command may drop its flags (a sweep file names TOML keys)
+        print(f"approx: error: {name_flags(text, getattr(args, 'flags', {}))}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"approx {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except Exception as e:
+        if not _out_of_memory(e):
+            raise
+        first = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        print(
+            f"approx: error: out of memory ({first[:200]}); the estimate missed: lower --n "
+            "or the widths, or pass --max-memory",
+            file=sys.stderr,
+        )
         return 2

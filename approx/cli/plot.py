@@ -9,6 +9,9 @@ from ..basics import defaults
 from ..experiments.figures import plot_store
 from ..experiments.figures.common import STYLES
 
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {"out": "--out", "formats": "--format", "style": "--style"}
+
 
 def add_parser(sub) -> None:
     p = sub.add_parser(
@@ -29,7 +32,7 @@ def add_parser(sub) -> None:
         help=f"one of {list(STYLES)} (default {defaults.PLOT_STYLE}); paper: serif fonts "
         "embedded, vector PDF, figures at most a page (7 in) wide, single panels one column",
     )
-    p.set_defaults(func=command)
+    p.set_defaults(func=command, flags=FLAGS)
 
 
 def command(args: argparse.Namespace) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import errno
 import json
 from pathlib import Path
 
@@ -11,6 +12,7 @@ import torch
 from ..basics import defaults
 from ..basics.devices import DTYPES
 from ..basics.errors import InvalidArgument
+from ..basics.files import check_writable_dir, write_files_atomic
 from ..basics.loading import load_network
 from ..constructions import CONSTRUCTIONS
 from ..engine.subset_sum import SOLVERS
@@ -19,6 +21,30 @@ from ..pipeline.report import format_run
 from ..pipeline.result import RunResult
 from ..pipeline.run import run
 from .common import add_empirical_options, given, int_list, one_or_list
+
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {
+    "widths": "--widths",
+    "target": "--target",
+    "eps": "--eps",
+    "delta": "--delta",
+    "construction": "--construction",
+    "n": "--n",
+    "C": "--C",
+    "solver": "--solver",
+    "weight_tolerance": "--weight-tol",
+    "tolerance": "--weight-tol",
+    "seed": "--seed",
+    "device": "--device",
+    "dtype": "--dtype",
+    "empirical_samples": "--samples",
+    "ascent_steps": "--ascent-steps",
+    "max_memory_gib": "--max-memory",
+    "activation": "--activation",
+    "bias": "--bias",
+    "density": "--density",
+    "rescale": "--rescale",
+}
 
 
 def add_parser(sub) -> None:
@@ -43,12 +69,20 @@ def add_parser(sub) -> None:
     add_empirical_options(p, defaults.EMPIRICAL_SAMPLES, defaults.ASCENT_STEPS)
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
-        "--quiet", action="store_true", help="no progress bar (shown on stderr after 2 s)"
+        "--quiet",
+        action="store_true",
+        help="no progress bar (shown on stderr after 2 s) and no time estimate (long runs)",
     )
     p.add_argument(
         "--out", type=Path, help="write result.json, error.png and network.pt to this directory"
     )
-    p.set_defaults(func=command)
+    p.add_argument(
+        "--max-memory",
+        type=float,
+        help="refuse the run if its estimated peak memory exceeds this many GiB (default: the "
+        "memory available); the empirical phase is evaluated in chunks that fit",
+    )
+    p.set_defaults(func=command, flags=FLAGS)
 
 
 def _add_target_options(p) -> None:
@@ -115,29 +149,33 @@ def _add_construction_options(p) -> None:
 
 
 def write_out(result: RunResult, out: Path) -> None:
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "result.json").write_text(json.dumps(result.to_json(), indent=2) + "\n")
-    plot_run(result, out / "error.png")
+    """result.json, error.png and network.pt in `out`: all three, or (on any error, e.g. a full
+    disk) none of them and no directory this call created."""
     art = result.artifacts
-
-    def cpu(ts):
-        return [None if t is None else t.cpu() for t in ts]
-
-    bias_masks = art.pruned.masks.biases or (None,) * art.random_net.depth
-    torch.save(
+    network = {
+        "target": [w.cpu() for w in art.target.weights],
+        "random": [w.cpu() for w in art.random_net.weights],
+        "masks": [m.cpu() for m in art.pruned.masks.masks],
+        "row_methods": _row_methods(art.pruned.row_methods),
+        # added with biases and activations (None where a layer has no bias)
+        "target_biases": _cpu(art.target.biases),
+        "random_biases": _cpu(art.random_net.biases),
+        "bias_masks": _cpu(art.pruned.masks.biases or (None,) * art.random_net.depth),
+        "activation": result.activation,
+    }
+    text = json.dumps(result.to_json(), indent=2) + "\n"
+    write_files_atomic(
+        out,
         {
-            "target": [w.cpu() for w in art.target.weights],
-            "random": [w.cpu() for w in art.random_net.weights],
-            "masks": [m.cpu() for m in art.pruned.masks.masks],
-            "row_methods": _row_methods(art.pruned.row_methods),
-            # added with biases and activations (None where a layer has no bias)
-            "target_biases": cpu(art.target.biases),
-            "random_biases": cpu(art.random_net.biases),
-            "bias_masks": cpu(bias_masks),
-            "activation": result.activation,
+            "result.json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
+            "error.png": lambda tmp: plot_run(result, tmp),
+            "network.pt": lambda tmp: _save_tensors(network, tmp),
         },
-        out / "network.pt",
     )
+
+
+def _cpu(tensors) -> list:
+    return [None if t is None else t.cpu() for t in tensors]
 
 
 def _row_methods(rows) -> list[dict] | None:
@@ -155,17 +193,27 @@ def _row_methods(rows) -> list[dict] | None:
     ]
 
 
+def _save_tensors(obj, path: Path) -> None:
+    """torch.save to a path; its C++ writer reports a full disk as a RuntimeError (and, given
+    a Python file object instead, may not report it at all), made an OSError here."""
+    try:
+        torch.save(obj, path)
+    except RuntimeError as e:
+        first = (str(e).strip().splitlines() or ["RuntimeError"])[0]
+        raise OSError(errno.EIO, f"torch.save failed: {first} (is the disk full?)") from None
+
+
 def command(args: argparse.Namespace) -> int:
     if args.target is not None and (args.activation is not None or args.bias):
         raise InvalidArgument(
             "--activation and --bias describe a random target (--widths); a --target file "
             "carries its own"
         )
+    if args.out is not None:
+        check_writable_dir(args.out, "--out")  # before any work: nothing computed is lost
     # the file's own dtype: the class check allows for its rounding (run converts after)
     target = None if args.target is None else load_network(args.target, dtype=None)
     widths = None if target is not None else (args.widths or defaults.WIDTHS)
-    if args.out is not None and args.out.exists() and not args.out.is_dir():
-        raise InvalidArgument(f"--out={str(args.out)!r} exists and is not a directory")
     result = run(
         target,
         widths=widths,
@@ -175,6 +223,7 @@ def command(args: argparse.Namespace) -> int:
         weight_tolerance=args.weight_tol,
         progress=not args.quiet,
         density=args.density,
+        max_memory_gib=args.max_memory,
         **given(
             eps=args.eps,
             delta=args.delta,
@@ -189,12 +238,16 @@ def command(args: argparse.Namespace) -> int:
         ),
         **({"bias": True} if args.bias else {}),
     )
+    # the result first: an output error below must not lose it
+    print(json.dumps(result.to_json()) if args.json else format_run(result), flush=True)
     if args.out is not None:
-        write_out(result, args.out)
-    if args.json:
-        print(json.dumps(result.to_json()))
-    else:
-        print(format_run(result))
-        if args.out is not None:
+        try:
+            write_out(result, args.out)
+        except OSError as e:
+            raise InvalidArgument(
+                f"--out={str(args.out)!r}: could not write the files ({e.strerror or e}); none "
+                "was left there (the result is printed above)"
+            ) from None
+        if not args.json:
             print(f"\n  wrote {args.out}/result.json, error.png, network.pt")
     return 0

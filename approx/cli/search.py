@@ -13,6 +13,22 @@ from ..pipeline.report import format_comparison
 from ..pipeline.search.compare import compare
 from .common import add_empirical_options, given, int_list, one_or_list
 
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {
+    "widths": "--widths",
+    "construction": "--construction",
+    "n": "--n",
+    "method": "--method",
+    "density": "--density",
+    "steps": "--steps",
+    "lr": "--lr",
+    "samples": "--points",
+    "max_steps": "--max-steps",
+    "seed": "--seed",
+    "empirical_samples": "--samples",
+    "ascent_steps": "--ascent-steps",
+}
+
 
 def add_parser(sub) -> None:
     s = sub.add_parser(
@@ -77,7 +93,7 @@ def add_parser(sub) -> None:
     s.add_argument("--seed", type=int, help=f"(default {d.SEED})")
     add_empirical_options(s, d.EMPIRICAL_SAMPLES, d.ASCENT_STEPS)
     s.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
-    s.set_defaults(func=command)
+    s.set_defaults(func=command, flags=FLAGS)
 
 
 def command(args: argparse.Namespace) -> int:

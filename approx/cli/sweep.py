@@ -8,14 +8,35 @@ import signal
 import sys
 from pathlib import Path
 
+from .. import __version__
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
-from ..experiments.grid import config_from_dict, load_config
-from ..experiments.runner import SweepCrash, sweep
+from ..basics.units import format_seconds
+from ..experiments.grid import SweepConfig, config_from_dict, load_config
+from ..experiments.points import estimate_seconds
+from ..experiments.runner import SweepCrash, sweep_blocks
+from ..experiments.store import ResultStore, point_key
 from .common import float_list, int_list
 
 # Where a store goes when none is named: never the current directory (a repository root).
 RESULTS = Path("results")
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {
+    "construction": "--construction",
+    "width": "--width",
+    "depth": "--depth",
+    "widths": "--widths",
+    "eps": "--eps",
+    "n": "--n",
+    "width_factor": "--width-factor",
+    "C": "--C",
+    "seed": "--seed",
+    "delta": "--delta",
+    "solver": "--solver",
+    "empirical_samples": "--samples",
+    "ascent_steps": "--ascent-steps",
+    "workers": "--workers",
+}
 
 
 def add_parser(sub) -> None:
@@ -85,7 +106,7 @@ def add_parser(sub) -> None:
         type=int,
         help=f"gradient-ascent steps, empirical error (default {defaults.SWEEP_ASCENT_STEPS})",
     )
-    s.set_defaults(func=command)
+    s.set_defaults(func=command, flags=FLAGS)
 
 
 def _on_sigterm(signum, frame):
@@ -115,13 +136,52 @@ def grid_from_flags(args: argparse.Namespace) -> dict:
     if args.seeds is not None:
         if args.seeds < 1:
             raise InvalidArgument(f"--seeds={args.seeds} must be >= 1")
+        if args.seeds > defaults.MAX_GRID_POINTS:  # before the list of seeds is built
+            raise InvalidArgument(
+                f"--seeds={args.seeds:,} is more than the {defaults.MAX_GRID_POINTS:,} points "
+                "a sweep takes"
+            )
         table["seed"] = list(range(args.seeds))
     return table
+
+
+def announce(cfg: SweepConfig, workers: int | None, store: Path) -> None:
+    """The grid's size, and for a large grid its estimated time (from a sample of its points);
+    notes on what the store already holds: points of other grids, other code versions."""
+    line = f"approx sweep: {cfg.count:,} points -> {store}"
+    if cfg.count > defaults.SWEEP_ANNOUNCE_POINTS:
+        sample = cfg.sample(64)
+        per_point = sum(estimate_seconds(p) for p in sample) / max(1, len(sample))
+        pool = workers or os.cpu_count() or 1
+        line += (
+            f" (about {format_seconds(per_point * cfg.count / pool)} on {pool} workers, "
+            f"estimated from {len(sample)} of them)"
+        )
+    print(line, file=sys.stderr)
+    if not store.is_file() or store.stat().st_size == 0:
+        return
+    with ResultStore(store, read_only=True) as st:
+        held, versions = len(st), st.versions()
+        mine = len(st.stored([point_key(p) for p in cfg.iter_points()])) if held else 0
+    if held > mine:
+        print(
+            f"approx sweep: note: {store} also holds {held - mine:,} points of another grid "
+            "(kept, not recomputed, not part of this grid)",
+            file=sys.stderr,
+        )
+    others = sorted(set(filter(None, versions["rows"].split(","))) - {__version__})
+    if others:
+        print(
+            f"approx sweep: note: {store} holds points computed by approx {', '.join(others)}; "
+            f"this is {__version__}: stored points are reused as they are",
+            file=sys.stderr,
+        )
 
 
 def command(args: argparse.Namespace) -> int:
     flags = grid_from_flags(args)
     if args.config is not None:
+        args.flags = {}  # errors name the file's keys, not flags
         if flags:
             raise InvalidArgument(
                 f"give a config file or grid flags, not both (flags: {sorted(flags)})"
@@ -137,12 +197,20 @@ def command(args: argparse.Namespace) -> int:
     if store.parent == RESULTS:
         RESULTS.mkdir(exist_ok=True)
     workers = cfg.workers if args.workers is None else args.workers
-    print(f"approx sweep: {len(cfg.points)} points -> {store}", file=sys.stderr)
+    if workers is not None and (isinstance(workers, bool) or workers < 1):
+        raise InvalidArgument(f"workers={workers!r} must be a positive integer")
+    ResultStore(store).close()  # refused here (one line) if it cannot be a store, before any note
+    announce(cfg, workers, store)
     signal.signal(signal.SIGTERM, _on_sigterm)
     scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
     try:
-        _, summary = sweep(
-            cfg.points, store, workers=workers, progress=not args.quiet, scheduler=scheduler
+        summary = sweep_blocks(
+            cfg.iter_points(),
+            store,
+            total=cfg.count,
+            workers=workers,
+            progress=not args.quiet,
+            scheduler=scheduler,
         )
     except KeyboardInterrupt:
         print(

@@ -7,11 +7,27 @@ import os
 from pathlib import Path
 
 from ..basics import defaults
+from ..basics.errors import InvalidArgument
+from ..basics.files import check_writable_file, write_text_atomic
 from ..experiments.runner import make_runner
 from ..experiments.store import ResultStore
-from ..experiments.tightness import constructions_named, tightness
+from ..experiments.tightness import check_row, constructions_named, tightness
 from ..experiments.tightness_table import format_table
 from .common import float_list, given, int_list
+
+# the library's argument names -> this command's flags, for error messages
+FLAGS = {
+    "construction": "--construction",
+    "widths": "--widths",
+    "eps": "--eps",
+    "delta": "--delta",
+    "seeds": "--seeds",
+    "n_max": "--n-max",
+    "C": "--C",
+    "solver": "--solver",
+    "workers": "--workers",
+    "out": "--out",
+}
 
 
 def add_parser(sub) -> None:
@@ -64,15 +80,21 @@ def add_parser(sub) -> None:
     t.add_argument("--format", choices=("md", "csv"), default="md")
     t.add_argument("--out", type=Path, help="also write the table to this file")
     t.add_argument("--quiet", action="store_true", help="no progress bar")
-    t.set_defaults(func=command)
+    t.set_defaults(func=command, flags=FLAGS)
 
 
 def command(args: argparse.Namespace) -> int:
+    if args.out is not None:
+        check_writable_file(args.out, "--out")  # before any work: nothing computed is lost
     names = constructions_named(args.construction.split(","))
     shapes = args.widths or [defaults.TIGHTNESS_WIDTHS]
     eps_values = args.eps or defaults.TIGHTNESS_EPS
     delta = defaults.TIGHTNESS_DELTA if args.delta is None else args.delta
     options = given(seeds=args.seeds, n_max=args.n_max, solver=args.solver)
+    for name in names:  # every row's arguments, before the first row runs
+        for shape in shapes:
+            for eps in eps_values:
+                check_row(name, shape, eps, delta, C=args.C, **options)
     scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
     rows = []
     with (
@@ -84,7 +106,13 @@ def command(args: argparse.Namespace) -> int:
                 for eps in eps_values:
                     rows.append(tightness(runner, name, shape, eps, delta, C=args.C, **options))
     table = format_table(rows, args.format)
+    print(table, end="", flush=True)  # first: an output error below must not lose it
     if args.out is not None:
-        args.out.write_text(table)
-    print(table, end="")
+        try:
+            write_text_atomic(args.out, table)
+        except OSError as e:
+            raise InvalidArgument(
+                f"--out={str(args.out)!r}: could not write the table ({e.strerror or e}); it is "
+                "printed above"
+            ) from None
     return 0

@@ -58,8 +58,9 @@ import math
 import torch
 
 from ..basics import defaults
-from ..basics.errors import check_open_unit, check_positive_number
+from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.network import Network
+from ..basics.safe_math import log_ratio
 from ..basics.tensor_checks import rounding_slack
 from .base import Theorem, Violation
 from .layout import HalfLineLayout, norm_bound_violations
@@ -81,7 +82,12 @@ def hit_probability(w: float, eta: float) -> float:
     """P(one candidate unit has the right sign and `|ab − w| ≤ η`), `a, b ~ U[-1, 1]`
     i.i.d.: `½ ∫_{w−η}^{w+η} ln(1/|z|)/2 dz` (the window clipped to [-1, 1])."""
     lo, hi = max(w - eta, -1.0), min(w + eta, 1.0)
-    return (_product_cdf(hi) - _product_cdf(lo)) / 2
+    p = (_product_cdf(hi) - _product_cdf(lo)) / 2
+    if p <= 0 and 0 < abs(w) < 1:
+        # a window far narrower than float64 resolves at w: the midpoint rule, density times
+        # width, is exact to O(eta^2) there
+        p = (hi - lo) * math.log(1 / abs(w)) / 4
+    return p
 
 
 def malach_samples_per_weight(
@@ -100,11 +106,16 @@ def malach_samples_per_weight(
     check_positive_number("C", C)
     depth = len(target_widths) - 1
     pairs = 2 * sum(a * b for a, b in itertools.pairwise(target_widths))
-    log_term = math.log(pairs / delta)
+    log_term = log_ratio(pairs, delta)
     out = []
     for d_in, d_out in itertools.pairwise(target_widths):
         eta = eps / (2 * depth * math.sqrt(2 * d_in * d_out))
         p = hit_probability(1 / math.sqrt(d_in), eta)
+        if not p > 0:
+            raise InvalidArgument(
+                f"eps={eps!r} is too small for Malach's width: one candidate's probability of "
+                f"landing within eta={eta:.3g} of a weight underflows to {p}"
+            )
         out.append(max(1, math.ceil(C * log_term / (2 * p))))
     return tuple(out)
 

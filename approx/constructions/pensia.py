@@ -34,6 +34,7 @@ import torch
 from ..basics import defaults
 from ..basics.errors import check_open_unit, check_positive_number
 from ..basics.network import Network
+from ..basics.safe_math import log_ratio
 from ..engine.subset_sum import solve
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, ROW_METHODS, solve_any_size
 from .base import RowMethods, Theorem, Violation
@@ -52,7 +53,7 @@ def pensia_samples_per_weight(
     check_positive_number("C", C)
     depth = len(target_widths) - 1
     return tuple(
-        max(1, math.ceil(C * math.log(d_in * d_out * depth / min(eps, delta))))
+        max(1, math.ceil(C * log_ratio(d_in * d_out * depth, min(eps, delta))))
         for d_in, d_out in itertools.pairwise(target_widths)
     )
 

@@ -9,9 +9,11 @@ from dataclasses import asdict, dataclass
 import torch
 
 from ..basics import defaults
+from ..basics.devices import available_memory
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
 from ..basics.sampling import spawn_seeds
 from ..basics.statistics import wilson_interval
+from ..basics.units import format_bytes
 from ..basics.versions import software_versions
 from ..engine.subset_sum import solve
 
@@ -87,6 +89,16 @@ def coefficient_success(
     check_positive_int("n", n)
     check_positive_int("trials", trials)
     check_open_unit("eps", eps)
+    if distribution not in DISTRIBUTIONS:
+        raise InvalidArgument(f"distribution={distribution!r} is not one of {DISTRIBUTIONS}")
+    # coefficients, their factors, valid and chosen flags: ~34 bytes per coefficient
+    need = trials * (2 * n if distribution == "pensia" else n) * 34
+    free = available_memory(torch.device("cpu"))
+    if free is not None and need > free:
+        raise InvalidArgument(
+            f"trials={trials:,} of n={n} coefficients need about {format_bytes(need)}, more "
+            f"than the {format_bytes(free)} available; lower trials"
+        )
     t0 = time.perf_counter()
     s_coeffs, s_targets = spawn_seeds(seed, 2)
     coeffs, valid = sample_coefficients(

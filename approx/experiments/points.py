@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..constructions import get_construction
+from ..engine.subset_sum import solve_cost
+from ..pipeline.plan import plan_run
 from ..pipeline.run import run
 from .montecarlo import coefficient_success
 
@@ -55,3 +57,45 @@ def evaluate(config: dict) -> dict:
             seed=config["seed"],
         ).to_json()
     raise InvalidArgument(f"config kind={config.get('kind')!r} is not 'run' or 'subset_sum'")
+
+
+# Seconds every point costs besides its computation: handing it to a worker and back, and its
+# store commit (fsync'ed): 40,000 tiny points took 351 s on 2 workers, ~17 ms each.
+POINT_OVERHEAD_S = 0.017
+
+
+def estimate_seconds(config: dict) -> float:
+    """The estimated seconds of one grid point on one thread, `POINT_OVERHEAD_S` included
+    (`approx.pipeline.estimate` for a run, the solver's cost model for a Monte Carlo point)."""
+    return POINT_OVERHEAD_S + _compute_seconds(config)
+
+
+def _compute_seconds(config: dict) -> float:
+    """0 for a point that will be refused (it costs only its overhead)."""
+    try:
+        if config["kind"] == "subset_sum":
+            k = 2 * config["n"] if config["distribution"] == "pensia" else config["n"]
+            valid = config["n"]
+            return solve_cost(defaults.SOLVER, config["trials"], k, valid)[1]
+        n = config.get("n")
+        if "width_factor" in config:
+            n = n_for_width_factor(config["construction"], config["widths"], config["width_factor"])
+        plan = plan_run(
+            None,
+            tuple(config["widths"]),
+            eps=config["eps"],
+            delta=config["delta"],
+            construction=config["construction"],
+            n=n,
+            C=config.get("C"),
+            solver=config["solver"],
+            seed=config["seed"],
+            device=defaults.DEVICE,
+            dtype=config["dtype"],
+            empirical_samples=config["empirical_samples"],
+            ascent_steps=config["ascent_steps"],
+            weight_tolerance=None,
+        )
+    except InvalidArgument:
+        return 0.0
+    return plan.estimate.seconds

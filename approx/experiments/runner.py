@@ -14,6 +14,8 @@ computation (`approx.experiments.threads`), so that `workers` processes use `wor
 from __future__ import annotations
 
 import concurrent.futures as cf
+import itertools
+import math
 import multiprocessing
 import os
 import signal
@@ -21,12 +23,13 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..basics.errors import InvalidArgument
+from ..basics import defaults
+from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.progress import progress_bar
 from .points import evaluate
 from .store import ResultStore, Row, point_key
@@ -137,9 +140,17 @@ class Runner:
 
         Raises SweepCrash after all other points are stored if some raised an unexpected error;
         KeyboardInterrupt terminates the workers (the stored rows stay)."""
+        self.compute(configs)
+        keys = [point_key(c) for c in configs]
+        rows = self.store.rows_by_key(list(dict.fromkeys(keys)))
+        return [rows[k] for k in keys]
+
+    def compute(self, configs: Sequence[dict], *, desc: str = "points") -> SweepSummary:
+        """Compute the points of `configs` the store lacks (as `run`, without reading the rows
+        back); the summary is also kept in `self.last`."""
         t0 = time.perf_counter()
         keys = [point_key(c) for c in configs]
-        stored = self.store.keys()
+        stored = self.store.stored(list(dict.fromkeys(keys)))
         todo: dict[str, dict] = {}
         for k, c in zip(keys, configs, strict=True):
             if k not in stored:
@@ -151,7 +162,7 @@ class Runner:
                 file=self.stream or sys.stderr,
             )
         with progress_bar(
-            len(todo), desc="points", unit="point", enabled=show, stream=self.stream
+            len(todo), desc=desc, unit="point", enabled=show, stream=self.stream
         ) as bar:
             failed, crashes = self._compute(todo, bar)
         self.last = SweepSummary(
@@ -166,8 +177,7 @@ class Runner:
                 f"{len(crashes)} point(s) raised an unexpected error (not stored; a rerun "
                 "retries them):\n" + "\n".join(crashes)
             )
-        rows = {r.key: r for r in self.store.rows()}
-        return [rows[k] for k in keys]
+        return self.last
 
     def _compute(self, todo: dict[str, dict], bar) -> tuple[int, list[str]]:
         """Compute `todo` (key -> config), storing each point as it finishes; returns the
@@ -217,6 +227,43 @@ class Runner:
         except BaseException:
             self.close(terminate=True)
             raise
+
+
+def sweep_blocks(
+    configs: Iterable[dict],
+    store: str | Path | None,
+    *,
+    total: int,
+    workers: int | None = None,
+    progress: bool = True,
+    stream: IO[str] | None = None,
+    block: int = defaults.SWEEP_BLOCK,
+    scheduler: str | None = None,
+) -> SweepSummary:
+    """`sweep` for a grid of any size: `configs` (an iterable of `total` points, e.g. a lazy
+    grid) is computed `block` points at a time, so memory does not grow with the grid; returns
+    the summary only (read the rows from the store). `scheduler` as in `sweep`."""
+    check_positive_int("block", block)
+    t0 = time.perf_counter()
+    done = SweepSummary(0, 0, 0, 0, 0.0)
+    blocks = math.ceil(total / block) if total else 0
+    with (
+        ResultStore(store) as st,
+        make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,
+    ):
+        it = iter(configs)
+        for b in range(blocks):
+            chunk = list(itertools.islice(it, block))
+            desc = "points" if blocks == 1 else f"points (block {b + 1}/{blocks})"
+            s = runner.compute(chunk, desc=desc)
+            done = SweepSummary(
+                done.total + s.total,
+                done.already_stored + s.already_stored,
+                done.computed + s.computed,
+                done.failed + s.failed,
+                time.perf_counter() - t0,
+            )
+    return done
 
 
 def sweep(

@@ -10,10 +10,21 @@ Safety:
 - Only the process that owns the `ResultStore` writes; sweep workers send their results back to
   it, so partial rows from different processes cannot interleave.
 - An existing file is opened only if it is an approx store (the `meta` table says so); anything
-  else (another SQLite database, a text file, a corrupt file) raises `InvalidArgument` naming the
-  path, and the file is left untouched. A zero-byte file or a SQLite database without any table
-  holds nothing to lose and is treated as new (it is what a kill between creating the file and
-  committing its schema leaves).
+  else (another SQLite database, a text file, a corrupt file, a device such as /dev/null)
+  raises `InvalidArgument` naming the path, and the file is left untouched. A zero-byte file or
+  a SQLite database without any table holds nothing to lose and is treated as new (it is what
+  a kill between creating the file and committing its schema leaves).
+- Every row is checked when a store is opened (its JSON parses, its key is its config's hash,
+  its status matches what it holds), before anything is written: a store with a corrupt row
+  is refused unchanged, naming the rows (docs/experiments.md says how to remove them).
+- A store that cannot be written (a read-only file, directory or filesystem) is reported as
+  read-only, not as corrupt. Readers (`load_rows`, `approx plot`) open it read-only and never
+  write to it.
+- On a clean close the write-ahead log is folded back and the journal mode set to DELETE, so a
+  closed store is one self-contained file (a plain copy of it is complete, and it can be read
+  from read-only media); after a kill, the next open and close do the same. A copy of a store
+  that is open for writing must be taken with SQLite's backup API (`sqlite3 FILE ".backup
+  COPY"`), never by copying the file alone.
 
 Schema (version 1):
     meta(key TEXT PRIMARY KEY, value TEXT)           format=approx-store, schema=1, created_by
@@ -28,6 +39,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -96,9 +108,63 @@ class ResultStore:
 
     Use as a context manager. Not shared between processes: one owner writes."""
 
-    def __init__(self, path: str | Path | None) -> None:
+    def __init__(self, path: str | Path | None, *, read_only: bool = False) -> None:
         self.path = None if path is None else Path(path)
-        self._conn = self._open()
+        self.read_only = read_only
+        if read_only and self.path is None:
+            raise InvalidArgument("read_only=True needs a store path")
+        self._conn = self._open_read_only() if read_only else self._open()
+
+    def _open_read_only(self) -> sqlite3.Connection:
+        """A connection that cannot write: `mode=ro`; on read-only media, where SQLite cannot
+        create the shared-memory file a WAL store needs, `immutable=1` (nothing can change the
+        file there)."""
+        where = f"store {str(self.path)!r}"
+        if not self.path.is_file() or self.path.stat().st_size == 0:
+            raise InvalidArgument(f"{where} does not exist or is empty")
+        self._check_magic(where)
+        uri = self.path.resolve().as_uri()
+        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
+        try:
+            try:
+                conn.execute("SELECT name FROM sqlite_master").fetchall()
+            except sqlite3.OperationalError:
+                if Path(f"{self.path}-wal").exists():
+                    raise
+                conn.close()
+                conn = sqlite3.connect(f"{uri}?mode=ro&immutable=1", uri=True, isolation_level=None)
+            self._check(conn, where)
+            self._check_rows(conn)
+        except sqlite3.DatabaseError as e:
+            conn.close()
+            raise InvalidArgument(f"{where} cannot be read: {e}") from None
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    def _check_magic(self, where: str) -> None:
+        with open(self.path, "rb") as fh:
+            if fh.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
+                raise InvalidArgument(
+                    f"{where} is not a SQLite file (not an approx results store); "
+                    "refusing to touch it — pass a new path"
+                )
+
+    def _check_rows(self, conn: sqlite3.Connection) -> None:
+        """Refuse a store with rows this code cannot read back, before anything is written."""
+        bad = []
+        for rowid, *row in conn.execute("SELECT rowid, * FROM points ORDER BY rowid"):
+            why = _row_problem(tuple(row))
+            if why is not None:
+                bad.append((rowid, why))
+        if bad:
+            ids = ", ".join(str(r) for r, _ in bad[:10]) + (" ..." if len(bad) > 10 else "")
+            raise InvalidArgument(
+                f"store {str(self.path)!r} has {len(bad)} corrupt row(s) (rowid {ids}; first: "
+                f'{bad[0][1]}); it was not changed: delete those rows (sqlite3 FILE "DELETE '
+                'FROM points WHERE rowid IN (...)") or pass a new path'
+            )
 
     def _open(self) -> sqlite3.Connection:
         if self.path is None:
@@ -109,15 +175,15 @@ class ResultStore:
         where = f"store {str(self.path)!r}"
         if self.path.is_dir():
             raise InvalidArgument(f"{where} is a directory, not a results store")
+        if self.path.exists() and not self.path.is_file():
+            raise InvalidArgument(f"{where} is not a regular file (a device or pipe?)")
         if self.path.exists() and self.path.stat().st_size > 0:
-            with open(self.path, "rb") as fh:
-                if fh.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
-                    raise InvalidArgument(
-                        f"{where} is not a SQLite file (not an approx results store); "
-                        "refusing to touch it — pass a new path"
-                    )
+            self._check_magic(where)
         elif not self.path.parent.is_dir():
             raise InvalidArgument(f"{where}: directory {str(self.path.parent)!r} does not exist")
+        writable = _why_not_writable(self.path)
+        if writable is not None:
+            raise InvalidArgument(f"{where} is read-only ({writable}); pass a writable path")
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per row.
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -138,9 +204,17 @@ class ResultStore:
                     + "COMMIT;"
                 )
             self._check(conn, where)
-            # Only now that the file is known to be ours: WAL, and fsync at every commit.
+            self._check_rows(conn)
+            # Only now that the file and its rows are known to be ours: WAL, fsync per commit.
             conn.execute("PRAGMA journal_mode=WAL")
             conn.execute("PRAGMA synchronous=FULL")
+        except sqlite3.OperationalError as e:
+            conn.close()
+            if "readonly" in str(e) or "unable to open" in str(e):
+                raise InvalidArgument(
+                    f"{where} cannot be written ({e}); pass a writable path"
+                ) from None
+            raise InvalidArgument(f"{where} is corrupt or not an approx store: {e}") from None
         except sqlite3.DatabaseError as e:
             conn.close()
             raise InvalidArgument(f"{where} is corrupt or not an approx store: {e}") from None
@@ -176,11 +250,48 @@ class ResultStore:
         self.close()
 
     def close(self) -> None:
+        """Close; a writable file store is left as one file (WAL folded back, journal mode
+        DELETE) unless another connection still has it open."""
+        if self.path is not None and not self.read_only:
+            try:
+                self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                self._conn.execute("PRAGMA journal_mode=DELETE")
+            except sqlite3.OperationalError:
+                pass  # busy: another connection is open; the last one to close folds it
         self._conn.close()
 
     def meta(self) -> dict[str, str]:
         """The `meta` table: format, schema, created_by."""
         return dict(self._conn.execute("SELECT key, value FROM meta"))
+
+    def stored(self, keys: list[str]) -> set[str]:
+        """Which of `keys` are stored (queried in batches, not by loading every key)."""
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            batch = keys[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            found.update(
+                r[0]
+                for r in self._conn.execute(f"SELECT key FROM points WHERE key IN ({marks})", batch)
+            )
+        return found
+
+    def rows_by_key(self, keys: list[str]) -> dict[str, Row]:
+        """The stored rows among `keys`, by key (queried in batches)."""
+        found: dict[str, Row] = {}
+        for i in range(0, len(keys), 500):
+            batch = keys[i : i + 500]
+            marks = ",".join("?" * len(batch))
+            cur = self._conn.execute(f"SELECT * FROM points WHERE key IN ({marks})", batch)
+            found.update((r[0], _row(r)) for r in cur)
+        return found
+
+    def versions(self) -> dict[str, str]:
+        """The approx version that created the store (`created_by`) and the versions its rows
+        were computed with (`rows`, comma-separated, sorted)."""
+        meta = dict(self._conn.execute("SELECT key, value FROM meta"))
+        rows = sorted(r[0] for r in self._conn.execute("SELECT DISTINCT version FROM points"))
+        return {"created_by": meta.get("created_by", "?"), "rows": ",".join(rows)}
 
     def keys(self) -> set[str]:
         return {r[0] for r in self._conn.execute("SELECT key FROM points")}
@@ -252,9 +363,37 @@ def _row(r: tuple) -> Row:
 
 
 def load_rows(path: str | Path, kind: str | None = None) -> list[Row]:
-    """Every row of the store at `path`, which must exist (InvalidArgument otherwise)."""
-    path = Path(path)
-    if not path.is_file() or path.stat().st_size == 0:
-        raise InvalidArgument(f"store {str(path)!r} does not exist or is empty")
-    with ResultStore(path) as store:
+    """Every row of the store at `path`, which must exist (InvalidArgument otherwise), read
+    through a read-only connection: reading never changes the file."""
+    with ResultStore(path, read_only=True) as store:
         return store.rows(kind)
+
+
+def _why_not_writable(path: Path) -> str | None:
+    """Why SQLite could not write the store at `path` (None if it can): the file, or for a new
+    one (and for a WAL store's side files) its directory, must be writable."""
+    directory = path.parent
+    if path.exists() and not os.access(path, os.W_OK):
+        return "the file is not writable"
+    if not os.access(directory, os.W_OK | os.X_OK):
+        return f"directory {str(directory)!r} is not writable"
+    return None
+
+
+def _row_problem(row: tuple) -> str | None:
+    """What is wrong with a stored row (None if nothing): unreadable JSON, a key that is not
+    its config's hash, a status that does not match what the row holds."""
+    key, kind, config, status, result, error, seconds, _, _ = row
+    try:
+        parsed = json.loads(config)
+        if not isinstance(parsed, dict) or point_key(parsed) != key:
+            return f"key {str(key)[:12]}... is not the hash of its config"
+        if status == "ok" and (result is None or not isinstance(json.loads(result), dict)):
+            return "status ok without a result"
+        if status == "failed" and not isinstance(error, str):
+            return "status failed without an error message"
+    except (TypeError, ValueError, InvalidArgument) as e:
+        return f"unreadable ({type(e).__name__}: {e})"
+    if kind not in ("run", "subset_sum") or not isinstance(seconds, (int, float)):
+        return f"kind {kind!r} or seconds {seconds!r} is not what a row holds"
+    return None

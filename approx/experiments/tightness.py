@@ -25,9 +25,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..basics import defaults
-from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
+from ..basics.errors import (
+    InvalidArgument,
+    check_open_unit,
+    check_positive_int,
+    check_positive_number,
+)
 from ..basics.statistics import fit_through_origin, quantile_interval
 from ..constructions import CONSTRUCTIONS, get_construction
+from ..engine.subset_sum import SOLVERS
 from ..measurement.bounds import log_term
 from .runner import Runner
 
@@ -108,6 +114,45 @@ def thresholds(
     return [math.inf if hi[s] is None else float(hi[s]) for s in seeds], reach
 
 
+def check_row(
+    construction: str,
+    widths: Sequence[int],
+    eps: float,
+    delta: float,
+    *,
+    seeds: int = defaults.TIGHTNESS_SEEDS,
+    n_max: int | None = None,
+    C: float | None = None,
+    solver: str = defaults.SOLVER,
+):
+    """Every argument of one row checked (InvalidArgument naming it), before anything runs:
+    (construction, widths, C, the theorem's n, n_max). `n_max` None: the construction's entry
+    of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else `defaults.TIGHTNESS_N_MAX`."""
+    cons = get_construction(construction)
+    if n_max is None:
+        n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
+    check_open_unit("eps", eps)
+    check_open_unit("delta", delta)
+    check_positive_int("seeds", seeds)
+    if seeds > defaults.MAX_TIGHTNESS_SEEDS:
+        raise InvalidArgument(
+            f"seeds={seeds:,} is more than the {defaults.MAX_TIGHTNESS_SEEDS:,} a row may run "
+            "(every seed runs at every probed n)"
+        )
+    check_positive_int("n_max", n_max)
+    if solver not in SOLVERS:
+        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    widths = tuple(widths)
+    if len(widths) < 2 or any(
+        isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths
+    ):
+        raise InvalidArgument(f"widths={list(widths)} must be >= 2 positive integers")
+    if C is not None:
+        check_positive_number("C", C)
+    C = cons.default_C if C is None else C
+    return cons, widths, C, cons.size(widths, eps, delta, C), n_max
+
+
 def tightness(
     runner: Runner,
     construction: str,
@@ -121,18 +166,10 @@ def tightness(
     solver: str = defaults.SOLVER,
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
-    their (1 − δ)-quantile with its interval, and the theorem's n. `n_max` None: the
-    construction's entry of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else
-    `defaults.TIGHTNESS_N_MAX`."""
-    cons = get_construction(construction)
-    if n_max is None:
-        n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
-    check_open_unit("eps", eps)
-    check_open_unit("delta", delta)
-    check_positive_int("seeds", seeds)
-    check_positive_int("n_max", n_max)
-    widths = tuple(widths)
-    theorem_n = cons.size(widths, eps, delta, cons.default_C if C is None else C)
+    their (1 − δ)-quantile with its interval, and the theorem's n."""
+    _, widths, C, theorem_n, n_max = check_row(
+        construction, widths, eps, delta, seeds=seeds, n_max=n_max, C=C, solver=solver
+    )
     # Only the certified error is needed: the empirical one is kept cheap.
     base = {
         "delta": float(delta),

@@ -12,6 +12,7 @@ import math
 from collections.abc import Sequence
 
 from ..basics.errors import InvalidArgument, check_open_unit
+from ..basics.safe_math import log_ratio
 from ..constructions.natale import binary_entropy
 
 
@@ -44,7 +45,7 @@ def default_weight_tolerance(widths: Sequence[int], eps: float) -> float:
 def log_term(widths: Sequence[int], eps: float, delta: float) -> float:
     """`max_i ln(d_{i-1} d_i l / min(ε, δ))` (Pensia et al. 2020, Theorem 1's log factor)."""
     depth = len(widths) - 1
-    return max(math.log(a * b * depth / min(eps, delta)) for a, b in itertools.pairwise(widths))
+    return max(log_ratio(a * b * depth, min(eps, delta)) for a, b in itertools.pairwise(widths))
 
 
 def _smallest_n(k: int, need: float, lo: int) -> int:

@@ -11,13 +11,19 @@ import torch
 
 from ..basics import defaults
 from ..basics.devices import parse_device, parse_dtype
-from ..basics.errors import InvalidArgument, check_open_unit, check_positive_int
+from ..basics.errors import (
+    InvalidArgument,
+    check_open_unit,
+    check_positive_int,
+    check_positive_number,
+)
 from ..basics.network import RELU, Activation, Network
 from ..basics.sampling import spawn_seeds
 from ..constructions import CONSTRUCTIONS, Construction, check_covered, get_construction
 from ..engine.subset_sum import SOLVERS, max_coefficients
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS
 from ..measurement.bounds import default_weight_tolerance
+from .estimate import RunEstimate, check_memory, estimate_run
 
 
 @dataclass(frozen=True)
@@ -42,6 +48,7 @@ class RunPlan:
     prefix_tolerance: float | None = None
     activation: Activation = RELU  # a random target's
     bias: bool = False  # a random target's
+    estimate: RunEstimate | None = None  # peak memory and time (approx.pipeline.estimate)
 
 
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
@@ -92,6 +99,17 @@ def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tupl
     tw = tuple(widths)
     if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
         raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
+    if n_params(tw) * 8 > defaults.MAX_TARGET_BYTES:
+
+        def short(v: int) -> str:
+            return str(v) if v < 10**9 else f"~1e{len(str(v)) - 1}"
+
+        raise InvalidArgument(
+            f"widths=[{', '.join(map(short, tw))}] give a target of {short(n_params(tw))} "
+            "weights, more than "
+            f"the {defaults.MAX_TARGET_BYTES // 8:,} a target may have (its random network "
+            "would be thousands of times larger)"
+        )
     return tw
 
 
@@ -141,14 +159,13 @@ def plan_run(
     density: float | None = None,
     activation: str | None = None,
     bias: bool = False,
+    max_memory_gib: float | None = None,
 ) -> RunPlan:
     """Validate every argument, size the random network and refuse what cannot run, in
-    milliseconds and before anything is drawn. `activation`, `bias`: a random target's."""
-    check_open_unit("eps", eps)
-    check_open_unit("delta", delta)
-    check_positive_int("empirical_samples", empirical_samples)
-    if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
-        raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
+    milliseconds and before anything is drawn: above all a run whose estimated peak memory
+    (`approx.pipeline.estimate`) exceeds what is available or `max_memory_gib`. `activation`,
+    `bias`: a random target's."""
+    _check_numbers(eps, delta, empirical_samples, ascent_steps, max_memory_gib)
     torch_dtype = parse_dtype(dtype)
     torch_device = parse_device(device)
     cons = get_construction(construction)
@@ -171,6 +188,19 @@ def plan_run(
     if solver == "fewest" and weight_tolerance is None:
         weight_tolerance = default_weight_tolerance(tw, eps)
     prefix_tolerance = {"exact": default_weight_tolerance(tw, eps), "fewest": weight_tolerance}
+    estimate = estimate_run(
+        cons,
+        tw,
+        n_used,
+        solver=solver,
+        dtype=torch_dtype,
+        device=torch_device,
+        empirical_samples=empirical_samples,
+        ascent_steps=ascent_steps,
+        max_memory_gib=max_memory_gib,
+        prefix_tolerance=prefix_tolerance.get(solver),
+    )
+    check_memory(estimate, n_used)
     return RunPlan(
         construction=cons,
         target_widths=tw,
@@ -188,7 +218,18 @@ def plan_run(
         prefix_tolerance=prefix_tolerance.get(solver),
         activation=act,
         bias=bias,
+        estimate=estimate,
     )
+
+
+def _check_numbers(eps, delta, empirical_samples, ascent_steps, max_memory_gib) -> None:
+    check_open_unit("eps", eps)
+    check_open_unit("delta", delta)
+    check_positive_int("empirical_samples", empirical_samples)
+    if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
+        raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
+    if max_memory_gib is not None:
+        check_positive_number("max_memory_gib", max_memory_gib)
 
 
 def _check_solver(cons: Construction, solver: str, weight_tolerance: float | None) -> None:
@@ -204,6 +245,8 @@ def _check_solver(cons: Construction, solver: str, weight_tolerance: float | Non
         raise InvalidArgument(
             f"weight_tolerance={weight_tolerance!r} is only used by solver='fewest', not {solver!r}"
         )
+    if weight_tolerance is not None:
+        check_positive_number("weight_tolerance", weight_tolerance)
 
 
 def _random_target_activation(

@@ -20,7 +20,12 @@ error is at most this. None takes `default_weight_tolerance(widths, eps)`,
 `ε / (2 l sqrt(2 max_i d_{i-1} d_i))`, which keeps the certified error ≤ ε wherever every
 weight reaches it (see there).
 
-`progress`: a bar of the phases on stderr, shown once the run has taken a few seconds.
+`progress`: a bar of the phases on stderr, shown once the run has taken a few seconds,
+after one line with the estimated time and peak memory when the run should take longer
+than `defaults.ANNOUNCE_SECONDS`.
+
+`max_memory_gib`: refuse the run if its estimated peak memory exceeds this many GiB (it is
+always refused above the memory available); the empirical phase's chunks are sized to fit.
 
 `density` (constructions with a density option, e.g. ``natale``): the ticket's density
 γ ∈ (0, 1) — the construction keeps at most this fraction of the random network's weights.
@@ -40,6 +45,7 @@ a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path o
 from __future__ import annotations
 
 import itertools
+import sys
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -47,12 +53,10 @@ from dataclasses import dataclass
 import torch
 
 from ..basics import defaults
-from ..basics.errors import TargetAssumptionError
 from ..basics.loading import TargetLike, as_network
 from ..basics.masks import masked_forward
-from ..basics.network import RELU, Activation, Network
+from ..basics.network import RELU, Network
 from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
-from ..basics.sampling import random_target
 from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
@@ -61,86 +65,14 @@ from ..measurement.empirical import EmpiricalError, empirical_error
 from ..measurement.per_weight import per_weight_error
 from .plan import RunPlan, plan_run, random_params
 from .result import Artifacts, RunResult
+from .target import (
+    hidden_activation,
+    positively_homogeneous,
+    prepare_target,
+    prepare_target_scaled,
+)
 
-
-def _scaled(net: Network, factors: tuple[float, ...]) -> Network:
-    """Each layer (weights and bias) times its factor."""
-    scaled = net.with_weights(w * f for w, f in zip(net.weights, factors, strict=True))
-    if all(b is None for b in net.biases):
-        return scaled
-    return scaled.with_biases(
-        None if b is None else b * f for b, f in zip(net.biases, factors, strict=True)
-    )
-
-
-def hidden_activation(target: Network) -> Activation:
-    """The activation between the target's layers (ReLU for a single layer)."""
-    return target.activations[0] if target.depth > 1 else RELU
-
-
-def positively_homogeneous(target: Network) -> bool:
-    """`f(cx) = c f(x)` for c ≥ 0: no bias and a ReLU-family activation. Only then is the sup of
-    `||f − g||` over the ball attained on the sphere (for the constructions' g as well: they
-    realise a bias-free ReLU-family target with a bias-free, homogeneous g)."""
-    return all(b is None for b in target.biases) and hidden_activation(target).name in (
-        "relu",
-        "leaky_relu",
-    )
-
-
-def _coarser(given: Network, converted: Network) -> Network:
-    """Of the target as given and its copy in the run's dtype, the one whose dtype rounds
-    more coarsely: a float32 target normalised in float32 reads 1 + 1e-7 in float64, within
-    float32's rounding, which the check allows for that dtype."""
-    coarse = torch.finfo(given.dtype).eps > torch.finfo(converted.dtype).eps
-    return given if coarse else converted
-
-
-def prepare_target(
-    target: Network | None, plan: RunPlan, *, rescale: bool
-) -> tuple[Network, tuple[float, ...] | None]:
-    """The target on the run's device and dtype, inside the construction's class: drawn from
-    the plan's seed when None (Uniform entries, `||W_i||_2 = 1`, then scaled down to the
-    boundary of a smaller class), else checked — in float64, with a slack for the dtype's
-    rounding — and rescaled only if `rescale`. Returns it and the rescale factors (or None)."""
-    prepared, factors, _ = prepare_target_scaled(target, plan, rescale=rescale)
-    return prepared, factors
-
-
-def prepare_target_scaled(
-    target: Network | None, plan: RunPlan, *, rescale: bool
-) -> tuple[Network, tuple[float, ...] | None, tuple[float, ...] | None]:
-    """`prepare_target`, and the factors a drawn target was scaled by to enter the
-    construction's class (None when the target was given or needed none)."""
-    cons = plan.construction
-    drawn_factors = None
-    if target is None:
-        drawn = random_target(
-            plan.target_widths,
-            generator=torch.Generator().manual_seed(plan.seeds[0]),
-            dtype=torch.float64,
-            activation=plan.activation,
-            bias=plan.bias,
-        )
-        if cons.check_target(drawn):
-            drawn_factors = cons.rescale_factors(drawn)
-            drawn = _scaled(drawn, drawn_factors)
-        target = drawn
-    given = target
-    target = target.to(device=plan.device, dtype=plan.dtype)
-    factors = None
-    violations = cons.check_target(_coarser(given, target))
-    if violations and rescale:
-        factors = cons.rescale_factors(target)
-        target = _scaled(target, factors)
-        violations = cons.check_target(target)
-    if violations:
-        detail = "; ".join(v.message for v in violations)
-        raise TargetAssumptionError(
-            f"target breaks the assumptions of {cons.theorem.citation}: {detail} "
-            "(pass rescale=True / --rescale to scale such layers down into the class)"
-        )
-    return target, factors, drawn_factors
+__all__ = ["hidden_activation", "positively_homogeneous", "prepare_target", "run"]
 
 
 def run(
@@ -164,6 +96,7 @@ def run(
     density: float | None = None,
     activation: str | None = None,
     bias: bool = False,
+    max_memory_gib: float | None = None,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure
     (every argument is described in this module's docstring, "Arguments of `run`")."""
@@ -187,7 +120,9 @@ def run(
         density=density,
         activation=activation,
         bias=bias,
+        max_memory_gib=max_memory_gib,
     )
+    announce(plan, enabled=progress)
     target, factors, drawn_factors = prepare_target_scaled(target, plan, rescale=rescale)
     measured = execute(
         plan,
@@ -208,6 +143,13 @@ def run(
         dtype=dtype,
         seconds=time.perf_counter() - t_start,
     )
+
+
+def announce(plan: RunPlan, *, enabled: bool) -> None:
+    """One line on stderr with the plan's estimate, when the run should take a while."""
+    est = plan.estimate
+    if enabled and est is not None and est.seconds > defaults.ANNOUNCE_SECONDS:
+        print(f"approx run: {est.describe()}", file=sys.stderr, flush=True)
 
 
 @dataclass(frozen=True)
@@ -292,6 +234,9 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         dtype=plan.dtype,
         device=plan.device,
         **({} if positively_homogeneous(target) else {"domain": "ball"}),
+        chunk_rows=(
+            defaults.EMPIRICAL_CHUNK_ROWS if plan.estimate is None else plan.estimate.chunk_rows
+        ),
     )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")

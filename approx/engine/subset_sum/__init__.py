@@ -43,6 +43,7 @@ from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ...basics.errors import InvalidArgument, check_positive_int
 from ...basics.tensor_checks import check_finite
 from ._brute import MAX_K, brute
+from ._cost import solve_cost
 from ._fixed import (
     MAX_FIXED_VALID,
     check_subset_size,
@@ -64,6 +65,7 @@ __all__ = [
     "fewest_in_memory",
     "max_coefficients",
     "solve",
+    "solve_cost",
 ]
 
 

@@ -35,12 +35,19 @@ from . import (
     exact_in_memory,
     fewest_in_memory,
     result,
+    solve_cost,
 )
 from ._numba_fewest import fewest_numba
 from ._numba_mitm import MAX_VALID, exact_numba
 from ._torch_mitm import exact_torch
 
-__all__ = ["ANY_SIZE_METHODS", "ROW_METHODS", "AnySizeResult", "solve_any_size"]
+__all__ = [
+    "ANY_SIZE_METHODS",
+    "ROW_METHODS",
+    "AnySizeResult",
+    "any_size_cost",
+    "solve_any_size",
+]
 
 ANY_SIZE_METHODS: tuple[str, ...] = ("exact", "fewest")
 ROW_METHODS: tuple[str, ...] = ("meet in the middle", "enumeration", "prefix")
@@ -200,3 +207,46 @@ def solve_any_size(
         coeffs, targets, valid, how, rows, large_row, schedule, tolerance
     )
     return AnySizeResult(result(coeffs, targets, chosen), how, searched)
+
+
+# the typical error of the best subset sum over p i.i.d. products of two U[-1, 1]: ~16·2^-p
+# (the prefix of 24 reaches ~1e-6, defaults.PREFIX_START); only used to guess where a prefix
+# row's widening stops
+_PREFIX_ERROR_SCALE = 16.0
+
+
+def any_size_cost(
+    method: str,
+    rows: int,
+    valid: float,
+    valid_max: float | None = None,
+    *,
+    tolerance: float | None = None,
+    threads: int = 1,
+    memory_budget: int = defaults.SOLVER_MEMORY_BUDGET,
+    max_excess: int = defaults.EXACT_MAX_EXCESS,
+) -> tuple[int, float]:
+    """`solve_cost` of `solve_any_size` on `rows` rows of about `valid` valid coefficients:
+    one meet in the middle up to the cap, ~`2^(excess/2)` of them for an enumerated row (a
+    measured rate), and for a
+    prefix row every length of the schedule up to the first whose typical error
+    (~16·2^-p) is within `tolerance` (all of them when none is given or none reaches it)."""
+    cap = exact_in_memory(memory_budget) if method == "exact" else fewest_in_memory(memory_budget)
+    c = max(0, round(valid))
+    if c <= cap:
+        return solve_cost(
+            method, rows, c, valid, valid_max, threads=threads, memory_budget=memory_budget
+        )
+    workspace, one = solve_cost(
+        method, rows, cap, cap, threads=threads, memory_budget=memory_budget
+    )
+    if c - cap <= max_excess and c <= MAX_VALID:
+        # measured (one thread, loaded 2-core x86): c = 50 and 52 take ~1x and ~4x the time
+        # of one meet in the middle over 48, not 2^e times: ~2^(e/2)
+        return workspace, one * 2 ** ((c - cap) / 2)
+    seconds = 0.0
+    for p in prefix_schedule(cap, defaults.PREFIX_START, defaults.PREFIX_STEP, tolerance):
+        seconds += solve_cost(method, rows, p, p, threads=threads, memory_budget=memory_budget)[1]
+        if tolerance is not None and _PREFIX_ERROR_SCALE * 2.0**-p <= tolerance:
+            break
+    return workspace, seconds

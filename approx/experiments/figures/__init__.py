@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ...basics.errors import InvalidArgument
+from ...basics.files import check_writable_dir
 from ..store import load_rows
 from .candidates import plot_candidates_vs_eps
 from ...basics.defaults import PLOT_FORMATS
@@ -63,10 +64,8 @@ def plot_store(
     bad = [f for f in formats if f not in ("png", "pdf", "svg")]
     if bad or not formats:
         raise InvalidArgument(f"formats={list(formats)}: each must be png, pdf or svg")
+    out_dir = check_writable_dir(out_dir, "out")
     rows = load_rows(store)
-    out_dir = Path(out_dir)
-    if out_dir.exists() and not out_dir.is_dir():
-        raise InvalidArgument(f"out={str(out_dir)!r} exists and is not a directory")
     out_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
     for stem, make, kind in STORE_FIGURES:
@@ -75,6 +74,11 @@ def plot_store(
                 fig = make(_results(rows, kind))
             except ValueError as e:
                 skipped.append(f"{stem}: {e}")
+                continue
+            except (KeyError, TypeError) as e:  # rows written by another tool or version
+                skipped.append(
+                    f"{stem}: the store's rows lack what it plots ({type(e).__name__}: {e})"
+                )
                 continue
             written += save(fig, out_dir, stem, formats)
     return written, skipped
@@ -90,6 +94,9 @@ def store_figure_pngs(rows, style: str = "default") -> tuple[dict[str, bytes], d
                 fig = make(_results(rows, kind))
             except ValueError as e:
                 skipped[stem] = str(e)
+                continue
+            except (KeyError, TypeError) as e:  # rows written by another tool or version
+                skipped[stem] = f"the store's rows lack what it plots ({type(e).__name__}: {e})"
                 continue
             pngs[stem] = png_bytes(fig)
     return pngs, skipped

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 from matplotlib.lines import Line2D
 
+from ...basics.files import write_atomic
 from .common import COLUMN_WIDTH, PAGE_WIDTH, plt, shared_legend, style
 
 
@@ -48,7 +49,9 @@ def plot_candidates_vs_eps(
             extra.append((marker, "censored: not reached within the cap (drawn at the cap)"))
         shared_legend(fig, extra)
         path = Path(path)
-        fig.savefig(path, dpi=150, bbox_inches="tight", pad_inches=0.02)
+        write_atomic(  # complete or absent
+            path, lambda tmp: fig.savefig(tmp, dpi=150, bbox_inches="tight", pad_inches=0.02)
+        )
         plt.close(fig)
     return path
 

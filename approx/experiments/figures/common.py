@@ -12,6 +12,8 @@ from pathlib import Path
 
 import matplotlib
 
+from ...basics.files import write_atomic
+
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 from matplotlib.lines import Line2D
@@ -96,7 +98,13 @@ def save(fig, out_dir: Path, stem: str, formats: tuple[str, ...]) -> list[Path]:
     for fmt in formats:
         p = Path(out_dir) / f"{stem}.{fmt}"
         # tight, with a small pad: the constrained layout already keeps everything inside
-        fig.savefig(p, dpi=200 if fmt == "png" else None, bbox_inches="tight", pad_inches=0.02)
+        dpi = 200 if fmt == "png" else None
+        write_atomic(
+            p,
+            lambda tmp, fmt=fmt, dpi=dpi: fig.savefig(
+                tmp, dpi=dpi, format=fmt, bbox_inches="tight", pad_inches=0.02
+            ),
+        )
         paths.append(p)
     plt.close(fig)
     return paths

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import torch
 
+from ...basics.files import write_atomic
 from ...pipeline.result import RunResult
 from .common import COLUMN_WIDTH, PAGE_WIDTH, plt, shared_legend, style
 
@@ -47,7 +48,9 @@ def plot_run(result: RunResult, path: str | Path, *, style_name: str = "default"
         )
         shared_legend(fig)
         path = Path(path)
-        fig.savefig(path, dpi=150, bbox_inches="tight", pad_inches=0.02)
+        write_atomic(  # complete or absent
+            path, lambda tmp: fig.savefig(tmp, dpi=150, bbox_inches="tight", pad_inches=0.02)
+        )
         plt.close(fig)
     return path
 

@@ -4,20 +4,28 @@ masks have the half-line form, empirical estimate always)."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
 
 from ...basics import defaults
-from ...basics.errors import InvalidArgument
+from ...basics.devices import available_memory
+from ...basics.errors import (
+    InvalidArgument,
+    check_positive_int,
+    check_positive_number,
+)
 from ...basics.loading import TargetLike, as_network
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
+from ...basics.units import format_bytes
 from ...constructions import HalfLineLayer, get_construction
 from ...measurement.certified import certified_error
 from ...measurement.empirical import empirical_error
+from ..plan import plan_run
 from ..result import RunResult
 from ..run import run
 from . import METHODS, search
@@ -115,6 +123,74 @@ def _check_depth_2l(construction: str, shape: tuple[int, ...]) -> None:
         )
 
 
+def search_memory_bytes(
+    random_widths: Sequence[int], methods: Sequence[str], itemsize: int, samples: int
+) -> int:
+    """Peak bytes the searches add to a run's: edge-popup holds ~10 copies of the random
+    network (scores, Adam's two moments, gradients, the masked weights and their
+    straight-through temporaries) and a batch's activations; greedy holds, per layer pair,
+    ~4 `(samples, hidden, d_in)` temporaries (every input edge's effect at every point)."""
+    layers = list(itertools.pairwise(random_widths))
+    P = sum(a * b for a, b in layers)
+    need = 0
+    if "edge-popup" in methods:
+        batch = max(defaults.EDGE_POPUP_BATCH, defaults.EDGE_POPUP_EVAL_SAMPLES)
+        need = max(need, 10 * P * itemsize + 3 * batch * sum(random_widths) * itemsize)
+    if "greedy" in methods:
+        widest_in = max(a * b for a, b in layers[0::2])  # the (hidden, d_in) layers
+        need = max(need, 4 * samples * widest_in * itemsize)
+    return need
+
+
+def _check_search_memory(plan, methods, samples) -> None:
+    itemsize = torch.empty((), dtype=plan.dtype).element_size()
+    extra = search_memory_bytes(plan.random_widths, methods, itemsize, samples)
+    total = plan.estimate.peak_bytes + extra
+    free = available_memory(plan.device)
+    if free is not None and total > free:
+        raise InvalidArgument(
+            f"this search needs about {format_bytes(total)} at its peak (the run "
+            f"{format_bytes(plan.estimate.peak_bytes)}, the searches {format_bytes(extra)}) "
+            f"but {format_bytes(free)} is available; lower n={list(plan.n)} or the widths, or "
+            "samples= (greedy's points)"
+        )
+
+
+def _check_before_run(
+    target, widths, construction, n, methods, seed, density, steps, lr, samples, max_steps,
+    empirical_samples, ascent_steps,
+) -> None:  # fmt: skip
+    """Every option of `compare`, and the memory of the run and the searches together, checked
+    before the run draws anything (the searches check their options again)."""
+    for m in methods:
+        if m not in METHODS:
+            raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
+    if isinstance(density, bool) or not isinstance(density, float) or not 0 < density <= 1:
+        raise InvalidArgument(f"density={density!r} must be a float in (0, 1]")
+    check_positive_int("steps", steps)
+    check_positive_number("lr", lr)
+    check_positive_int("samples", samples)
+    check_positive_int("max_steps", max_steps)
+    _check_depth_2l(construction, tuple(widths) if target is None else target.widths)
+    plan = plan_run(
+        target,
+        None if target is not None else widths,
+        eps=defaults.EPS,
+        delta=defaults.DELTA,
+        construction=construction,
+        n=n,
+        C=None,
+        solver=defaults.SOLVER,
+        seed=seed,
+        device=defaults.DEVICE,
+        dtype=defaults.DTYPE,
+        empirical_samples=empirical_samples,
+        ascent_steps=ascent_steps,
+        weight_tolerance=None,
+    )
+    _check_search_memory(plan, methods, samples)
+
+
 def compare(
     *,
     widths: Sequence[int] | None = None,
@@ -136,12 +212,13 @@ def compare(
     `rescale` as there) and the construction's random network from `seed` and prunes it;
     every method in `methods` then searches the same network, and every set of masks is
     measured the same way (`measure`)."""
-    for m in methods:
-        if m not in METHODS:
-            raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)}")
     if target is None and widths is None:
         widths = defaults.SEARCH_WIDTHS
-    _check_depth_2l(construction, tuple(widths) if target is None else as_network(target).widths)
+    target = None if target is None else as_network(target)
+    _check_before_run(
+        target, widths, construction, n, methods, seed, density, steps, lr, samples, max_steps,
+        empirical_samples, ascent_steps,
+    )  # fmt: skip
     result = run(
         target,
         rescale=rescale,

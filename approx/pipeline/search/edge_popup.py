@@ -15,7 +15,7 @@ import torch
 import torch.optim  # imported here, not inside the first search it would then be timed with
 
 from ...basics import defaults
-from ...basics.errors import InvalidArgument, check_positive_int
+from ...basics.errors import InvalidArgument, check_positive_int, check_positive_number
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import unit_sphere
@@ -50,6 +50,7 @@ def edge_popup(
     if not (isinstance(density, float) and 0 < density <= 1):
         raise InvalidArgument(f"density={density!r} must be a float in (0, 1]")
     check_positive_int("steps", steps)
+    check_positive_number("lr", lr)
     check_positive_int("batch_size", batch_size)
     check_positive_int("eval_every", eval_every)
     t0 = time.perf_counter()

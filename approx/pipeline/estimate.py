@@ -1,0 +1,217 @@
+"""What a run will cost, from its arguments alone: peak memory and time of every phase.
+
+`estimate_run` is called by `plan_run`, before anything is drawn; `check_memory` refuses a run
+whose peak exceeds the memory available (or the caller's `max_memory_gib`), with the estimate
+and the options that shrink it, in one line.
+
+Memory model (bytes; `s` = the dtype's item size, `P` = random-network weights, `H` = its
+widest hidden layer, `B_i` = `d_i × h_i`, the candidate products of target layer i):
+
+    random network   P·s, plus the float64 draw of the largest layer while sampling
+    masks            P (bool)
+    prune            max_i B_i·(4s + 12)  (products, their two-sign copy, widened copy, bool
+                     masks) + the solver's workspace (`solve_cost`)
+    empirical        P·s (the masked copy) + threads × chunk rows × 3·H·s (a chunk's
+                     activations) + ascent: min(16, samples) rows × (3·Σh + 3·H)·s (autograd)
+
+    peak = random network + max(sampling, masks + prune, masks + empirical)
+
+Time model: sampling ~10 ns per weight; pruning from `solve_cost` (the subset-sum solvers;
+`any_size_cost` for rows beyond one meet in the middle, as `solve_any_size` routes them) or
+~5 ns per candidate (Malach's argmin); the empirical phase ~20 ns per point and hidden unit
+(gathers and activations, memory-bound) plus ~0.04 ns per multiply-add (single-threaded
+BLAS), divided among the threads for the sphere points; an ascent step costs ~3 evaluations of
+its 16 points (forward and backward) plus ~2 ms. Constants fitted to the CPU time of one
+thread on an x86 machine (784-500-10 at n = 21: 2.0 ms per point and 102 ms per ascent step
+measured, 2.2 and 107 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 133 measured, 6.5 and
+313 estimated); good to a factor of ~2 on a quiet machine, slower in wall time on a loaded
+one. Memory is what a run is refused on, time is only announced.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import torch
+
+from ..basics import defaults
+from ..basics.devices import available_memory
+from ..basics.errors import InvalidArgument
+from ..basics.units import format_bytes, format_seconds
+from ..constructions import Construction
+from ..engine.subset_sum import solve_cost
+from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, any_size_cost
+
+_SAMPLE_S_PER_WEIGHT = 1e-8
+_ARGMIN_S_PER_CANDIDATE = 5e-9
+_EMPIRICAL_S_PER_UNIT = 20e-9
+_EMPIRICAL_S_PER_MAC = 0.04e-9
+_ASCENT_S_PER_STEP = 2e-3
+
+
+@dataclass(frozen=True)
+class RunEstimate:
+    """Peak bytes (and the parts it is made of), seconds per phase, the empirical phase's
+    chunk rows, the memory available on the run's device (None: unknown) and the caller's
+    limit (None: none)."""
+
+    peak_bytes: int
+    parts: dict[str, int]
+    phase_seconds: dict[str, float]
+    chunk_rows: int
+    available_bytes: int | None
+    limit_bytes: int | None = None
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.phase_seconds.values())
+
+    def describe(self) -> str:
+        """One line: time, per phase, and peak memory against what is available."""
+        phases = ", ".join(
+            f"{k} {format_seconds(v)}" for k, v in self.phase_seconds.items() if v >= 1
+        )
+        avail = (
+            ""
+            if self.available_bytes is None
+            else f" of {format_bytes(self.available_bytes)} available"
+        )
+        return (
+            f"about {format_seconds(self.seconds)}"
+            + (f" ({phases})" if phases else "")
+            + f", peak memory about {format_bytes(self.peak_bytes)}{avail}"
+        )
+
+
+def _chunk_rows(row_bytes: int, threads: int, budget: int) -> int:
+    """Rows per empirical chunk: a multiple of the minimum that fits `threads` chunks in
+    `budget`, between the minimum and `EMPIRICAL_CHUNK_ROWS`."""
+    lo, hi = defaults.EMPIRICAL_MIN_ROWS, defaults.EMPIRICAL_CHUNK_ROWS
+    rows = budget // max(1, threads * row_bytes)
+    return int(min(hi, max(lo, rows // lo * lo)))
+
+
+def _prune_cost(
+    cons: Construction, target_widths, n, solver: str, itemsize: int, threads: int, tolerance
+) -> tuple[int, float]:
+    """(workspace bytes of the largest layer, seconds of all layers) of `cons.prune`; rows
+    beyond one meet in the middle (``exact``, ``fewest``) as `solve_any_size` routes them, a
+    prefix row widening until `tolerance`."""
+    workspace, seconds = 0, 0.0
+    for (d_in, d_out), n_i in zip(itertools.pairwise(target_widths), n, strict=True):
+        candidates = d_out * 2 * d_in * n_i  # B_i: products of target layer i
+        k = cons.instance_size(n_i)
+        if k == 0:  # no solver: an argmin over the candidates, per sign
+            w, s = 0, 2 * candidates * _ARGMIN_S_PER_CANDIDATE
+        else:
+            # Pensia's layout: a row's valid coefficients are Binomial(k, 1/2), sd sqrt(k)/2
+            rows, typical, most = 2 * d_out * d_in, k / 2, k / 2 + 2 * math.sqrt(k)
+            if solver in ANY_SIZE_METHODS:
+                w, s = any_size_cost(
+                    solver, rows, typical, most, tolerance=tolerance, threads=threads
+                )
+            else:
+                w, s = solve_cost(solver, rows, k, typical, most, threads=threads)
+        workspace = max(workspace, candidates * (4 * itemsize + 12) + w)
+        seconds += s
+    return workspace, seconds
+
+
+def _empirical_cost(
+    random_widths, target_widths, itemsize, samples, ascent_steps, threads, budget
+) -> tuple[int, float, int]:
+    """(bytes of the chunks and the ascent, seconds, chunk rows) of the empirical phase."""
+    hidden = random_widths[1:-1] or (1,)
+    widest = max(hidden)
+    row_bytes = 3 * widest * itemsize
+    rows = _chunk_rows(row_bytes, threads, budget)
+    in_flight = max(1, min(threads, math.ceil(min(samples, defaults.EMPIRICAL_BATCH) / rows)))
+    starts = min(defaults.ASCENT_STARTS, samples)
+    ascent_bytes = starts * (3 * sum(hidden) + 3 * widest) * itemsize if ascent_steps else 0
+    chunk_bytes = in_flight * max(rows, defaults.EMPIRICAL_MIN_ROWS) * row_bytes
+    # the first layer of each pair is a gather (one kept input per unit): no multiply-adds
+    macs = sum(a * b for a, b in itertools.pairwise(random_widths[1:])) + sum(
+        a * b for a, b in itertools.pairwise(target_widths)
+    )
+    per_point = sum(hidden) * _EMPIRICAL_S_PER_UNIT + macs * _EMPIRICAL_S_PER_MAC
+    seconds = samples * per_point / threads
+    seconds += ascent_steps * (3 * starts * per_point + _ASCENT_S_PER_STEP)
+    return chunk_bytes + ascent_bytes, seconds, rows
+
+
+def estimate_run(
+    cons: Construction,
+    target_widths: Sequence[int],
+    n: Sequence[int],
+    *,
+    solver: str,
+    dtype: torch.dtype,
+    device: torch.device,
+    empirical_samples: int,
+    ascent_steps: int,
+    max_memory_gib: float | None = None,
+    prefix_tolerance: float | None = None,
+) -> RunEstimate:
+    """Peak memory and time of a run with these arguments (module docstring: the model).
+    `max_memory_gib` (None: no limit but the device's) also sizes the empirical chunks;
+    `prefix_tolerance`: where a row too large for one meet in the middle stops widening."""
+    random_widths = cons.random_widths(tuple(target_widths), tuple(n))
+    s = torch.empty((), dtype=dtype).element_size()
+    threads = max(1, torch.get_num_threads()) if device.type == "cpu" else 1
+    layers = [a * b for a, b in itertools.pairwise(random_widths)]
+    P = sum(layers)
+    limit = None if max_memory_gib is None else int(max_memory_gib * 2**30)
+    net = P * s
+    sampling = max(layers) * (16 + (s if s != 8 else 0))
+    prune_bytes, prune_s = _prune_cost(cons, target_widths, n, solver, s, threads, prefix_tolerance)
+    fixed = net + P + P * s  # random network, masks, masked copy
+    budget = defaults.EMPIRICAL_MEMORY_BUDGET
+    if limit is not None:
+        budget = max(0, min(budget, limit - fixed))
+    emp_bytes, emp_s, rows = _empirical_cost(
+        random_widths, target_widths, s, empirical_samples, ascent_steps, threads, budget
+    )
+    parts = {
+        "random network": net,
+        "masks": P,
+        "prune": prune_bytes,
+        "empirical": P * s + emp_bytes,
+    }
+    peak = net + max(sampling, P + prune_bytes, P + P * s + emp_bytes)
+    return RunEstimate(
+        peak_bytes=int(peak),
+        parts=parts,
+        phase_seconds={
+            "sample": P * _SAMPLE_S_PER_WEIGHT,
+            "prune": prune_s,
+            "empirical": emp_s,
+        },
+        chunk_rows=rows,
+        available_bytes=available_memory(device),
+        limit_bytes=limit,
+    )
+
+
+def check_memory(est: RunEstimate, n: Sequence[int]) -> None:
+    """Refuse (one line: the estimate, its parts, the options that shrink it) a run whose peak
+    exceeds the available memory or `max_memory_gib`."""
+    caps = []
+    if est.available_bytes is not None:
+        caps.append((est.available_bytes, f"{format_bytes(est.available_bytes)} is available"))
+    if est.limit_bytes is not None:
+        caps.append((est.limit_bytes, f"max_memory_gib={est.limit_bytes / 2**30:g} allows no more"))
+    over = [text for cap, text in caps if est.peak_bytes > cap]
+    if not over:
+        return
+    parts = ", ".join(f"{k} {format_bytes(v)}" for k, v in est.parts.items())
+    shrink = ""
+    if est.parts["empirical"] > max(est.parts["random network"], est.parts["prune"]):
+        shrink = "ascent_steps=0 drops the ascent's activations; "
+    raise InvalidArgument(
+        f"this run needs about {format_bytes(est.peak_bytes)} at its peak ({parts}; "
+        f"about {format_seconds(est.seconds)}) but {' and '.join(over)}; {shrink}lower "
+        f"n={list(n)} (or raise eps, lower C), the widths, or use dtype='float32'"
+    )
