@@ -166,7 +166,9 @@ def test_cli_writes_atomically_and_rejects_bad_paths(tmp_path, capsys):
     out = tmp_path / "r"
     out.mkdir()
     (out / "index.html").write_text("old")
+    before = {f.name: f.read_bytes() for f in tmp_path.iterdir() if f.is_file()}
     assert main(["report", str(store), "--out", str(out)]) == 0
+    assert {f.name: f.read_bytes() for f in tmp_path.iterdir() if f.is_file()} == before
     assert capsys.readouterr().out.strip() == f"wrote {out / 'index.html'}"
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]  # no temporary left
     text = (out / "index.html").read_text()

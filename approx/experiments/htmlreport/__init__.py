@@ -100,7 +100,7 @@ def write_report(store: str | Path, out: str | Path) -> Path:
     path = Path(store)
     if not path.is_file() or path.stat().st_size == 0:
         raise InvalidArgument(f"store {str(path)!r} does not exist or is empty")
-    with ResultStore(path) as st:
+    with ResultStore(path, read_only=True) as st:  # a report never writes to its store
         rows, meta = st.rows(), st.meta()
     if not rows:
         raise InvalidArgument(f"store {str(path)!r} holds no rows: nothing to report")
