@@ -17,6 +17,7 @@ from ..basics.loading import load_network
 from ..constructions import CONSTRUCTIONS
 from ..engine.subset_sum import SOLVERS
 from ..experiments.figures import plot_run
+from ..pipeline.export import export_ticket
 from ..pipeline.report import format_run
 from ..pipeline.result import RunResult
 from ..pipeline.run import run
@@ -40,6 +41,7 @@ FLAGS = {
     "empirical_samples": "--samples",
     "ascent_steps": "--ascent-steps",
     "max_memory_gib": "--max-memory",
+    "export": "--export",
     "activation": "--activation",
     "bias": "--bias",
     "density": "--density",
@@ -75,6 +77,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--out", type=Path, help="write result.json, error.png and network.pt to this directory"
+    )
+    p.add_argument(
+        "--export",
+        type=Path,
+        help="write the ticket as standalone models to this directory: ticket.pt (dead units "
+        "removed, an nn.Sequential), ticket_sparse.pt (CSR weights), random_pruned.pt (torch's "
+        "prune.custom_from_mask on the random network), ticket.json",
     )
     p.add_argument(
         "--max-memory",
@@ -193,6 +202,19 @@ def _row_methods(rows) -> list[dict] | None:
     ]
 
 
+def _export(result: RunResult, out: Path, *, quiet: bool) -> None:
+    art = result.artifacts
+    try:
+        written = export_ticket(art.random_net, art.pruned.masks, out)
+    except OSError as e:
+        raise InvalidArgument(
+            f"--export={str(out)!r}: could not write the files ({e.strerror or e}); none was "
+            "left there (the result is printed above)"
+        ) from None
+    if not quiet:
+        print(f"  wrote {', '.join(str(p) for p in written)}")
+
+
 def _save_tensors(obj, path: Path) -> None:
     """torch.save to a path; its C++ writer reports a full disk as a RuntimeError (and, given
     a Python file object instead, may not report it at all), made an OSError here."""
@@ -211,6 +233,8 @@ def command(args: argparse.Namespace) -> int:
         )
     if args.out is not None:
         check_writable_dir(args.out, "--out")  # before any work: nothing computed is lost
+    if args.export is not None:
+        check_writable_dir(args.export, "--export")
     # the file's own dtype: the class check allows for its rounding (run converts after)
     target = None if args.target is None else load_network(args.target, dtype=None)
     widths = None if target is not None else (args.widths or defaults.WIDTHS)
@@ -250,4 +274,6 @@ def command(args: argparse.Namespace) -> int:
             ) from None
         if not args.json:
             print(f"\n  wrote {args.out}/result.json, error.png, network.pt")
+    if args.export is not None:
+        _export(result, args.export, quiet=args.json)
     return 0
