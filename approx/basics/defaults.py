@@ -148,6 +148,10 @@ TIGHTNESS_EPS_BY = {"malach": (0.3, 0.2, 0.1)}
 # not cover (approx.measurement.sandwich.covers) count by the certified bound.
 TIGHTNESS_ERROR = "sandwich"
 TIGHTNESS_SANDWICH_BOXES = 2000
+# Sweeps on a Dask cluster (approx.experiments.cluster): the environment variable that names a
+# scheduler when --scheduler is not given, and how long the driver waits to reach it.
+SCHEDULER_ENV = "APPROX_SCHEDULER"
+SCHEDULER_CONNECT_SECONDS = 10
 
 EXPORT_FORMAT = "csv"  # approx export
 # approx plot: the figure style and, per style, the files written when --format is not given

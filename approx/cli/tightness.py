@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..basics.files import check_writable_file, write_text_atomic
 from ..basics.progress import progress_bar
-from ..experiments.runner import Runner
+from ..experiments.runner import make_runner
 from ..experiments.store import ResultStore
 from ..experiments.tightness import check_row, constructions_named, tightness
 from ..experiments.tightness_table import format_table
@@ -80,6 +81,12 @@ def add_parser(sub) -> None:
         "for 1-2 inputs) or certified (default " + defaults.TIGHTNESS_ERROR + ")",
     )
     t.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    t.add_argument(
+        "--scheduler",
+        help="run the probes on a Dask cluster (as approx sweep --scheduler; default: $"
+        + defaults.SCHEDULER_ENV
+        + ", else the local pool)",
+    )
     t.add_argument("--store", type=Path, help="keep (and reuse) every probe run in this store")
     t.add_argument("--format", choices=("md", "csv"), default="md")
     t.add_argument("--out", type=Path, help="also write the table to this file")
@@ -103,10 +110,11 @@ def command(args: argparse.Namespace) -> int:
     options = given(solver=args.solver, error=args.error)
     for name, shape, eps in plan:  # every row's arguments, before the first row runs
         check_row(name, shape, eps, delta, seeds=seeds, n_max=args.n_max, C=args.C, **options)
+    scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
     rows = []
     with (
         ResultStore(args.store) as store,
-        Runner(store, args.workers, progress=False) as runner,
+        make_runner(store, args.workers, scheduler, progress=False) as runner,
         progress_bar(
             len(plan) * seeds, desc="approx tightness", unit="seed", enabled=not args.quiet
         ) as bar,

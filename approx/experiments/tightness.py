@@ -270,14 +270,23 @@ def tightness(
         settled=settled,
         methods=methods,
     )
+    return _row(construction, widths, eps, delta, ths, reach, C, methods)
+
+
+def _row(construction, widths, eps, delta, ths, reach, C, methods: set[str]) -> Tightness:
+    """The table row of these per-seed thresholds (`C` None: the construction's default;
+    `methods`: the probes' `error_method`s)."""
+    cons = get_construction(construction)
+    C = cons.default_C if C is None else C
+    theorem_n = cons.size(tuple(widths), eps, delta, C)
     est, lo, hi = quantile_interval(ths, 1 - delta)
     L = formula_unit(construction, widths, eps, delta)
     return Tightness(
         construction=construction,
-        widths=widths,
+        widths=tuple(widths),
         eps=float(eps),
         delta=float(delta),
-        seeds=seeds,
+        seeds=len(ths),
         thresholds=tuple(ths),
         n_needed=est,
         n_lo=lo,
@@ -292,6 +301,47 @@ def tightness(
         C_hi=hi / L,
         counted_by=_counted_by(methods),
     )
+
+
+def tightness_from_results(results: Sequence[dict]) -> list[Tightness]:
+    """The tightness rows a store's run results (`RunResult.to_json()`) settle, without running
+    anything: per (construction, target, eps, delta, solver, what counts) group, a seed's
+    threshold `N_s` is settled when the group holds a success at n (the probe's upper value
+    `error_upper` ≤ ε — the certified error for runs without one —, n the same for every
+    layer) and a failure at n − 1 (or n = 1), as the probes of `approx tightness --store` leave
+    it; a group is a row when it has ≥ 2 seeds, seeds 0..S−1, all settled. Probes counted by the
+    certified bound and by the sandwich form separate groups. Theorem n at the default C."""
+    by_group: dict = {}
+    for r in results:
+        ns = set(r["n_per_layer"])
+        if len(ns) != 1:
+            continue
+        method = r.get("error_method") or "certified"
+        counted = "certified" if method == "certified" else "sandwich"
+        key = (
+            r["construction"], tuple(r["target_widths"]), r["eps"], r["delta"], r["solver"],
+            counted,
+        )  # fmt: skip
+        group = by_group.setdefault(key, ({}, set()))
+        group[1].add(method)
+        group[0].setdefault(r["seed"], {})[ns.pop()] = _upper(r) <= r["eps"]
+    rows = []
+    for (name, widths, eps, delta, *_), (seeds, methods) in sorted(
+        by_group.items(), key=lambda kv: kv[0]
+    ):
+        if len(seeds) < 2 or sorted(seeds) != list(range(len(seeds))):
+            continue
+        ths = []
+        for s in range(len(seeds)):
+            ok = [n for n, good in seeds[s].items() if good]
+            n = min(ok, default=None)
+            if n is None or (n > 1 and seeds[s].get(n - 1) is not False):
+                break
+            ths.append(float(n))
+        else:
+            reach = max(n for outcome in seeds.values() for n in outcome)
+            rows.append(_row(name, widths, eps, delta, ths, reach, None, methods))
+    return rows
 
 
 @dataclass(frozen=True)

@@ -46,7 +46,7 @@ def verdict(r: Tightness) -> str:
     return f"{head} enough, {k:.3g}x too large {at}{unsure}"
 
 
-def _cells(r: Tightness) -> list[str]:
+def table_cells(r: Tightness) -> list[str]:
     """Table cells; a row whose n_needed exceeds n_max shows the bounds that implies."""
     top = max(r.theorem_n)
     if math.isinf(r.n_needed):
@@ -86,14 +86,14 @@ def format_table(rows: Sequence[Tightness], fmt: str = "md") -> str:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
-        w.writerows(_cells(r) for r in rows)
+        w.writerows(table_cells(r) for r in rows)
         return buf.getvalue()
     if fmt != "md":
         raise InvalidArgument(f"format={fmt!r} is not 'md' or 'csv'")
     lines = [
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
-        *("| " + " | ".join(_cells(r)) + " |" for r in rows),
+        *("| " + " | ".join(table_cells(r)) + " |" for r in rows),
         "",
         "n needed: smallest n (all layers) whose upper value of the error is <= eps in >= "
         "(1-delta) of seeds;",
