@@ -315,6 +315,7 @@ CNN_ARG = ["--construction", "cnn"]
         (nn.Conv2d(1, 2, 3, bias=False), ["--input-shape", "3,5,5", *CNN_ARG], "channels"),
         (nn.Conv2d(1, 2, 3, bias=False), ["--input-shape", "1,0,5", *CNN_ARG], "--input-shape"),
         (nn.Conv2d(1, 2, 3, bias=False), SHAPE, "construction 'pensia' does not cover layer 1"),
+        (nn.Conv2d(1, 2, 3, bias=False), [*SHAPE, *CNN_ARG, "--error", "sandwich"], "sandwich"),
     ],
 )
 def test_refusals_are_one_line_exit_2(module, args, match, tmp_path, capsys):

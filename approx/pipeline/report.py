@@ -15,12 +15,27 @@ def _check(ok: bool) -> str:
     return "within eps" if ok else "EXCEEDS eps"
 
 
+def _sandwich_rows(r: RunResult) -> list[str]:
+    """The sandwich's upper and lower values (`--error sandwich` only)."""
+    if r.error_method in (None, "certified"):
+        return []
+    how = "exact: every linear region" if r.error_method == "exact" else "branch and bound"
+    ratio = r.error_upper / r.error_lower if r.error_lower else float("inf")
+    return [
+        f"  {'sandwich upper         sup||f - g|| <=':<44}{r.error_upper:>12.3e}   "
+        f"{_check(r.error_upper <= r.eps)}   ({how})",
+        f"  {'sandwich lower         sup||f - g|| >=':<44}{r.error_lower:>12.3e}   "
+        f"{_check(r.error_lower <= r.eps)}   (upper/lower = {ratio:.4g})",
+    ]
+
+
 def format_run(r: RunResult) -> str:
     """The table: target, random net (and where n came from), kept parameters, the three
     errors against eps, the theorem's width and the lower bound, and where the time went."""
     n = ", ".join(str(v) for v in r.n_per_layer)
     theorem_n = ", ".join(str(v) for v in r.theorem_n_per_layer)
     lower = sum(max(0.0, b) for b in r.lower_bound_params_per_layer)
+    per_layer = ", ".join(f"{max(0.0, b):,.0f}" for b in r.lower_bound_params_per_layer)
     structure = ""  # said only where it differs from a bias-free ReLU network
     if r.activation != "relu" or r.target_biases:
         structure = f"   {r.activation}" + (", biases" if r.target_biases else "")
@@ -39,8 +54,10 @@ def format_run(r: RunResult) -> str:
         f"  kept              {r.kept_params:,} params (density {r.density:.3%}"
         + ("" if r.requested_density is None else f", asked <= {r.requested_density:.3%}")
         + f") from {r.n_instances:,} per-weight instances, {r.search}",
-        f"  lower bound       >= {lower:,.0f} params (Pensia Thm 2 packing count, summed "
-        + ("over dense layers; none for convolutions)" if conv else "over layers)"),
+        f"  lower bound       per layer >= {per_layer} params (Pensia Thm 2 packing count: proven "
+        "for",
+        f"                    one layer alone; their sum {lower:,.0f} is not a proven bound for "
+        "the deep network)",
     ]
     if conv:
         lines[2:2] = [
@@ -61,7 +78,8 @@ def format_run(r: RunResult) -> str:
         f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
         f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points"
         + (" of the ball" if r.empirical_domain == "ball" else "")
-        + f" + {r.ascent_steps} ascent steps)",
+        + f" + {r.ascent_steps} search steps)",
+        *_sandwich_rows(r),
         *_max_norm_rows(r),
         "",
         *_error_legend(r),
@@ -102,11 +120,14 @@ def _max_norm_rows(r: RunResult) -> list[str]:
 def _error_legend(r: RunResult) -> list[str]:
     """One line per error row: what it is."""
     after_relu = " (after a ReLU inputs are >= 0: P_i only)" if r.target_depth > 1 else ""
-    return [
+    lines = [
         f"  per-weight: max |realised - target| weight where its inputs reach{after_relu}",
         "  certified:  a proven upper bound on sup_{||x||<=1} ||f(x) - g(x)|| (docs/error.md)",
         "  empirical:  the largest ||f(x) - g(x)|| found at actual inputs: a lower estimate",
     ]
+    if r.error_method not in (None, "certified"):
+        lines.append("  sandwich:   upper and lower values of the sup that close (docs/error.md)")
+    return lines
 
 
 def _scaling_and_routing_lines(r: RunResult) -> list[str]:
@@ -154,6 +175,6 @@ def format_comparison(c: Comparison) -> str:
     lines += [
         "",
         "  certified: the certified bound, only for masks whose kept units keep one input edge",
-        "  (n/a otherwise); empirical: sphere samples + gradient ascent, same points every row",
+        "  (n/a otherwise); empirical: sphere samples + local search, same points every row",
     ]
     return "\n".join(lines)

@@ -8,7 +8,6 @@ from dataclasses import dataclass, field, fields
 
 from ..basics.network import Network
 from ..constructions import Pruned
-from ..measurement.per_weight import per_weight_error
 
 
 @dataclass(frozen=True)
@@ -82,6 +81,13 @@ class RunResult:
     activation: str = "relu"  # between the target's layers
     target_biases: bool = False  # whether any target layer has a bias
     empirical_domain: str = "sphere"  # where the empirical search looked: "sphere" or "ball"
+    # The tightest upper and lower values of the error measured, and how: "certified" (the
+    # certified bound, the empirical estimate), "sandwich" (approx.measurement.sandwich's
+    # branch and bound, each side the tighter of it and the two above), or "exact" (the
+    # sandwich's region enumeration, 1 or 2 inputs: upper = lower up to rounding).
+    error_upper: float | None = None
+    error_lower: float | None = None
+    error_method: str | None = None
     # The target's input shape ((d_0,) dense, (c, H, W) convolutional) and one description per
     # layer ("Linear 64->16", "Conv2d 1->4 3x3 pad 1"). For a convolutional target the widths
     # above are flattened feature counts c·H·W and the errors are norms of flattened tensors.
@@ -100,22 +106,3 @@ class RunResult:
                 v = getattr(self, f.name)
                 out[f.name] = list(v) if isinstance(v, tuple) else v
         return out
-
-
-def per_weight_fields(target: Network, pruned: Pruned) -> dict:
-    if pruned.copies is not None:  # depth l + 1: every copy's weights act on the inputs
-        return {"max_weight_error_used": pruned.max_weight_error(target)}
-    split = per_weight_error(target, pruned.layers)
-    return {"max_weight_error_used": split.used, "max_weight_error_unused": split.unused}
-
-
-def row_fields(prefix_tolerance: float | None, pruned: Pruned) -> dict:
-    """How the per-weight instances were solved, per layer (None without a size routing)."""
-    rows = pruned.row_methods
-    if rows is None:
-        return {}
-    return {
-        "row_methods": tuple(r.counts() for r in rows),
-        "prefix_tolerance": prefix_tolerance,
-        "max_valid_per_layer": tuple(int(r.valid.max()) for r in rows),
-    }

@@ -40,6 +40,11 @@ construction (`check_structure`), or the run is refused.
 construction, ``cnn``); its widths are then flattened feature counts `c·H·W` and the errors
 norms of flattened tensors.
 
+`error`: "certified" (the default) or "sandwich" — also run `approx.measurement.sandwich`
+(exact for 1 or 2 inputs, else branch and bound over at most `sandwich_boxes` boxes; depth-2l
+constructions only); the result's `error_upper`, `error_lower` are the tightest values
+measured and `error_method` says how ("certified", "sandwich" or "exact").
+
 `target` may be an `approx.Network`, an `nn.Sequential` (or `nn.Linear`), its state dict,
 a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path of a file
 `torch.save` wrote of any of those (`approx.basics.loading.as_network`); it is converted to
@@ -48,6 +53,7 @@ a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path o
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 import time
@@ -65,11 +71,22 @@ from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
 from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
-from ..measurement.certified import CertifiedBound, certify
-from ..measurement.empirical import EmpiricalError, empirical_error, flat_forward
+from ..measurement.certified import CertifiedBound
+from ..measurement.empirical import EmpiricalError, flat_forward
 from ..measurement.max_norm import max_norm_errors
+from ..measurement.sandwich import Sandwich
+from ..measurement.stored import StoredLayer
+from .measure import (
+    bracket,
+    certify_stored,
+    check_error_options,
+    check_sandwich,
+    error_values,
+    per_weight_fields,
+    search,
+)
 from .plan import RunPlan, plan_run, random_params
-from .result import Artifacts, RunResult, per_weight_fields, row_fields
+from .result import Artifacts, RunResult
 from .target import (
     hidden_activation,
     positively_homogeneous,
@@ -103,10 +120,13 @@ def run(
     bias: bool = False,
     input_shape: Sequence[int] | None = None,
     max_memory_gib: float | None = None,
+    error: str = defaults.ERROR_METHOD,
+    sandwich_boxes: int = defaults.SANDWICH_BOXES,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure
     (every argument is described in this module's docstring, "Arguments of `run`")."""
     t_start = time.perf_counter()
+    check_error_options(error, sandwich_boxes)
     if target is None and input_shape is not None:
         raise InvalidArgument("input_shape= (--input-shape) describes a given target")
     target = None if target is None else as_network(target, input_shape=input_shape)
@@ -130,6 +150,8 @@ def run(
         bias=bias,
         max_memory_gib=max_memory_gib,
     )
+    if error == "sandwich":
+        check_sandwich(plan.target_widths, plan.construction, target)
     announce(plan, enabled=progress)
     target, factors, drawn_factors = prepare_target_scaled(target, plan, rescale=rescale)
     measured = execute(
@@ -138,6 +160,8 @@ def run(
         empirical_samples=empirical_samples,
         ascent_steps=ascent_steps,
         progress=progress,
+        error=error,
+        sandwich_boxes=sandwich_boxes,
     )
     return _result(
         plan,
@@ -168,6 +192,8 @@ class _Measured:
     empirical: EmpiricalError
     target: Network
     phases: dict[str, float]
+    stored: tuple[StoredLayer, ...] = ()
+    sandwich: Sandwich | None = None
     max_norm: tuple[float, float] | None = None  # (certified, empirical) in max-norm
 
 
@@ -178,10 +204,13 @@ def execute(
     empirical_samples: int,
     ascent_steps: int,
     progress: bool = False,
+    error: str = defaults.ERROR_METHOD,
+    sandwich_boxes: int = defaults.SANDWICH_BOXES,
 ) -> _Measured:
-    """Sample, prune, certify, and search for the empirical error, timing each phase."""
+    """Sample, prune, certify, and search for the empirical error (and the sandwich when
+    `error` is "sandwich"), timing each phase."""
     with progress_bar(
-        4,
+        4 + (error == "sandwich"),
         desc="approx run: sample",
         unit="phase",
         enabled=progress,
@@ -189,7 +218,15 @@ def execute(
         ticking=True,
         bar_format=PHASES_FORMAT,
     ) as bar:
-        return _phases(plan, target, empirical_samples, ascent_steps, bar)
+        measured = _phases(plan, target, empirical_samples, ascent_steps, bar)
+        if error == "sandwich":
+            bar.set_description_str("approx run: sandwich", refresh=False)
+            t = time.perf_counter()
+            found = bracket(measured.stored, measured.empirical, sandwich_boxes)
+            bar.update(1)
+            phases = {**measured.phases, "sandwich": time.perf_counter() - t}
+            measured = dataclasses.replace(measured, phases=phases, sandwich=found)
+        return measured
 
 
 def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps: int, bar):
@@ -226,22 +263,20 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     next_phase("certify")
 
     t = time.perf_counter()
-    cert = certify(target, pruned)
+    cert, stored = certify_stored(target, random_net, pruned)
     phases["certify"] = time.perf_counter() - t
     next_phase("empirical")
 
     t = time.perf_counter()
-    g = masked_forward(
-        random_net, pruned.masks, drop_dead_units=getattr(cons, "drop_dead_units", False)
-    )
-    emp = empirical_error(
-        flat_forward(target.forward, target.input_shape),
-        flat_forward(g, target.input_shape),
-        plan.target_widths[0],
+    emp = search(
+        target,
+        random_net,
+        pruned,
+        stored,
         generator=torch.Generator().manual_seed(plan.seeds[2]),
+        drop_dead_units=getattr(cons, "drop_dead_units", False),
         n_samples=empirical_samples,
         ascent_steps=ascent_steps,
-        dtype=plan.dtype,
         device=plan.device,
         **({} if positively_homogeneous(target) else {"domain": "ball"}),
         chunk_rows=(
@@ -252,7 +287,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     if getattr(cons, "max_norm_error", False) and pruned.copies is None:  # the theorem's norm
         max_norm = max_norm_errors(
             target,
-            flat_forward(g, target.input_shape),
+            flat_forward(masked_forward(random_net, pruned.masks), target.input_shape),
             pruned.layers,
             generator=torch.Generator().manual_seed(plan.seeds[2] + 1),
             n_samples=empirical_samples,
@@ -261,7 +296,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
-    return _Measured(random_net, pruned, cert, emp, target, phases, max_norm)
+    return _Measured(random_net, pruned, cert, emp, target, phases, stored, max_norm=max_norm)
 
 
 def _result(
@@ -322,14 +357,27 @@ def _result(
         versions=software_versions(),
         requested_density=getattr(cons, "density", None),
         artifacts=Artifacts(target=target, random_net=m.random_net, pruned=pruned),
-        **row_fields(plan.prefix_tolerance, pruned),
+        **_row_fields(plan, pruned),
         **per_weight_fields(target, pruned),
         drawn_target_factors=drawn_factors,
         activation=str(hidden_activation(target)),
         target_biases=any(b is not None for b in target.biases),
         empirical_domain="sphere" if positively_homogeneous(target) else "ball",
-        certified_error_max_norm=None if m.max_norm is None else m.max_norm[0],
-        empirical_error_max_norm=None if m.max_norm is None else m.max_norm[1],
+        **error_values(m.certified, m.empirical, m.sandwich),
         input_shape=target.input_shape,
         target_layers=tuple(layer.describe() for layer in target.layers),
+        certified_error_max_norm=None if m.max_norm is None else m.max_norm[0],
+        empirical_error_max_norm=None if m.max_norm is None else m.max_norm[1],
     )
+
+
+def _row_fields(plan: RunPlan, pruned: Pruned) -> dict:
+    """How the per-weight instances were solved, per layer (None without a size routing)."""
+    rows = pruned.row_methods
+    if rows is None:
+        return {}
+    return {
+        "row_methods": tuple(r.counts() for r in rows),
+        "prefix_tolerance": plan.prefix_tolerance,
+        "max_valid_per_layer": tuple(int(r.valid.max()) for r in rows),
+    }

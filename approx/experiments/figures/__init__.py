@@ -16,7 +16,7 @@ from ...basics.files import check_writable_dir
 from ..store import load_rows
 from .candidates import plot_candidates_vs_eps
 from ...basics.defaults import PLOT_FORMATS
-from .common import STYLES, save
+from .common import STYLES, png_bytes, save
 from .common import style as use_style
 from .run import plot_run
 from .sparse import plot_density_curve, plot_samples_per_weight
@@ -32,7 +32,20 @@ __all__ = [
     "plot_run",
     "plot_samples_per_weight",
     "plot_store",
+    "store_figure_pngs",
 ]
+
+# Every figure a store can feed: (file stem, drawing function, the row kind it reads).
+STORE_FIGURES = (
+    ("error_vs_width", fig_error_vs_width, "run"),
+    ("error_vs_depth", fig_error_vs_depth, "run"),
+    ("success_vs_n", fig_success_vs_n, "subset_sum"),
+    ("params_vs_eps", fig_params_vs_eps, "run"),
+)
+
+
+def _results(rows, kind: str) -> list[dict]:
+    return [r.result for r in rows if r.kind == kind and r.status == "ok"]
 
 
 def plot_store(
@@ -53,19 +66,12 @@ def plot_store(
         raise InvalidArgument(f"formats={list(formats)}: each must be png, pdf or svg")
     out_dir = check_writable_dir(out_dir, "out")
     rows = load_rows(store)
-    runs = [r.result for r in rows if r.kind == "run" and r.status == "ok"]
-    mc = [r.result for r in rows if r.kind == "subset_sum" and r.status == "ok"]
     out_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
-    for stem, make, data in (
-        ("error_vs_width", fig_error_vs_width, runs),
-        ("error_vs_depth", fig_error_vs_depth, runs),
-        ("success_vs_n", fig_success_vs_n, mc),
-        ("params_vs_eps", fig_params_vs_eps, runs),
-    ):
+    for stem, make, kind in STORE_FIGURES:
         with use_style(style):
             try:
-                fig = make(data)
+                fig = make(_results(rows, kind))
             except ValueError as e:
                 skipped.append(f"{stem}: {e}")
                 continue
@@ -76,3 +82,21 @@ def plot_store(
                 continue
             written += save(fig, out_dir, stem, formats)
     return written, skipped
+
+
+def store_figure_pngs(rows, style: str = "default") -> tuple[dict[str, bytes], dict[str, str]]:
+    """Every figure `plot_store` draws from these store rows, as PNG bytes by file stem (the
+    same figures, in memory: the HTML report embeds them); and why each other one is skipped."""
+    pngs, skipped = {}, {}
+    for stem, make, kind in STORE_FIGURES:
+        with use_style(style):
+            try:
+                fig = make(_results(rows, kind))
+            except ValueError as e:
+                skipped[stem] = str(e)
+                continue
+            except (KeyError, TypeError) as e:  # rows written by another tool or version
+                skipped[stem] = f"the store's rows lack what it plots ({type(e).__name__}: {e})"
+                continue
+            pngs[stem] = png_bytes(fig)
+    return pngs, skipped
