@@ -5,7 +5,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 PIP    := $(PY) -m pip
 
-.PHONY: setup run test test-all bench proofs
+.PHONY: setup run test test-browser test-all bench proofs
 
 setup: $(VENV)/.installed
 
@@ -25,7 +25,13 @@ test: setup
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-cache
-	$(PY) -m pytest -m "not slow and not gpu"
+	$(PY) -m pytest -m "not slow and not gpu and not browser"
+
+# The HTML report in headless chromium: needs Debian's chromium (apt-get install chromium);
+# playwright drives it through executable_path (no browser download). Skips without them.
+test-browser: setup
+	$(PIP) install -q -e '.[test,browser]'
+	$(PY) -m pytest -m browser -rs
 
 test-all: setup
 	$(PY) -m pytest

@@ -23,7 +23,9 @@ from approx.pipeline.run import run
 
 from .support import TOL, generator, seeds
 
-NAMES = sorted(CONSTRUCTIONS)
+# On a dense target the CNN construction is Pensia's, draw for draw (tests/test_cnn.py checks
+# that); its convolutional targets have the same suite there, on conv targets.
+NAMES = sorted(name for name in CONSTRUCTIONS if name != "cnn")
 widths_st = st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple)
 
 

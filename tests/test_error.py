@@ -42,7 +42,8 @@ def test_empirical_never_exceeds_certified(seed, widths, log_scale, norm):
         widths[0],
         generator=g,
         n_samples=512,
-        ascent_steps=30,
+        ascent_steps=4,
+        n_ascent=8,
     )
     # f(x) − g(x) is a difference of O(1) outputs: TOL absolute slack for its rounding
     assert emp.value <= cert.value * (1 + 1e-9) + TOL[torch.float64]
@@ -64,7 +65,8 @@ def test_both_are_exact_for_one_linear_layer(seed, d_in, d_out, log_scale):
         d_in,
         generator=g,
         n_samples=256,
-        ascent_steps=200,
+        ascent_steps=8,
+        n_ascent=8,
     ).value
     assert true_sup <= cert <= true_sup * (1 + 1e-9)
     assert true_sup * (1 - 1e-4) <= emp <= true_sup + TOL[torch.float64]
@@ -89,7 +91,8 @@ def test_a_planted_error_is_found():
         2,
         generator=generator(0),
         n_samples=64,
-        ascent_steps=100,
+        ascent_steps=20,
+        n_ascent=16,
     )
     assert abs(emp.value - 0.3) < 1e-6
 

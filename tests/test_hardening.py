@@ -117,7 +117,7 @@ MEMORY = [
             "--eps",
             "0.01",
             "--max-memory",
-            "8",
+            "4",  # ~6.9 GiB: the search's autograd is target-sized (difference form)
         ],
         "lower --n=[",
     ),

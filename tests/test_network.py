@@ -155,9 +155,15 @@ def test_what_no_construction_covers_is_refused_naming_the_layer(module, layer, 
         check_covered(net)  # ... no registered construction covers it
 
 
-def test_conv_targets_are_refused_naming_the_layer():
-    net = network_from_module(nn.Sequential(nn.Conv2d(1, 2, 3, bias=False)), input_shape=(1, 5, 5))
-    with pytest.raises(InvalidArgument, match=r"layer 1 .*Conv2d 1->2 3x3.*convolution"):
+def test_conv_targets_the_cnn_construction_does_not_cover_are_refused_naming_the_layer():
+    plain = nn.Sequential(nn.Conv2d(1, 2, 3, bias=False))
+    assert check_covered(network_from_module(plain, input_shape=(1, 5, 5)))  # cnn covers it
+    net = network_from_module(
+        nn.Sequential(nn.Conv2d(1, 2, 3, stride=2, bias=False)), input_shape=(1, 5, 5)
+    )
+    with pytest.raises(
+        InvalidArgument, match=r"layer 1 .*Conv2d 1->2 3x3 stride 2.*cnn: .*covers stride 1"
+    ):
         check_covered(net)
 
 

@@ -78,3 +78,17 @@ def test_burkholz_params_quick(tmp_path):
         assert s["all"] >= s["successes"] - 1e-12
     dense = data["ours_dense"]
     assert dense["kept"] > dense["their_estimate"] > 0
+
+
+@pytest.mark.slow  # ~40 s on 2 shared cores: trains a small CNN on the digits
+def test_dacunha_cnn_quick(tmp_path):
+    text, data = _run("reproduce_dacunha_cnn.py", tmp_path)
+    assert "QUICK mode" in text and "the construction" in text
+    first, second = data["experiment"], data["construction"]
+    assert [r["n"] for r in first] == [5, 10, 15] and [r["n"] for r in second] == [3, 6]
+    # more samples per weight: smaller errors (n = 5 -> 15 is a large step)
+    assert first[-1]["weight_error"] < first[0]["weight_error"]
+    assert first[-1]["output_error_test"] < first[0]["output_error_test"]
+    for r in second:
+        assert r["empirical_l2"] <= r["certified_l2"]
+        assert r["empirical_max_norm"] <= r["certified_max_norm"]

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 
 from approx.basics.errors import InvalidArgument
-from approx.basics.files import write_text_atomic
+from approx.basics.files import write_files_atomic, write_text_atomic
 from approx.basics.loading import load_network
 
 
@@ -77,7 +77,10 @@ def test_atomic_writes_leave_only_the_file_with_the_usual_mode(tmp_path):
     umask = os.umask(0o022)
     try:
         write_text_atomic(tmp_path / "r.md", "report\n")
+        write_files_atomic(tmp_path / "out", {"a.txt": lambda p: p.write_text("a")})
     finally:
         os.umask(umask)
-    assert [p.name for p in tmp_path.iterdir()] == ["r.md"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out", "r.md"]
+    assert [p.name for p in (tmp_path / "out").iterdir()] == ["a.txt"]
     assert (tmp_path / "r.md").stat().st_mode & 0o777 == 0o644
+    assert (tmp_path / "out" / "a.txt").stat().st_mode & 0o777 == 0o644

@@ -27,7 +27,9 @@ from approx.pipeline.run import run
 
 from .support import TOL, generator, seeds
 
-NAMES = sorted(CONSTRUCTIONS)
+# On a dense target the CNN construction is Pensia's, draw for draw (tests/test_cnn.py checks
+# that, and its claim on convolutional targets).
+NAMES = sorted(name for name in CONSTRUCTIONS if name != "cnn")
 widths_st = st.lists(st.integers(1, 4), min_size=2, max_size=4).map(tuple)
 entries = st.floats(-1.0, 1.0, allow_subnormal=False)
 
@@ -65,11 +67,11 @@ CLAIMS = {
 # Burkholz's claim is checked in tests/test_burkholz.py on its own terms: its runs cost ~10x
 # more at its theorem's n, and it needs every activation and biases drawn, not only ReLU.
 CLAIM_NAMES = sorted(CLAIMS)
-CLAIMS_ELSEWHERE = {"burkholz": "tests/test_burkholz.py"}
+CLAIMS_ELSEWHERE = {"burkholz": "tests/test_burkholz.py", "cnn": "tests/test_cnn.py"}
 
 
 def test_every_construction_has_its_claim_checked():
-    assert set(NAMES) <= set(CLAIMS) | set(CLAIMS_ELSEWHERE)
+    assert set(CONSTRUCTIONS) <= set(CLAIMS) | set(CLAIMS_ELSEWHERE)
 
 
 CLAIM_EXAMPLES = 10
@@ -84,8 +86,9 @@ KNOWN_FAILURES = {
         raises=AssertionError,
         reason=(
             "C = 2.5 (our calibration, approx.basics.defaults.C) is too small at widths ≤ 4: "
-            "target W = [[1]], eps = delta = 0.01, theorem n = 12 misses eps on 553 of 1000 "
-            "random nets (docs/proofs_check.md, 'Property tests of the theorems' claims')"
+            "target W = [[1]], eps = delta = 0.01, theorem n = 12 misses eps on 54.3% of 10,000 "
+            "random nets, and W = [[0.5]] on 20.0% (docs/proofs_check.md, 'Property tests of "
+            "the theorems' claims')"
         ),
     ),
     "natale": pytest.mark.xfail(

@@ -15,6 +15,8 @@ from approx.basics import defaults
 from approx.basics.errors import InvalidArgument
 from approx.basics.statistics import order_statistic_indices, quantile_interval, wilson_interval
 from approx.cli import main
+from approx.constructions import get_construction
+from approx.constructions.malach import hit_probability
 from approx.experiments.montecarlo import (
     CoefficientSuccess,
     coefficient_success,
@@ -22,8 +24,16 @@ from approx.experiments.montecarlo import (
 )
 from approx.experiments.runner import Runner
 from approx.experiments.store import ResultStore, Row
-from approx.experiments.tightness import Tightness, fit_C, thresholds, tightness
-from approx.experiments.tightness_table import format_table
+from approx.experiments.tightness import (
+    Tightness,
+    fit_C,
+    formula_unit,
+    own_formula,
+    probe_error,
+    thresholds,
+    tightness,
+)
+from approx.experiments.tightness_table import format_table, verdict
 from approx.measurement.bounds import log_term
 
 from .support import generator, seeds
@@ -146,8 +156,108 @@ def test_fit_C_recovers_an_exact_line_and_is_honest_with_one_row():
     assert fit_C([_row(5.0, math.inf)]).rows == 0
 
 
+def test_each_construction_is_fitted_against_its_own_formula():
+    """L is the construction's formula at C = 1: Pensia's log term, Malach's union bound."""
+    pensia = formula_unit("pensia", (4, 8, 2), 0.01, 0.1)
+    assert pensia == pytest.approx(math.log(4 * 8 * 2 / 0.01), rel=1e-6)
+    eta = 0.1 / (2 * 2 * math.sqrt(2 * 4 * 8))
+    malach = math.log(2 * (4 * 8 + 8 * 2) / 0.1) / (2 * hit_probability(0.5, eta))
+    assert formula_unit("malach", (4, 8, 2), 0.1, 0.1) == pytest.approx(malach, rel=1e-6)
+    assert own_formula("orseau", (4, 4, 4), 0.1, 0.1)
+
+
 def test_log_term_is_theorem_1s():
     assert log_term((4, 8, 2), 0.01, 0.1) == pytest.approx(math.log(4 * 8 * 2 / 0.01))
+
+
+@pytest.mark.parametrize("name", ["natale", "burkholz"])
+def test_a_formula_not_linear_in_C_is_fitted_against_pensias_log_term(name):
+    """Natale's and Burkholz's sizes are not C times a term: size(C)/C moves with C, so L falls
+    back to Pensia's log term (and the table says C_emp is not comparable with their C)."""
+    cons = get_construction(name)
+    assert max(cons.size((4, 4, 4), 0.1, 0.1, 2.0**20)) / 2.0**20 != pytest.approx(
+        max(cons.size((4, 4, 4), 0.1, 0.1, 2.0**21)) / 2.0**21, rel=1e-3
+    )
+    assert not own_formula(name, (4, 4, 4), 0.1, 0.1)
+    assert formula_unit(name, (4, 4, 4), 0.1, 0.1) == log_term((4, 4, 4), 0.1, 0.1)
+
+
+def test_probes_count_by_the_certified_bound_where_the_sandwich_cannot_bound():
+    assert probe_error("pensia", (4, 4), "sandwich") == "sandwich"
+    assert probe_error("burkholz", (2, 2), "sandwich") == "certified"  # copies, even at depth 1
+    assert probe_error("pensia", (784, 500, 10), "sandwich") == "certified"  # too large
+    assert probe_error("pensia", (4, 4), "certified") == "certified"
+
+
+class SandwichStub(StubRunner):
+    """Upper values from the sandwich: exact (true) below `exact_below` inputs' seeds."""
+
+    def run(self, configs):
+        rows = super().run(configs)
+        for r in rows:
+            r.result.update(error_upper=r.result["certified_error"], error_method="exact")
+            if r.config["seed"] == 0:
+                r.result["error_method"] = "sandwich"
+        return rows
+
+
+def test_failures_are_counted_by_the_upper_value_and_say_which():
+    """`error_upper` decides (not the certified bound), and the row names the loosest upper
+    value any probe used."""
+    stub = SandwichStub({0: 3, 1: 5})
+    methods: set[str] = set()
+    found, _ = thresholds(
+        stub, "pensia", (2, 2), 0.5, [0, 1], start=4, n_max=30, base={}, methods=methods
+    )
+    assert found == [3, 5] and methods == {"exact", "sandwich"}
+    settled = []
+    thresholds(
+        StubRunner({0: 2}),
+        "pensia",
+        (2, 2),
+        0.5,
+        [0],
+        start=4,
+        n_max=30,
+        base={},
+        settled=settled.append,
+    )
+    assert sum(settled) == 1
+
+
+@pytest.mark.parametrize(
+    "needed,lo,hi,theorem,words",
+    [
+        (18, 16, 20, 15, "theorem's n = 15 with C = 2.5 is too small at delta=0.1: n = 18 needed"),
+        (18, 17, 19, 19, "is enough at delta=0.1 (inside the 95% CI"),
+        (10, 9, 12, 40, "is enough, 4x too large at delta=0.1"),
+        (math.inf, 31, math.inf, 20, "too small at delta=0.1: more than n = 30 needed"),
+        (math.inf, 31, math.inf, 40, "undecided: more than n = 30 needed"),
+    ],
+)
+def test_each_row_says_what_it_found_in_words(needed, lo, hi, theorem, words):
+    row = Tightness(
+        "pensia",
+        (4, 4),
+        0.1,
+        0.1,
+        40,
+        (),
+        needed,
+        lo,
+        hi,
+        30,
+        (theorem,),
+        2.5,
+        theorem / needed,
+        5.0,
+        needed / 5,
+        lo / 5,
+        hi / 5,
+        "true",
+    )
+    assert words in verdict(row)
+    assert verdict(row) in format_table([row], "md")
 
 
 @given(seeds, st.integers(1, 10))
@@ -186,6 +296,7 @@ def test_real_row_and_its_table(tmp_path):
         assert tightness(runner, "pensia", (2, 2), 0.1, 0.2, seeds=6, n_max=24) == row
         assert len(store) == probes
     assert row.n_needed in row.thresholds
+    assert row.counted_by == "true"  # 2 inputs: every probe's sup is exact
     assert sum(t <= row.n_needed for t in row.thresholds) >= 0.8 * 6
     assert sum(t < row.n_needed for t in row.thresholds) < 0.8 * 6
     assert row.theorem_n == (math.ceil(defaults.C["pensia"] * math.log(2 * 2 * 1 / 0.1)),)

@@ -58,6 +58,13 @@ def check_writable_file(path: str | Path, option: str) -> Path:
     return path
 
 
+def _usual_mode(tmp: Path) -> None:
+    """mkstemp makes 0600; give the file the mode any newly created file gets (0666 − umask)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+
+
 def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
     """Call `write(tmp)` to produce the file at a temporary path beside `path`, flush it to
     disk, then rename it to `path`: a reader (or a crash, or a full disk) never leaves a
@@ -70,9 +77,7 @@ def write_atomic(path: str | Path, write: Callable[[Path], object]) -> Path:
     )
     os.close(fd)
     tmp = Path(name)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; give the file the usual mode
+    _usual_mode(tmp)
     try:
         write(tmp)
         with open(tmp, "rb+") as fh:
@@ -110,6 +115,7 @@ def write_files_atomic(
             )
             os.close(fd)
             temps[name] = Path(tmp)
+            _usual_mode(temps[name])
             write(temps[name])
             with open(temps[name], "rb+") as fh:
                 os.fsync(fh.fileno())

@@ -35,6 +35,9 @@ SAFE_MODULE_CLASSES: tuple[type[nn.Module], ...] = (
     nn.Sigmoid,
     nn.Identity,
     nn.Flatten,
+    # read only to be refused naming the layer (no construction covers pooling)
+    nn.MaxPool2d,
+    nn.AvgPool2d,
 )
 
 
@@ -131,6 +134,12 @@ def network_from_module(
                 raise InvalidArgument(
                     f"module[{pos}] is Flatten; supported only between a Conv2d and a Linear"
                 )
+        elif isinstance(m, (nn.MaxPool2d, nn.AvgPool2d)):
+            raise InvalidArgument(
+                f"module[{pos}] is {type(m).__name__}: pooling is not covered by any "
+                "construction; supported: Linear, Conv2d, ReLU, LeakyReLU, Tanh, Sigmoid, "
+                "Identity, Flatten"
+            )
         else:
             raise InvalidArgument(
                 f"module[{pos}] is {type(m).__name__}; supported: Linear, Conv2d, ReLU, "
@@ -197,12 +206,18 @@ def network_to_module(net: Network) -> nn.Sequential:
 
 
 def network_from_state_dict(
-    state: dict, *, dtype: torch.dtype | None = None, activation: Activation = RELU
+    state: dict,
+    *,
+    dtype: torch.dtype | None = None,
+    activation: Activation = RELU,
+    input_shape: Sequence[int] | None = None,
 ) -> Network:
-    """From the state dict of a dense `nn.Sequential`: keys `"<idx>.weight"` (and
-    `"<idx>.bias"`), taken in index order, `activation` between layers (a state dict does not
-    record it; ReLU by default) and none after the last. Convolutions are refused: a state
-    dict does not record their stride and padding (save the module itself)."""
+    """From the state dict of an `nn.Sequential`: keys `"<idx>.weight"` (and `"<idx>.bias"`),
+    taken in index order, `activation` between layers (a state dict does not record it; ReLU
+    by default) and none after the last. A 4-d weight is a convolution with stride 1 and no
+    padding — a state dict records neither, so that is the convention (save the module itself
+    for others) — and needs `input_shape` `(c, H, W)`; a dense layer after one reads its
+    input flattened."""
     for k, v in state.items():
         if not isinstance(k, str) or (
             not k.endswith((".weight", ".bias")) and k not in ("weight", "bias")
@@ -226,15 +241,23 @@ def network_from_state_dict(
     weights, biases = [], []
     for h in heads:
         w = state[f"{h}.weight" if h else "weight"]
-        if w.ndim != 2:
+        if w.ndim not in (2, 4) or (w.ndim == 4 and input_shape is None):
             raise InvalidArgument(
-                f"state dict entry {h + '.weight'!r} has shape {tuple(w.shape)}; only dense "
-                "(d_out, d_in) weights load from a state dict (a convolution's stride and "
-                "padding are not in it: save the nn.Sequential itself)"
+                f"state dict entry {h + '.weight'!r} has shape {tuple(w.shape)}; a state dict "
+                "loads dense (d_out, d_in) weights, and convolution weights (c_out, c_in, k, k) "
+                "with stride 1, no padding and a given input shape (--input-shape C,H,W)"
             )
         weights.append(_tensor(w, dtype))
         biases.append(_bias(state.get(f"{h}.bias" if h else "bias"), dtype))
-    return Network.dense(weights, biases=biases, activation=activation)
+    if all(w.ndim == 2 for w in weights):
+        net = Network.dense(weights, biases=biases, activation=activation)
+        return net if input_shape is None else Network(net.layers, tuple(input_shape))
+    last = len(weights) - 1
+    layers = tuple(
+        (Dense if w.ndim == 2 else Conv2d)(w, b, activation if i < last else IDENTITY)
+        for i, (w, b) in enumerate(zip(weights, biases, strict=True))
+    )
+    return Network(layers, tuple(input_shape))
 
 
 def _tensors_in(obj) -> list[tuple[str, torch.Tensor]]:
@@ -312,9 +335,9 @@ def load_network(
     if isinstance(obj, nn.Module):
         return network_from_module(obj, dtype=dtype, input_shape=input_shape)
     if isinstance(obj, dict):
-        return network_from_state_dict(obj, dtype=dtype)
+        return network_from_state_dict(obj, dtype=dtype, input_shape=input_shape)
     if isinstance(obj, Sequence) and obj and all(isinstance(w, torch.Tensor) for w in obj):
-        return Network.dense(tuple(_tensor(w, dtype) for w in obj))
+        return with_input_shape(Network.dense(tuple(_tensor(w, dtype) for w in obj)), input_shape)
     raise InvalidArgument(
         f"target={str(path)!r} holds a {type(obj).__name__}; expected an nn.Sequential, "
         "a state dict, or a list of weight tensors"
@@ -326,26 +349,51 @@ def load_network(
 TargetLike = Network | nn.Module | dict | Sequence[torch.Tensor] | str | os.PathLike
 
 
-def as_network(target: TargetLike, *, dtype: torch.dtype | None = None) -> Network:
+def with_input_shape(net: Network, input_shape: Sequence[int] | None) -> Network:
+    """`net` with `input_shape` `(c, H, W)` (or `(d,)`); None leaves it as it is. Refused
+    (InvalidArgument naming input_shape) where it contradicts the network's own."""
+    if input_shape is None:
+        return net
+    shape = tuple(input_shape)
+    if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
+        raise InvalidArgument(f"input_shape={list(shape)} must be positive integers")
+    if net.input_shape is not None and net.input_shape != shape:
+        raise InvalidArgument(
+            f"input_shape={list(shape)} (--input-shape) but the network reads "
+            f"{list(net.input_shape)}"
+        )
+    return Network(net.layers, shape)
+
+
+def as_network(
+    target: TargetLike,
+    *,
+    dtype: torch.dtype | None = None,
+    input_shape: Sequence[int] | None = None,
+) -> Network:
     """`target` as the network model: a `Network` as it is; an `nn.Sequential` (or one
     `nn.Linear`) by `network_from_module`; a state dict by `network_from_state_dict`; a list or
     tuple of weight tensors `[W_1, …, W_l]` as a dense ReLU network; a `str` or path by
     `load_network`. Tensors are copied (detached from autograd) in their own dtype unless
-    `dtype` is given."""
+    `dtype` is given. `input_shape` `(c, H, W)`: the input of a network that starts with a
+    convolution (`with_input_shape`)."""
     if isinstance(target, Network):
-        return target if dtype is None else target.to(dtype=dtype)
+        net = target if dtype is None else target.to(dtype=dtype)
+        return with_input_shape(net, input_shape)
     if isinstance(target, nn.Module):
-        return network_from_module(target, dtype=dtype)
+        return with_input_shape(network_from_module(target, dtype=dtype), input_shape)
     if isinstance(target, str | os.PathLike):
-        return load_network(target, dtype=dtype)
+        return with_input_shape(load_network(target, dtype=dtype), input_shape)
     if isinstance(target, dict):
-        return network_from_state_dict(target, dtype=dtype)
+        return network_from_state_dict(target, dtype=dtype, input_shape=input_shape)
     if (
         isinstance(target, list | tuple)
         and target
         and all(isinstance(w, torch.Tensor) for w in target)
     ):
-        return Network.dense(tuple(_tensor(w, dtype) for w in target))
+        return with_input_shape(
+            Network.dense(tuple(_tensor(w, dtype) for w in target)), input_shape
+        )
     raise InvalidArgument(
         f"target is a {type(target).__name__}; expected an approx.Network, an nn.Sequential, "
         "a state dict, a list of weight tensors, or the path of a torch.save file"

@@ -135,7 +135,10 @@ class Conv2d:
 
     def describe(self) -> str:
         c_out, c_in, kh, kw = self.weight.shape
-        return f"Conv2d {c_in}->{c_out} {kh}x{kw}"
+        extra = (f" stride {self.stride}" if self.stride != 1 else "") + (
+            f" pad {self.padding}" if self.padding else ""
+        )
+        return f"Conv2d {c_in}->{c_out} {kh}x{kw}{extra}"
 
 
 Layer = Dense | Conv2d
@@ -284,6 +287,27 @@ class Network:
         if not self.is_dense:
             raise InvalidArgument("widths: the network has convolutions; use input_shape")
         return (self.layers[0].d_in, *(layer.d_out for layer in self.layers))
+
+    def shapes(self) -> tuple[tuple[int, ...], ...]:
+        """`(input shape, each layer's output shape)`: `(c, H, W)` around convolutions,
+        `(d,)` around dense layers; needs `input_shape` (InvalidArgument if unknown)."""
+        if self.input_shape is None:
+            raise InvalidArgument(
+                "input_shape is unknown: a network that starts with a convolution needs its "
+                "input shape (c, H, W) (--input-shape C,H,W)"
+            )
+        out = [self.input_shape]
+        for layer in self.layers:
+            shape = out[-1]
+            out.append(layer.output_shape(shape) if layer.kind == "conv2d" else (layer.d_out,))
+        return tuple(out)
+
+    @property
+    def feature_widths(self) -> tuple[int, ...]:
+        """Features (entries) of the input and of each layer's output, flattened: `widths` for
+        a dense network; `c·H·W` around a convolution. Each layer is a linear map between
+        consecutive entries."""
+        return tuple(math.prod(s) for s in self.shapes())
 
     @property
     def n_params(self) -> int:

@@ -16,10 +16,10 @@ import torch
 
 from .. import __version__
 from ..basics.errors import InvalidArgument
-from . import check_proofs, compare, export, plot, run, search, sweep, tightness
+from . import check_proofs, compare, export, plot, report, run, search, sweep, tightness
 from .common import Parser
 
-COMMANDS = (run, search, sweep, plot, tightness, check_proofs, export, compare)
+COMMANDS = (run, search, sweep, plot, report, tightness, check_proofs, export, compare)
 
 
 def build_parser() -> Parser:

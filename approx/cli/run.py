@@ -17,6 +17,7 @@ from ..basics.loading import load_network
 from ..constructions import CONSTRUCTIONS
 from ..engine.subset_sum import SOLVERS
 from ..experiments.figures import plot_run
+from ..pipeline.export import export_ticket
 from ..pipeline.report import format_run
 from ..pipeline.result import RunResult
 from ..pipeline.run import run
@@ -40,6 +41,7 @@ FLAGS = {
     "empirical_samples": "--samples",
     "ascent_steps": "--ascent-steps",
     "max_memory_gib": "--max-memory",
+    "export": "--export",
     "activation": "--activation",
     "bias": "--bias",
     "density": "--density",
@@ -67,6 +69,18 @@ def add_parser(sub) -> None:
     p.add_argument("--device", help=f"cpu or cuda[:k] (default {defaults.DEVICE})")
     p.add_argument("--dtype", help=f"one of {sorted(DTYPES)} (default {defaults.DTYPE})")
     add_empirical_options(p, defaults.EMPIRICAL_SAMPLES, defaults.ASCENT_STEPS)
+    p.add_argument(
+        "--error",
+        choices=defaults.ERROR_METHODS,
+        help=f"how to measure sup||f - g||: certified (the certified bound and the empirical "
+        f"estimate) or sandwich (also upper and lower values that close: exact for 1 or 2 "
+        f"inputs, else branch and bound; docs/error.md) (default {defaults.ERROR_METHOD})",
+    )
+    p.add_argument(
+        "--sandwich-boxes",
+        type=int,
+        help=f"--error sandwich: most input boxes bounded (default {defaults.SANDWICH_BOXES:,})",
+    )
     p.add_argument("--json", action="store_true", help="print the result as one JSON object")
     p.add_argument(
         "--quiet",
@@ -75,6 +89,13 @@ def add_parser(sub) -> None:
     )
     p.add_argument(
         "--out", type=Path, help="write result.json, error.png and network.pt to this directory"
+    )
+    p.add_argument(
+        "--export",
+        type=Path,
+        help="write the ticket as standalone models to this directory: ticket.pt (dead units "
+        "removed, an nn.Sequential), ticket_sparse.pt (CSR weights), random_pruned.pt (torch's "
+        "prune.custom_from_mask on the random network), ticket.json",
     )
     p.add_argument(
         "--max-memory",
@@ -97,8 +118,14 @@ def _add_target_options(p) -> None:
     src.add_argument(
         "--target",
         type=Path,
-        help="target from a torch.save file: nn.Sequential of Linear/ReLU, state dict, or list "
-        "of weight tensors",
+        help="target from a torch.save file: nn.Sequential of Linear/Conv2d/ReLU (Flatten), "
+        "state dict, or list of weight tensors",
+    )
+    p.add_argument(
+        "--input-shape",
+        type=int_list("--input-shape"),
+        help="--target only: the input shape C,H,W of a target that starts with a convolution "
+        "(e.g. 1,8,8; --construction cnn)",
     )
     p.add_argument(
         "--activation",
@@ -193,6 +220,19 @@ def _row_methods(rows) -> list[dict] | None:
     ]
 
 
+def _export(result: RunResult, out: Path, *, quiet: bool) -> None:
+    art = result.artifacts
+    try:
+        written = export_ticket(art.random_net, art.pruned.masks, out)
+    except OSError as e:
+        raise InvalidArgument(
+            f"--export={str(out)!r}: could not write the files ({e.strerror or e}); none was "
+            "left there (the result is printed above)"
+        ) from None
+    if not quiet:
+        print(f"  wrote {', '.join(str(p) for p in written)}")
+
+
 def _save_tensors(obj, path: Path) -> None:
     """torch.save to a path; its C++ writer reports a full disk as a RuntimeError (and, given
     a Python file object instead, may not report it at all), made an OSError here."""
@@ -209,10 +249,18 @@ def command(args: argparse.Namespace) -> int:
             "--activation and --bias describe a random target (--widths); a --target file "
             "carries its own"
         )
+    if args.target is None and args.input_shape is not None:
+        raise InvalidArgument("--input-shape describes a --target file's input")
     if args.out is not None:
         check_writable_dir(args.out, "--out")  # before any work: nothing computed is lost
+    if args.export is not None:
+        check_writable_dir(args.export, "--export")
     # the file's own dtype: the class check allows for its rounding (run converts after)
-    target = None if args.target is None else load_network(args.target, dtype=None)
+    target = (
+        None
+        if args.target is None
+        else load_network(args.target, dtype=None, input_shape=args.input_shape)
+    )
     widths = None if target is not None else (args.widths or defaults.WIDTHS)
     result = run(
         target,
@@ -235,6 +283,8 @@ def command(args: argparse.Namespace) -> int:
             empirical_samples=args.samples,
             ascent_steps=args.ascent_steps,
             activation=args.activation,
+            error=args.error,
+            sandwich_boxes=args.sandwich_boxes,
         ),
         **({"bias": True} if args.bias else {}),
     )
@@ -250,4 +300,6 @@ def command(args: argparse.Namespace) -> int:
             ) from None
         if not args.json:
             print(f"\n  wrote {args.out}/result.json, error.png, network.pt")
+    if args.export is not None:
+        _export(result, args.export, quiet=args.json)
     return 0

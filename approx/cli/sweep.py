@@ -57,7 +57,18 @@ def add_parser(sub) -> None:
         help="results store (default: the file's store= key, "
         "else results/<config name>.sqlite or results/sweep.sqlite)",
     )
-    s.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    s.add_argument(
+        "--workers",
+        type=int,
+        help="worker processes (default: all cores; with --scheduler local, the cluster's)",
+    )
+    s.add_argument(
+        "--scheduler",
+        help="run the points on a Dask cluster: a scheduler's address (tcp://host:8786), or "
+        "'local' for a LocalCluster of --workers processes (default: $"
+        + defaults.SCHEDULER_ENV
+        + ", else the local process pool; docs/experiments.md)",
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     g = s.add_argument_group("grid flags (instead of a config file)")
     g.add_argument("--construction", help="comma-separated names, or all (default all)")
@@ -191,9 +202,15 @@ def command(args: argparse.Namespace) -> int:
     ResultStore(store).close()  # refused here (one line) if it cannot be a store, before any note
     announce(cfg, workers, store)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
     try:
         summary = sweep_blocks(
-            cfg.iter_points(), store, total=cfg.count, workers=workers, progress=not args.quiet
+            cfg.iter_points(),
+            store,
+            total=cfg.count,
+            workers=workers,
+            progress=not args.quiet,
+            scheduler=scheduler,
         )
     except KeyboardInterrupt:
         print(

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..basics.files import check_writable_file, write_text_atomic
-from ..experiments.runner import Runner
+from ..basics.progress import progress_bar
+from ..experiments.runner import make_runner
 from ..experiments.store import ResultStore
 from ..experiments.tightness import check_row, constructions_named, tightness
 from ..experiments.tightness_table import format_table
@@ -52,7 +54,11 @@ def add_parser(sub) -> None:
     t.add_argument(
         "--eps",
         type=float_list("--eps"),
-        help="target errors (default " + ",".join(map(str, defaults.TIGHTNESS_EPS)) + ")",
+        help="target errors (default "
+        + ",".join(map(str, defaults.TIGHTNESS_EPS))
+        + "; "
+        + "; ".join(f"{k}: " + ",".join(map(str, v)) for k, v in defaults.TIGHTNESS_EPS_BY.items())
+        + ")",
     )
     t.add_argument("--delta", type=float, help=f"(default {defaults.TIGHTNESS_DELTA})")
     t.add_argument("--seeds", type=int, help=f"seeds per row (default {defaults.TIGHTNESS_SEEDS})")
@@ -68,7 +74,19 @@ def add_parser(sub) -> None:
         "--C", type=float, help="the theorem's constant (default: the construction's own)"
     )
     t.add_argument("--solver", help=f"(default {defaults.SOLVER})")
+    t.add_argument(
+        "--error",
+        choices=defaults.ERROR_METHODS,
+        help="the upper value that counts a failure: sandwich (the tightest affordable: exact "
+        "for 1-2 inputs) or certified (default " + defaults.TIGHTNESS_ERROR + ")",
+    )
     t.add_argument("--workers", type=int, help="worker processes (default: all cores)")
+    t.add_argument(
+        "--scheduler",
+        help="run the probes on a Dask cluster (as approx sweep --scheduler; default: $"
+        + defaults.SCHEDULER_ENV
+        + ", else the local pool)",
+    )
     t.add_argument("--store", type=Path, help="keep (and reuse) every probe run in this store")
     t.add_argument("--format", choices=("md", "csv"), default="md")
     t.add_argument("--out", type=Path, help="also write the table to this file")
@@ -81,22 +99,41 @@ def command(args: argparse.Namespace) -> int:
         check_writable_file(args.out, "--out")  # before any work: nothing computed is lost
     names = constructions_named(args.construction.split(","))
     shapes = args.widths or [defaults.TIGHTNESS_WIDTHS]
-    eps_values = args.eps or defaults.TIGHTNESS_EPS
     delta = defaults.TIGHTNESS_DELTA if args.delta is None else args.delta
-    options = given(seeds=args.seeds, n_max=args.n_max, solver=args.solver)
-    for name in names:  # every row's arguments, before the first row runs
-        for shape in shapes:
-            for eps in eps_values:
-                check_row(name, shape, eps, delta, C=args.C, **options)
+    seeds = defaults.TIGHTNESS_SEEDS if args.seeds is None else args.seeds
+    plan = [
+        (name, shape, eps)
+        for name in names
+        for shape in shapes
+        for eps in args.eps or defaults.TIGHTNESS_EPS_BY.get(name, defaults.TIGHTNESS_EPS)
+    ]
+    options = given(solver=args.solver, error=args.error)
+    for name, shape, eps in plan:  # every row's arguments, before the first row runs
+        check_row(name, shape, eps, delta, seeds=seeds, n_max=args.n_max, C=args.C, **options)
+    scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
     rows = []
     with (
         ResultStore(args.store) as store,
-        Runner(store, args.workers, progress=not args.quiet) as runner,
+        make_runner(store, args.workers, scheduler, progress=False) as runner,
+        progress_bar(
+            len(plan) * seeds, desc="approx tightness", unit="seed", enabled=not args.quiet
+        ) as bar,
     ):
-        for name in names:
-            for shape in shapes:
-                for eps in eps_values:
-                    rows.append(tightness(runner, name, shape, eps, delta, C=args.C, **options))
+        for name, shape, eps in plan:
+            rows.append(
+                tightness(
+                    runner,
+                    name,
+                    shape,
+                    eps,
+                    delta,
+                    seeds=seeds,
+                    n_max=args.n_max,
+                    C=args.C,
+                    settled=bar.update,
+                    **options,
+                )
+            )
     table = format_table(rows, args.format)
     print(table, end="", flush=True)  # first: an output error below must not lose it
     if args.out is not None:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 import torch
+import torch.nn.functional as F
 
 from ..basics.masks import Masks
 from ..basics.network import RELU, Activation, Network
@@ -31,13 +32,21 @@ from ..basics.network import RELU, Activation, Network
 
 @dataclass(frozen=True)
 class HalfLineLayer:
-    """`h ↦ P σ(h) − N σ(−h)`; `P`, `N` are `(d_out, d_in)`."""
+    """`h ↦ P σ(h) − N σ(−h)`; `P`, `N` are `(d_out, d_in)`, or convolution kernels
+    `(c_out, c_in, k_h, k_w)` applied with stride 1 and zero `padding` (the CNN construction)."""
 
     P: torch.Tensor
     N: torch.Tensor
+    padding: int = 0
 
     def __call__(self, h: torch.Tensor) -> torch.Tensor:
-        """`h` `(batch, d_in)` -> `(batch, d_out)`."""
+        """`h` `(batch, d_in)` -> `(batch, d_out)`; a convolution's `(batch, c_in, H, W)` ->
+        `(batch, c_out, H', W')`; a dense layer reads a 4-d input flattened."""
+        if self.P.ndim == 4:
+            pos = F.conv2d(torch.relu(h), self.P, padding=self.padding)
+            return pos - F.conv2d(torch.relu(-h), self.N, padding=self.padding)
+        if h.ndim > 2:
+            h = h.flatten(1)  # (batch, c·H·W), as nn.Flatten
         return torch.relu(h) @ self.P.T - torch.relu(-h) @ self.N.T
 
 
@@ -207,7 +216,11 @@ class Construction(Protocol):
     or the search depends on eps or on a requested density; default: the construction
     itself), `density` (the ticket density it was configured for), and `drop_dead_units`
     (True where its tickets keep few of very many hidden units, so that the empirical error's
-    forward pass drops the unused ones; default False).
+    forward pass drops the unused ones; default False), `realises_copies` (True where
+    `prune` returns `Pruned.copies` instead of half-line layers, which the sandwich of
+    `approx.measurement.sandwich` does not bound; default False), `for_target(target)` (a copy
+    that knows a given target's geometry, e.g. its kernels and input shape; default: itself),
+    and `max_norm_error` (True to also report the error in max-norm; default False).
     """
 
     name: str

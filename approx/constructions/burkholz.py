@@ -174,6 +174,7 @@ class Burkholz:
         ),
     )
     search_kind = "subset sum over copies"
+    realises_copies = True  # Pruned.copies, not half-line layers (Construction's docstring)
 
     def check_structure(self, target: Network) -> list[Violation]:
         out = []

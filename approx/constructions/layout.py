@@ -178,37 +178,19 @@ class HalfLineLayout:
                 f"2 x target depth = {2 * target.depth}"
             )
         masks, layers, rows = [], [], []
-        for i, w in enumerate(target.weights):
-            m1, m2 = random_net.weights[2 * i], random_net.weights[2 * i + 1]
-            d_out, d_in = w.shape
-            hidden = m1.shape[0]
-            if m1.shape[1] != d_in or hidden % (2 * d_in) or m2.shape != (d_out, hidden):
-                raise InvalidArgument(
-                    f"random_net layers {2 * i + 1},{2 * i + 2} have shapes "
-                    f"{tuple(m1.shape)}, {tuple(m2.shape)}; not the depth-2l layout for a "
-                    f"{d_out}x{d_in} target layer"
-                )
-            n = hidden // (2 * d_in)
-            a = unit_input_weights(m1, d_in, n)  # (d_in, 2n)
-            products = m2.reshape(d_out, d_in, 2 * n) * a  # (d_out, d_in, 2n): b_{k,u} a_u
-            pos = (a > 0).expand(d_out, d_in, 2 * n)
-            neg = (a < 0).expand(d_out, d_in, 2 * n)
-            chosen, P, N, how = self.match_layer(
+        for i in range(target.depth):
+            mask1, mask2, layer, how = self.prune_dense_layer(
                 target,
                 i,
-                products,
-                pos,
-                neg,
+                random_net.weights[2 * i],
+                random_net.weights[2 * i + 1],
                 solver=solver,
                 tolerance=tolerance,
                 prefix_tolerance=prefix_tolerance,
             )
             rows.append(how)
-            # a unit no output keeps loses its incoming edge too
-            mask1 = torch.zeros(m1.shape, dtype=torch.bool, device=m1.device)
-            unit_input_weights(mask1, d_in, n).copy_(chosen.any(dim=0))  # view into mask1
-            masks += [mask1, chosen.reshape(d_out, hidden)]
-            layers.append(HalfLineLayer(P=P, N=N))
+            masks += [mask1, mask2]
+            layers.append(layer)
         return Pruned(
             masks=Masks(tuple(masks)),
             layers=tuple(layers),
@@ -216,6 +198,48 @@ class HalfLineLayout:
             search=self.describe_search(solver, tolerance),
             row_methods=None if None in rows else tuple(rows),
         )
+
+    def prune_dense_layer(
+        self,
+        target: Network,
+        i: int,
+        m1: torch.Tensor,
+        m2: torch.Tensor,
+        *,
+        solver: str,
+        tolerance: float | None,
+        prefix_tolerance: float | None,
+    ) -> tuple[torch.Tensor, torch.Tensor, HalfLineLayer, RowMethods | None]:
+        """Target layer i (0-based) from its pair of random layers `m1`, `m2`: the two masks,
+        the realised half-line layer and how its instances were solved."""
+        w = target.weights[i]
+        d_out, d_in = w.shape
+        hidden = m1.shape[0]
+        if m1.shape[1] != d_in or hidden % (2 * d_in) or m2.shape != (d_out, hidden):
+            raise InvalidArgument(
+                f"random_net layers {2 * i + 1},{2 * i + 2} have shapes "
+                f"{tuple(m1.shape)}, {tuple(m2.shape)}; not the depth-2l layout for a "
+                f"{d_out}x{d_in} target layer"
+            )
+        n = hidden // (2 * d_in)
+        a = unit_input_weights(m1, d_in, n)  # (d_in, 2n)
+        products = m2.reshape(d_out, d_in, 2 * n) * a  # (d_out, d_in, 2n): b_{k,u} a_u
+        pos = (a > 0).expand(d_out, d_in, 2 * n)
+        neg = (a < 0).expand(d_out, d_in, 2 * n)
+        chosen, P, N, how = self.match_layer(
+            target,
+            i,
+            products,
+            pos,
+            neg,
+            solver=solver,
+            tolerance=tolerance,
+            prefix_tolerance=prefix_tolerance,
+        )
+        # a unit no output keeps loses its incoming edge too
+        mask1 = torch.zeros(m1.shape, dtype=torch.bool, device=m1.device)
+        unit_input_weights(mask1, d_in, n).copy_(chosen.any(dim=0))  # view into mask1
+        return mask1, chosen.reshape(d_out, hidden), HalfLineLayer(P=P, N=N), how
 
     def describe_search(self, solver: str, tolerance: float | None) -> str:
         return self.search

@@ -7,6 +7,7 @@ from ..basics.errors import InvalidArgument
 from ..basics.network import Network
 from .base import Construction
 from .burkholz import BURKHOLZ
+from .cnn import CNN_CONSTRUCTION
 from .malach import MALACH
 from .natale import NATALE
 from .orseau import ORSEAU
@@ -18,6 +19,7 @@ CONSTRUCTIONS: dict[str, Construction] = {
     ORSEAU.name: ORSEAU,
     NATALE.name: NATALE,
     BURKHOLZ.name: BURKHOLZ,
+    CNN_CONSTRUCTION.name: CNN_CONSTRUCTION,
 }
 
 

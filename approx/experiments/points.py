@@ -50,6 +50,7 @@ def evaluate(config: dict) -> dict:
             empirical_samples=config["empirical_samples"],
             ascent_steps=config["ascent_steps"],
             **({"activation": config["activation"]} if config.get("activation") else {}),
+            **{k: config[k] for k in ("error", "sandwich_boxes") if k in config},
         ).to_json()
     if config["kind"] == "subset_sum":
         return coefficient_success(

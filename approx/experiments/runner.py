@@ -23,7 +23,7 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
@@ -36,7 +36,7 @@ from .store import ResultStore, Row, point_key
 from .threads import limit_threads
 
 
-def _worker_evaluate(config: dict) -> tuple[str, Any, float]:
+def worker_evaluate(config: dict) -> tuple[str, Any, float]:
     """("ok", result) | ("failed", InvalidArgument message) | ("crash", traceback); seconds."""
     t = time.perf_counter()
     try:
@@ -204,19 +204,29 @@ class Runner:
                 bar.set_postfix(failed=failed + len(crashes), refresh=False)
             bar.update(1)
 
+        outcomes = self._outcomes(todo)
+        try:
+            for key, outcome in outcomes:
+                finish(key, outcome)
+        finally:
+            outcomes.close()  # an error while storing stops the workers too (GeneratorExit)
+        return failed, crashes
+
+    def _outcomes(self, todo: dict[str, dict]) -> Iterator[tuple[str, tuple[str, Any, float]]]:
+        """(key, outcome) of every point of `todo`, as each finishes (in this process for one
+        worker or one point, else in the pool)."""
         if self.workers == 1 or len(todo) <= 1:
             for key, config in todo.items():
-                finish(key, _worker_evaluate(config))
-            return failed, crashes
+                yield key, worker_evaluate(config)
+            return
         pool = self._executor()
-        futures = {pool.submit(_worker_evaluate, c): k for k, c in todo.items()}
+        futures = {pool.submit(worker_evaluate, c): k for k, c in todo.items()}
         try:
             for fut in cf.as_completed(futures):
-                finish(futures[fut], fut.result())
+                yield futures[fut], fut.result()
         except BaseException:
             self.close(terminate=True)
             raise
-        return failed, crashes
 
 
 def sweep_blocks(
@@ -228,17 +238,18 @@ def sweep_blocks(
     progress: bool = True,
     stream: IO[str] | None = None,
     block: int = defaults.SWEEP_BLOCK,
+    scheduler: str | None = None,
 ) -> SweepSummary:
     """`sweep` for a grid of any size: `configs` (an iterable of `total` points, e.g. a lazy
     grid) is computed `block` points at a time, so memory does not grow with the grid; returns
-    the summary only (read the rows from the store)."""
+    the summary only (read the rows from the store). `scheduler` as in `sweep`."""
     check_positive_int("block", block)
     t0 = time.perf_counter()
     done = SweepSummary(0, 0, 0, 0, 0.0)
     blocks = math.ceil(total / block) if total else 0
     with (
         ResultStore(store) as st,
-        Runner(st, workers, progress=progress, stream=stream) as runner,
+        make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,
     ):
         it = iter(configs)
         for b in range(blocks):
@@ -262,12 +273,33 @@ def sweep(
     workers: int | None = None,
     progress: bool = True,
     stream: IO[str] | None = None,
+    scheduler: str | None = None,
 ) -> tuple[list[Row], SweepSummary]:
     """Compute every grid point of `configs` into the store at `store` (None: in memory);
-    return all their rows and a summary. Rerunning resumes: stored points are not recomputed."""
+    return all their rows and a summary. Rerunning resumes: stored points are not recomputed.
+    `scheduler`: None computes in a local process pool; an address (or "local") on a Dask
+    cluster (`approx.experiments.cluster`), with the same store and the same rows."""
     with (
         ResultStore(store) as st,
-        Runner(st, workers, progress=progress, stream=stream) as runner,
+        make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,
     ):
         rows = runner.run(configs)
         return rows, runner.last
+
+
+def make_runner(
+    store: ResultStore,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    *,
+    progress: bool = True,
+    stream: IO[str] | None = None,
+) -> Runner:
+    """The local pool's `Runner` (scheduler None), or a `DaskRunner` on `scheduler`."""
+    if scheduler is None:
+        return Runner(store, workers, progress=progress, stream=stream)
+    # Imported here, not at the top: dask.distributed takes seconds to import, and only a
+    # sweep on a cluster needs it (every `approx` command imports this module).
+    from .cluster import DaskRunner
+
+    return DaskRunner(store, scheduler, workers, progress=progress, stream=stream)

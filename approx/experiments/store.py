@@ -261,6 +261,10 @@ class ResultStore:
                 pass  # busy: another connection is open; the last one to close folds it
         self._conn.close()
 
+    def meta(self) -> dict[str, str]:
+        """The `meta` table: format, schema, created_by."""
+        return dict(self._conn.execute("SELECT key, value FROM meta"))
+
     def stored(self, keys: list[str]) -> set[str]:
         """Which of `keys` are stored (queried in batches, not by loading every key)."""
         found: set[str] = set()

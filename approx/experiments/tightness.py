@@ -3,7 +3,11 @@ theorem asks for, and the empirical constant C in `n = C·log(d_{i-1} d_i l / mi
 
 Definitions (every number here is one of these):
 - Per seed s, the threshold `N_s` = the smallest n (same for every layer) at which
-  `approx.pipeline.run.run(..., n=n, seed=s)` has certified error ≤ ε. Found by doubling
+  `approx.pipeline.run.run(..., n=n, seed=s, error=...)` has its upper value `error_upper`
+  ≤ ε: the tightest upper value the probe affords, named by `counted_by` — "true" (the
+  sandwich's exact sup: 1 or 2 inputs), "sandwich upper" (its branch and bound), or
+  "certified" (`error="certified"`). A looser upper value counts more failures and so
+  inflates n and C. Found by doubling
   then bisection, which assumes success is monotone in n for a seed. It is in expectation,
   not draw by draw: a seed's random network is redrawn at every n, so `N_s` is the
   bisection's answer, and a seed that succeeds at some smaller n than `N_s` is possible.
@@ -11,8 +15,14 @@ Definitions (every number here is one of these):
   ⌈(1 − δ)·S⌉-th smallest `N_s`, an estimate of the (1 − δ)-quantile of `N`. Its 95% interval
   is the distribution-free order-statistic interval for that quantile (binomial counts); its
   upper end is "unbounded" when S seeds cannot bound it (e.g. S = 20, δ = 0.1 needs S ≥ 36).
-- `L` = `max_i ln(d_{i-1} d_i l / min(ε, δ))`, the log term of Pensia et al.'s Theorem 1 for
-  the layer that needs most (n is the same for every layer here). `C_emp = n_needed / L`.
+- `L` = the construction's own width formula at C = 1, before rounding up, for the layer
+  that needs most (n is the same for every layer here), where that formula is C times a term:
+  for Pensia et al.'s Theorem 1 `max_i ln(d_{i-1} d_i l / min(ε, δ))`, for Malach's our
+  derivation's `ln(2Σd d/δ)/(2p)` (`approx.constructions.malach`), Orseau's likewise.
+  `C_emp = n_needed / L` is then the constant of that construction's formula, compared only
+  with that construction's C. Where the formula is not linear in C (Natale's, Burkholz's),
+  `L` is Pensia's log term and `C_emp` a constant of Pensia's formula; `matching_C` gives the
+  C of the construction's own formula.
 - `theorem_n` = the construction's own `size(widths, ε, δ, C)` with the explicit C given
   (default: the construction's `default_C`; Pensia's is our calibration); `ratio` =
   max(theorem_n) / n_needed (> 1: the theorem asks for more than needed).
@@ -35,7 +45,12 @@ from ..basics.statistics import fit_through_origin, quantile_interval
 from ..constructions import CONSTRUCTIONS, get_construction
 from ..engine.subset_sum import SOLVERS
 from ..measurement.bounds import log_term
+from ..measurement.sandwich import covers
 from .runner import Runner
+
+# Where `size()` is ⌈C·F⌉ per layer, F is `size(C)/C` as C grows: at C = 2^20 the rounding
+# changes it by < 1e-6, and at 2^21 it is the same to 1e-6 (not so for a formula nonlinear in C).
+_UNIT_C = 2.0**20
 
 
 @dataclass(frozen=True)
@@ -59,6 +74,51 @@ class Tightness:
     C_emp: float
     C_lo: float
     C_hi: float
+    counted_by: str = "certified"  # which upper value counted failures (module docstring)
+
+
+def _unit(construction: str, widths: Sequence[int], eps: float, delta: float) -> float | None:
+    """The construction's formula at C = 1 before rounding up, largest layer, or None where
+    the formula is not linear in C."""
+    cons = get_construction(construction)
+    widths = tuple(widths)
+    unit = max(cons.size(widths, eps, delta, _UNIT_C)) / _UNIT_C
+    twice = max(cons.size(widths, eps, delta, 2 * _UNIT_C)) / (2 * _UNIT_C)
+    return unit if abs(unit - twice) <= 1e-6 * unit else None
+
+
+def own_formula(construction: str, widths: Sequence[int], eps: float, delta: float) -> bool:
+    """Whether `L` (and so `C_emp`) is the construction's own formula (module docstring)."""
+    return _unit(construction, widths, eps, delta) is not None
+
+
+def formula_unit(construction: str, widths: Sequence[int], eps: float, delta: float) -> float:
+    """`L`: the construction's width formula at C = 1 before rounding up, largest layer, where
+    the formula is linear in C; else Pensia's log term (module docstring)."""
+    unit = _unit(construction, widths, eps, delta)
+    return log_term(tuple(widths), eps, delta) if unit is None else unit
+
+
+def probe_error(construction: str, widths: Sequence[int], error: str) -> str:
+    """The error method the probes use: `error`, but "certified" where the sandwich does not
+    cover the construction or the widths (`approx.measurement.sandwich.covers`)."""
+    half_line = not getattr(get_construction(construction), "realises_copies", False)
+    if error == "sandwich" and not covers(tuple(widths), half_line):
+        return "certified"
+    return error
+
+
+def _upper(result: dict) -> float:
+    """The probe's upper value (runs stored before `error_upper` existed: certified)."""
+    upper = result.get("error_upper")
+    return result["certified_error"] if upper is None else upper
+
+
+def _counted_by(methods: set[str]) -> str:
+    """The loosest upper value any probe of a row used, in words."""
+    if not methods or methods == {"exact"}:
+        return "true"
+    return "certified" if "certified" in methods else "sandwich upper"
 
 
 def _probe_config(base: dict, construction: str, widths, eps, n: int, seed: int) -> dict:
@@ -83,10 +143,14 @@ def thresholds(
     start: int,
     n_max: int,
     base: dict,
+    settled=None,
+    methods: set[str] | None = None,
 ) -> tuple[list[float], int]:
     """(`N_s` for every seed, inf where no n within reach succeeds; the reach). All seeds'
     probes run in one batch per step. The reach is n_max, lowered to n − 1 when a run at n is
-    refused (InvalidArgument: e.g. more coefficients than the exact solver takes)."""
+    refused (InvalidArgument: e.g. more coefficients than the exact solver takes).
+    `settled(k)` is called as k more seeds' thresholds are known (a progress bar's update);
+    `methods` collects the probes' `error_method`s."""
     lo = {s: 0 for s in seeds}  # largest n known to fail
     hi: dict[int, int | None] = {s: None for s in seeds}  # smallest n known to succeed
     reach = n_max
@@ -101,7 +165,9 @@ def thresholds(
                 reach = min(reach, n - 1)
         new = {}
         for (s, n), row in zip(nxt.items(), rows, strict=True):
-            if row.status == "ok" and row.result["certified_error"] <= eps:
+            if row.status == "ok" and methods is not None:
+                methods.add(row.result.get("error_method") or "certified")
+            if row.status == "ok" and _upper(row.result) <= eps:
                 hi[s] = n
             elif row.status == "ok":
                 lo[s] = n
@@ -110,6 +176,8 @@ def thresholds(
                     new[s] = min(max(2 * lo[s], 1), reach)
             elif hi[s] - lo[s] > 1:
                 new[s] = (lo[s] + hi[s]) // 2
+        if settled is not None:
+            settled(len(nxt) - len(new))
         nxt = new
     return [math.inf if hi[s] is None else float(hi[s]) for s in seeds], reach
 
@@ -124,6 +192,7 @@ def check_row(
     n_max: int | None = None,
     C: float | None = None,
     solver: str = defaults.SOLVER,
+    error: str = defaults.TIGHTNESS_ERROR,
 ):
     """Every argument of one row checked (InvalidArgument naming it), before anything runs:
     (construction, widths, C, the theorem's n, n_max). `n_max` None: the construction's entry
@@ -142,6 +211,8 @@ def check_row(
     check_positive_int("n_max", n_max)
     if solver not in SOLVERS:
         raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    if error not in defaults.ERROR_METHODS:
+        raise InvalidArgument(f"error={error!r} is not one of {list(defaults.ERROR_METHODS)}")
     widths = tuple(widths)
     if len(widths) < 2 or any(
         isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in widths
@@ -164,14 +235,21 @@ def tightness(
     n_max: int | None = None,
     C: float | None = None,
     solver: str = defaults.SOLVER,
+    error: str = defaults.TIGHTNESS_ERROR,
+    settled=None,
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
-    their (1 − δ)-quantile with its interval, and the theorem's n."""
+    their (1 − δ)-quantile with its interval, and the theorem's n. `n_max` None: see
+    `check_row`. `error`: how each probe measures its upper value ("sandwich": the tightest
+    affordable, "certified"); `settled`: see `thresholds`."""
     _, widths, C, theorem_n, n_max = check_row(
-        construction, widths, eps, delta, seeds=seeds, n_max=n_max, C=C, solver=solver
-    )
-    # Only the certified error is needed: the empirical one is kept cheap.
+        construction, widths, eps, delta, seeds=seeds, n_max=n_max, C=C, solver=solver,
+        error=error,
+    )  # fmt: skip
+    # Only the upper value is needed: the empirical search is kept cheap.
     base = {
+        "error": probe_error(construction, widths, error),
+        "sandwich_boxes": defaults.TIGHTNESS_SANDWICH_BOXES,
         "delta": float(delta),
         "solver": solver,
         "dtype": "float64",
@@ -179,6 +257,7 @@ def tightness(
         "ascent_steps": defaults.TIGHTNESS_ASCENT_STEPS,
         "rescale": False,
     }
+    methods: set[str] = set()
     ths, reach = thresholds(
         runner,
         construction,
@@ -188,15 +267,26 @@ def tightness(
         start=max(theorem_n),
         n_max=n_max,
         base=base,
+        settled=settled,
+        methods=methods,
     )
+    return _row(construction, widths, eps, delta, ths, reach, C, methods)
+
+
+def _row(construction, widths, eps, delta, ths, reach, C, methods: set[str]) -> Tightness:
+    """The table row of these per-seed thresholds (`C` None: the construction's default;
+    `methods`: the probes' `error_method`s)."""
+    cons = get_construction(construction)
+    C = cons.default_C if C is None else C
+    theorem_n = cons.size(tuple(widths), eps, delta, C)
     est, lo, hi = quantile_interval(ths, 1 - delta)
-    L = log_term(widths, eps, delta)
+    L = formula_unit(construction, widths, eps, delta)
     return Tightness(
         construction=construction,
-        widths=widths,
+        widths=tuple(widths),
         eps=float(eps),
         delta=float(delta),
-        seeds=seeds,
+        seeds=len(ths),
         thresholds=tuple(ths),
         n_needed=est,
         n_lo=lo,
@@ -209,7 +299,49 @@ def tightness(
         C_emp=est / L,
         C_lo=lo / L,
         C_hi=hi / L,
+        counted_by=_counted_by(methods),
     )
+
+
+def tightness_from_results(results: Sequence[dict]) -> list[Tightness]:
+    """The tightness rows a store's run results (`RunResult.to_json()`) settle, without running
+    anything: per (construction, target, eps, delta, solver, what counts) group, a seed's
+    threshold `N_s` is settled when the group holds a success at n (the probe's upper value
+    `error_upper` ≤ ε — the certified error for runs without one —, n the same for every
+    layer) and a failure at n − 1 (or n = 1), as the probes of `approx tightness --store` leave
+    it; a group is a row when it has ≥ 2 seeds, seeds 0..S−1, all settled. Probes counted by the
+    certified bound and by the sandwich form separate groups. Theorem n at the default C."""
+    by_group: dict = {}
+    for r in results:
+        ns = set(r["n_per_layer"])
+        if len(ns) != 1:
+            continue
+        method = r.get("error_method") or "certified"
+        counted = "certified" if method == "certified" else "sandwich"
+        key = (
+            r["construction"], tuple(r["target_widths"]), r["eps"], r["delta"], r["solver"],
+            counted,
+        )  # fmt: skip
+        group = by_group.setdefault(key, ({}, set()))
+        group[1].add(method)
+        group[0].setdefault(r["seed"], {})[ns.pop()] = _upper(r) <= r["eps"]
+    rows = []
+    for (name, widths, eps, delta, *_), (seeds, methods) in sorted(
+        by_group.items(), key=lambda kv: kv[0]
+    ):
+        if len(seeds) < 2 or sorted(seeds) != list(range(len(seeds))):
+            continue
+        ths = []
+        for s in range(len(seeds)):
+            ok = [n for n, good in seeds[s].items() if good]
+            n = min(ok, default=None)
+            if n is None or (n > 1 and seeds[s].get(n - 1) is not False):
+                break
+            ths.append(float(n))
+        else:
+            reach = max(n for outcome in seeds.values() for n in outcome)
+            rows.append(_row(name, widths, eps, delta, ths, reach, None, methods))
+    return rows
 
 
 @dataclass(frozen=True)

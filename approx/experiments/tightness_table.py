@@ -9,7 +9,7 @@ from collections.abc import Sequence
 
 from ..basics.errors import InvalidArgument
 from ..constructions import get_construction
-from .tightness import Tightness, fit_C, matching_C
+from .tightness import Tightness, fit_C, matching_C, own_formula
 
 COLUMNS = (
     "construction",
@@ -24,10 +24,29 @@ COLUMNS = (
     "L",
     "C_emp",
     "C_emp 95% CI",
+    "counted by",
+    "verdict",
 )
 
 
-def _cells(r: Tightness) -> list[str]:
+def verdict(r: Tightness) -> str:
+    """The row in words: is the theorem's n (largest layer, with the row's C) enough at δ?"""
+    top, at = max(r.theorem_n), f"at delta={r.delta:g}"
+    head = f"theorem's n = {top} with C = {r.C:g} is"
+    if math.isinf(r.n_needed):
+        if top <= r.n_max:
+            return f"{head} too small {at}: more than n = {r.n_max} needed"
+        return f"undecided: more than n = {r.n_max} needed, theorem's n = {top} not searched"
+    unsure = " (inside the 95% CI of n needed)" if r.n_lo <= top <= r.n_hi else ""
+    if top < r.n_needed:
+        return f"{head} too small {at}: n = {r.n_needed:g} needed{unsure}"
+    k = top / r.n_needed
+    if k < 1.25:
+        return f"{head} enough {at}{unsure}"
+    return f"{head} enough, {k:.3g}x too large {at}{unsure}"
+
+
+def table_cells(r: Tightness) -> list[str]:
     """Table cells; a row whose n_needed exceeds n_max shows the bounds that implies."""
     top = max(r.theorem_n)
     if math.isinf(r.n_needed):
@@ -56,6 +75,8 @@ def _cells(r: Tightness) -> list[str]:
         f"{r.L:.2f}",
         c_emp,
         c_ci,
+        r.counted_by,
+        verdict(r),
     ]
 
 
@@ -65,27 +86,39 @@ def format_table(rows: Sequence[Tightness], fmt: str = "md") -> str:
         buf = io.StringIO()
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(COLUMNS)
-        w.writerows(_cells(r) for r in rows)
+        w.writerows(table_cells(r) for r in rows)
         return buf.getvalue()
     if fmt != "md":
         raise InvalidArgument(f"format={fmt!r} is not 'md' or 'csv'")
     lines = [
         "| " + " | ".join(COLUMNS) + " |",
         "|" + "---|" * len(COLUMNS),
-        *("| " + " | ".join(_cells(r)) + " |" for r in rows),
+        *("| " + " | ".join(table_cells(r)) + " |" for r in rows),
         "",
-        "n needed: smallest n (all layers) with certified error <= eps in >= (1-delta) of seeds;",
+        "n needed: smallest n (all layers) whose upper value of the error is <= eps in >= "
+        "(1-delta) of seeds;",
+        "counted by: that upper value (true: exact sup; sandwich upper; certified: the certified "
+        "bound);",
         "theorem n: the construction's formula with the C shown; ratio = theorem n / n needed;",
-        "L = max_i ln(d_{i-1} d_i l / min(eps, delta)); C_emp = n needed / L.",
+        "L = the construction's own formula at C = 1 before rounding up (where it is C times a "
+        "term; else Pensia's log term); C_emp = n needed / L, comparable only with the C of the "
+        "same formula.",
     ]
     for name in sorted({r.construction for r in rows}):
         fit = fit_C([r for r in rows if r.construction == name])
         if fit.rows:
             hi = "unbounded" if math.isinf(fit.hi) else f"{fit.hi:.2f}"
+            own_rows = [r for r in rows if r.construction == name]
+            own = all(own_formula(name, r.widths, r.eps, r.delta) for r in own_rows)
+            default = get_construction(name).default_C
             lines.append(
                 f"{name}: fitted C = {fit.C:.2f}, 95% CI [{fit.lo:.2f}, {hi}] over {fit.rows} "
                 f"row(s) (n = C·L through the origin); "
-                f"default C = {get_construction(name).default_C:g}"
+                + (
+                    f"default C = {default:g}"
+                    if own
+                    else f"L is Pensia's log term, not comparable with its default C = {default:g}"
+                )
             )
             own = [matching_C(r) for r in rows if r.construction == name]
             lines.append(

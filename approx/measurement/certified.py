@@ -3,12 +3,21 @@ computed from layerwise spectral norms of the realised half-line layers (`certif
 depth-2l constructions) or of the realised copies (`certified_error_copies`, the depth-(l+1)
 construction); `certify` picks the one a `Pruned` needs.
 
-Its partner is `approx.measurement.empirical` (a lower estimate found at actual points):
-always `empirical ≤ true sup ≤ certified`.
+The quantity bounded is the error of the *stored* networks: `f` and `g̃` are the functions
+the stored weights define in exact arithmetic (in a float32 run, the float32 numbers read as
+reals). For half-line layers `certify` bounds it in every dtype: the half-line matrices are
+summed from the stored weights with a proven bound on their rounding
+(`approx.measurement.stored`), every spectral norm is inflated by that rounding and by the
+SVD's, and the recursion's own float64 rounding is covered by a final factor. (The copies'
+bound is computed from the realised copies with the SVD margin only: rounding of their sums
+is not accounted for.) Its partners are `approx.measurement.empirical` (a lower
+estimate found at actual points) and `approx.measurement.sandwich`: always
+`empirical ≤ true sup ≤ certified`.
 """
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import torch
@@ -16,6 +25,8 @@ import torch
 from ..basics.errors import InvalidArgument
 from ..basics.network import Activation, Network
 from ..constructions.base import CopyRealisation, HalfLineLayer, Pruned
+from .conv_norm import conv_norm_2
+from .stored import U64, StoredLayer, gamma
 
 # Spectral norms come from an SVD in float64, backward stable to a few ulps of the largest
 # singular value; every norm is inflated by this relative margin so the bound stays an upper
@@ -25,6 +36,20 @@ _ROUNDING_MARGIN = 1e-10
 
 def _norm2(a: torch.Tensor) -> float:
     return float(torch.linalg.matrix_norm(a.double(), ord=2)) * (1 + _ROUNDING_MARGIN)
+
+
+def _norm_upper(x: torch.Tensor, err: torch.Tensor) -> float:
+    """An upper bound on `||X||_2` for the exact matrix X with `|X − x| ≤ err` entrywise:
+    `||X|| ≤ ||x|| + ||X − x||_2 ≤ ||x|| + ||err||_F`. LAPACK's SVD is backward stable: the
+    computed largest singular value is within `p(m, n) u ||x||` of the true one for "a
+    modestly growing function" p (LAPACK Users' Guide, §4.9); we take p = 10 max(m, n), a
+    relative 1.1e-12 at 1,000 columns. The two float sums add a factor (1 + 4u)."""
+    m, n = x.shape
+    if x.numel() == 0:
+        return 0.0
+    sigma = float(torch.linalg.matrix_norm(x, ord=2))
+    frob = float(torch.linalg.vector_norm(err)) * (1 + 2 * gamma(err.numel() + 1))
+    return (sigma * (1 + 10 * max(m, n) * U64) + frob) * (1 + 4 * U64)
 
 
 @dataclass(frozen=True)
@@ -65,48 +90,123 @@ def certified_error(target: Network, layers: tuple[HalfLineLayer, ...]) -> Certi
       both hold, so `Δ_i` is bounded by their minimum; `Δ_0 = 0`, `B_0 = 1`.
 
     With `||W_i|| ≤ 1` and small errors this is `≈ Σ_i e_i`, Pensia et al.'s composition.
-    Computed in float64 with norms inflated by a relative 1e-10 for SVD rounding; it bounds
-    the error of the realised matrices in exact arithmetic (the forward pass's own rounding,
-    ~1e-15 relative in float64, is not included).
+
+    Convolutions (the CNN construction): the same proof with operators on flattened tensors —
+    a layer `W_i` is a convolution, `P_i`, `N_i` its realised kernels, `[P − W, N − W]` the
+    convolution of `[h⁺; h⁻]` stacked along channels, ReLU acts entrywise — and each norm an
+    upper bound on the convolution's l2 operator norm at the layer's input size and padding
+    (`approx.measurement.conv_norm.conv_norm_2`). Only upper bounds enter: the recursion is
+    monotone in every norm.
+
+    Computed in float64 with norms inflated by a relative 1e-10 for SVD rounding, from the
+    matrices given: it bounds the error of `P_i`, `N_i` as given, read as reals. For the
+    stored network itself use `certify` (the given matrices may be rounded sums).
     """
     if len(layers) != target.depth:
         raise InvalidArgument(
             f"layers has {len(layers)} entries but the target has depth {target.depth}"
         )
-    errs, lips, norms, partial = [], [], [], []
-    delta, bound = 0.0, 1.0
+    norms_of = _layer_norms(target)
+    per_layer = []
     for i, (lay, w) in enumerate(zip(layers, target.weights, strict=True)):
+        norm = norms_of[i]  # the layer's operator-norm bound
         if i == 0:
-            gap = _norm2(lay.P - lay.N)
+            gap = norm(lay.P - lay.N)
             e = min(
-                _norm2(torch.cat([lay.P - w, lay.N - w], dim=1)),
-                _norm2(lay.P - w) + gap,
-                _norm2(lay.N - w) + gap,
+                norm(torch.cat([lay.P - w, lay.N - w], dim=1)),
+                norm(lay.P - w) + gap,
+                norm(lay.N - w) + gap,
             )
             lip = min(
-                _norm2(torch.cat([lay.P, lay.N], dim=1)),
-                _norm2(lay.P) + gap,
-                _norm2(lay.N) + gap,
+                norm(torch.cat([lay.P, lay.N], dim=1)),
+                norm(lay.P) + gap,
+                norm(lay.N) + gap,
             )
         else:
-            e = _norm2(lay.P - w)
-            lip = _norm2(lay.P)
-        norm_w = _norm2(w)
+            e, lip = norm(lay.P - w), norm(lay.P)
+        per_layer.append((e, lip, norm(w)))
+    return _compose(per_layer)
+
+
+def _compose(per_layer: list[tuple[float, float, float]], factor: float = 1.0) -> CertifiedBound:
+    """The recursion of `certified_error` over `(e_i, Lip_i, ||W_i||)`; every partial bound
+    times `factor`."""
+    errs, lips, norms, partial = [], [], [], []
+    delta, bound = 0.0, 1.0
+    for e, lip, norm_w in per_layer:
         delta = min(e * (bound + delta) + norm_w * delta, lip * delta + e * bound)
         bound *= norm_w
         errs.append(e)
         lips.append(lip)
         norms.append(norm_w)
-        partial.append(delta)
-    return CertifiedBound(delta, tuple(errs), tuple(lips), tuple(norms), tuple(partial))
+        partial.append(delta * factor)
+    return CertifiedBound(partial[-1], tuple(errs), tuple(lips), tuple(norms), tuple(partial))
 
 
-def certify(target: Network, pruned: Pruned) -> CertifiedBound:
-    """The certified bound of what `pruned` realises: `certified_error_copies` for copies,
-    `certified_error` for half-line layers."""
+def _layer_norms(target: Network) -> list:
+    """Per layer, a function giving a proven upper bound on the l2 operator norm of the layer's
+    linear map with another weight (same shape; a convolution's kernel may have more input
+    channels, as `[P − W, N − W]` does): the SVD norm for a dense layer, `conv_norm_2` at the
+    layer's input size and padding for a convolution."""
+    if target.is_dense:
+        return [_norm2] * target.depth
+    out = []
+    for layer, shape in zip(target.layers, target.shapes(), strict=False):
+        if layer.kind == "dense":
+            out.append(_norm2)
+        else:
+            out.append(functools.partial(conv_norm_2, hw=shape[1:], padding=layer.padding))
+    return out
+
+
+def certified_error_stored(stored: tuple[StoredLayer, ...]) -> CertifiedBound:
+    """`certified_error`'s bound for the exact half-line matrices of the stored weights
+    (`approx.measurement.stored`), proven in exact arithmetic of those weights whatever
+    their dtype: each norm is an upper bound of the exact matrix's norm (`_norm_upper`), and
+    the recursion — a formula in nonnegative numbers with additions, products and minima, at
+    most 8 roundings deep per layer — is multiplied by `1 + γ_{8l+2}`."""
+    per_layer = []
+    for i, s in enumerate(stored):
+        if i == 0:
+            gap = _norm_upper(s.PN, s.PN_err)
+            cat = torch.cat([s.DP, s.DN], dim=1), torch.cat([s.DP_err, s.DN_err], dim=1)
+            e = min(
+                _norm_upper(*cat),
+                _norm_upper(s.DP, s.DP_err) + gap,
+                _norm_upper(s.DN, s.DN_err) + gap,
+            )
+            both = torch.cat([s.P, s.N], dim=1), torch.cat([s.P_err, s.N_err], dim=1)
+            lip = min(
+                _norm_upper(*both),
+                _norm_upper(s.P, s.P_err) + gap,
+                _norm_upper(s.N, s.N_err) + gap,
+            )
+        else:
+            e, lip = _norm_upper(s.DP, s.DP_err), _norm_upper(s.P, s.P_err)
+        per_layer.append((e, lip, _norm_upper(s.W, torch.zeros_like(s.W))))
+    return _compose(per_layer, 1 + 2 * gamma(8 * len(stored) + 2))
+
+
+def certify(
+    target: Network, pruned: Pruned, stored: tuple[StoredLayer, ...] | None = None
+) -> CertifiedBound:
+    """The certified bound of what `pruned` realises: `certified_error_copies` for copies;
+    for half-line layers with `stored` (`approx.measurement.stored.stored_layers` of the
+    stored network), an upper bound in every dtype: in float64 `certified_error` of the
+    construction's own matrices where the proven `certified_error_stored` confirms it (it is
+    then ≥ a proven bound, so a bound itself; this keeps the values of earlier versions),
+    else the proven one; in other dtypes the proven one (the construction's own float32
+    matrices are rounded by up to 1% of the error they measure). Without `stored`:
+    `certified_error` of the construction's matrices as given."""
     if pruned.copies is not None:
         return certified_error_copies(target, pruned.copies)
-    return certified_error(target, pruned.layers)
+    if stored is None:
+        return certified_error(target, pruned.layers)
+    proven = certified_error_stored(stored)
+    if target.dtype != torch.float64:
+        return proven
+    legacy = certified_error(target, pruned.layers)
+    return legacy if legacy.value >= proven.value else proven
 
 
 def _lipschitz(act: Activation) -> float:

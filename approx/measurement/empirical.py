@@ -1,17 +1,32 @@
 """The empirical error: a lower estimate of `sup_{||x||_2 ≤ 1} ||f(x) − g̃(x)||_2`, the largest
-error actually found at points of the unit sphere or ball (random points, then projected
-gradient ascent on the difference).
+error actually found at points of the unit sphere or ball.
 
 Bias-free ReLU networks are positively homogeneous (`f(cx) = c f(x)` for `c ≥ 0`), so for them
 the sup over the ball is attained on the sphere (`domain="sphere"`). Networks with biases or a
 smooth activation are not, and their sup may lie inside the ball (`domain="ball"`: points
-uniform in the ball, half of them on its boundary, and ascent projected onto the ball).
+uniform in the ball, half of them on its boundary, and normalised gradient steps projected
+onto the ball).
+
+On the sphere, the error map of the depth-2l constructions is piecewise linear, with a linear
+piece per orthant of the input (the half-line layers act on `σ(x)` and `σ(−x)`) and per ReLU
+pattern; in 16 dimensions its local maxima differ by 10% and more. The sphere's search
+therefore mixes three moves, each kept only where it improves a point:
+- a line search along the great circles towards the local linear map's top right singular
+  vector (a power step), the gradient of `||e||²`, and the last successful step;
+- sign flips of single coordinates (a jump to a neighbouring orthant, which no small step
+  makes), for the `FLIPS` largest coordinates;
+- a final polish of the best points by projected Adam (ridges between pieces, where the other
+  moves stall).
+It runs on `error_map` when given (an exact and cheaper form of `e = g̃ − f`, such as
+`approx.measurement.difference.error_at`), and the value reported is `||f(x) − g̃(x)||`
+evaluated on the networks themselves at the points found.
 
 Memory and threads. The points are drawn in batches of `batch_size` and each batch is
 evaluated in chunks of `chunk_rows` rows, so the phase holds one chunk's activations per
-thread, whatever `n_samples`; only the best `n_ascent` points are kept between batches. On CPU
-every matrix product runs single-threaded (torch's thread count is set to 1 for the phase and
-restored after it), and chunks run in parallel on a pool of that many threads instead. A
+thread, whatever `n_samples`; only the best `n_ascent` points are kept between batches, and
+the local search's candidate points are evaluated in the same chunks. On CPU every matrix
+product runs single-threaded (torch's thread count is set to 1 for the phase and restored
+after it), and chunks run in parallel on a pool of that many threads instead. A
 single-threaded product gives each row the same bits whatever the other rows of its chunk
 (for chunks of at least `defaults.EMPIRICAL_MIN_ROWS` rows: smaller chunks are padded with
 zero rows), so the result depends neither on the thread count (MKL or OpenMP settings,
@@ -23,6 +38,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import contextlib
+import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -32,7 +48,12 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.sampling import unit_sphere
 
+Map = Callable[[torch.Tensor], torch.Tensor]
+
 DOMAINS = ("sphere", "ball")
+FLIPS = 16  # coordinates tried for a sign flip per step (the largest in magnitude)
+LINE_ANGLES = 12  # angles of each line search, log-spaced from 1e-5 to π/2
+JACOBIAN_ROWS = 16  # outputs up to which the singular-vector move is computed
 
 
 @dataclass(frozen=True)
@@ -115,9 +136,121 @@ def _best_points(
     return top_x, top_v
 
 
+def _tangent(w: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    w = w - (w * x).sum(1, keepdim=True) * x
+    return w / w.norm(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
+
+
+def _jacobian(e: Map, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """`(e(x) (S, m), J (S, m, d))` (J None beyond `JACOBIAN_ROWS` outputs) and the gradient
+    of `½||e||²`."""
+    x = x.detach().requires_grad_(True)
+    out = e(x)
+    (grad,) = torch.autograd.grad(0.5 * (out * out).sum(), x, retain_graph=True)
+    if out.shape[1] > JACOBIAN_ROWS:
+        return grad, None
+    rows = [
+        torch.autograd.grad(out[:, k].sum(), x, retain_graph=k + 1 < out.shape[1])[0]
+        for k in range(out.shape[1])
+    ]
+    return grad, torch.stack(rows, 1)
+
+
+def _candidates(x, grad, jac, prev, angles) -> torch.Tensor:
+    """`(S, c, d)`: points along the great circles of each move, and the sign flips."""
+    dirs = [_tangent(grad, x), _tangent(prev, x)]
+    if jac is not None:
+        v = torch.linalg.svd(jac, full_matrices=False).Vh[:, 0, :]  # (S, d)
+        dirs.append(_tangent(v * torch.sign((v * x).sum(1, keepdim=True)), x))
+    cos, sin = angles.cos()[None, :, None], angles.sin()[None, :, None]
+    pts = [x[:, None, :] * cos + w[:, None, :] * sin for w in dirs]
+    # back onto the sphere where a direction is 0 (one input: no tangent; a zero gradient)
+    pts = [p / p.norm(dim=2, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny) for p in pts]
+    k = min(FLIPS, x.shape[1])
+    idx = x.abs().topk(k, dim=1).indices  # (S, k)
+    flipped = x[:, None, :].repeat(1, k, 1)  # (S, k, d)
+    flipped.scatter_(2, idx[:, :, None], -x.gather(1, idx)[:, :, None])
+    return torch.cat([*pts, flipped], 1)
+
+
+def _local_search(gap: Map, e: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
+    angles = torch.logspace(
+        -5, math.log10(math.pi / 2), LINE_ANGLES, dtype=x.dtype, device=x.device
+    )
+    prev = torch.zeros_like(x)
+    rows = torch.arange(x.shape[0], device=x.device)
+    for _ in range(steps):
+        grad, jac = _jacobian(e, x)
+        with torch.no_grad():
+            cand = _candidates(x, grad, jac, prev, angles)  # (S, c, d)
+            vals = gap(cand.reshape(-1, x.shape[1])).reshape(cand.shape[:2])
+            top, where = vals.max(1)
+            better = top > best
+            new = cand[rows, where]
+            prev = torch.where(better[:, None], new - x, prev)
+            x = torch.where(better[:, None], new, x)
+            best = torch.maximum(best, top)
+    return x, best
+
+
+def _polish(gap: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
+    """Projected Adam ascent from `x` (Kingma & Ba's update, β = 0.9, 0.999; the step
+    cosine-decayed to 0), keeping each point's best. Written out: `torch.optim` imports
+    `torch._dynamo` on first use, seconds of start-up for one optimiser."""
+    z = x.clone()
+    m, v = torch.zeros_like(z), torch.zeros_like(z)
+    x, best = x.clone(), best.clone()
+    for t in range(1, steps + 1):
+        z.requires_grad_(True)
+        zn = z / z.norm(dim=1, keepdim=True)
+        val = gap(zn)
+        (grad,) = torch.autograd.grad(val.sum(), z)
+        with torch.no_grad():
+            better = val > best
+            best = torch.where(better, val, best)
+            x[better] = zn[better]
+            m = 0.9 * m + 0.1 * grad
+            v = 0.999 * v + 0.001 * grad * grad
+            lr = defaults.EMPIRICAL_POLISH_LR * (1 + math.cos(math.pi * (t - 1) / steps)) / 2
+            step = (m / (1 - 0.9**t)) / ((v / (1 - 0.999**t)).sqrt() + 1e-8)
+            z = z.detach() + lr * step
+    return x, best
+
+
+def _ball_ascent(gap: Map, x: torch.Tensor, best_val: torch.Tensor, steps: int):
+    """Normalised gradient steps (0.1, decaying by 0.97 a step) projected onto the ball,
+    keeping each point's best; each point is evaluated once per step (the next step's forward
+    pass is the value of the point reached)."""
+    best_x, best_val = x.clone(), best_val.clone()
+    step = 0.1
+
+    def keep_better(x: torch.Tensor, new: torch.Tensor) -> None:
+        nonlocal best_val
+        better = new > best_val
+        best_val = torch.where(better, new, best_val)
+        best_x[better] = x[better]
+
+    for t in range(steps):
+        x.requires_grad_(True)
+        val = gap(x)  # also the value at the point the previous step reached
+        if t:
+            keep_better(x.detach(), val.detach())
+        (grad,) = torch.autograd.grad(val.sum(), x)
+        with torch.no_grad():
+            x = x + step * grad / grad.norm(dim=1, keepdim=True).clamp_min(
+                torch.finfo(x.dtype).tiny
+            )
+            x = x / x.norm(dim=1, keepdim=True).clamp_min(1.0)  # back into the ball
+        step *= 0.97
+    if steps:
+        with torch.no_grad():
+            keep_better(x, gap(x))
+    return best_x, best_val
+
+
 def empirical_error(
-    f: Callable[[torch.Tensor], torch.Tensor],
-    g: Callable[[torch.Tensor], torch.Tensor],
+    f: Map,
+    g: Map,
     d_in: int,
     *,
     generator: torch.Generator,
@@ -128,18 +261,23 @@ def empirical_error(
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
     chunk_rows: int = defaults.EMPIRICAL_CHUNK_ROWS,
+    error_map: Map | None = None,
+    polish_steps: int | None = None,
     domain: str = "sphere",
 ) -> EmpiricalError:
     """Max of `||f(x) − g(x)||_2` over `n_samples` uniform points of the unit sphere, then
-    `ascent_steps` of projected (Riemannian, normalised-step) gradient ascent from the
-    `n_ascent` best points, keeping the best value seen. A lower estimate of the sup; `f`, `g`
-    map `(batch, d_in)` to `(batch, d_out)` and must be differentiable in torch. Points are
-    evaluated `chunk_rows` at a time (module docstring: memory, and why threads do not change
-    the result).
+    `ascent_steps` of local search (module docstring) from the `n_ascent` best points and
+    `polish_steps` of projected Adam from the best half of those (None: `EMPIRICAL_POLISH_STEPS`
+    but at most `EMPIRICAL_POLISH_PER_STEP × ascent_steps`, so none when ascent_steps is 0).
+    A lower estimate of the sup; `f`, `g` map `(batch, d_in)` to `(batch, d_out)`,
+    differentiable in torch. `error_map`: the same `g − f` computed another way, searched
+    instead of `f − g` (the value is still `f − g` at the points found). Points are evaluated
+    `chunk_rows` at a time (module docstring: memory, and why threads do not change the
+    result).
 
     `domain="ball"`: every other point is moved inside, to radius `U^(1/d)` (so the points are
-    half uniform in the ball, half on the sphere), and each ascent step is a normalised
-    gradient step projected onto the ball (`x / max(1, ||x||)`).
+    half uniform in the ball, half on the sphere), and the `ascent_steps` are normalised
+    gradient steps projected onto the ball (`x / max(1, ||x||)`; `_ball_ascent`).
     """
     check_positive_int("n_samples", n_samples)
     check_positive_int("batch_size", batch_size)
@@ -149,53 +287,54 @@ def empirical_error(
         raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
     if domain not in DOMAINS:
         raise InvalidArgument(f"domain={domain!r} is not one of {DOMAINS}")
-    ball = domain == "ball"
+    if polish_steps is None:
+        polish_steps = min(
+            defaults.EMPIRICAL_POLISH_STEPS, defaults.EMPIRICAL_POLISH_PER_STEP * ascent_steps
+        )
 
-    def gap(x: torch.Tensor) -> torch.Tensor:
-        return (f(x) - g(x)).norm(dim=1)  # (batch,)
+    def plain(x: torch.Tensor) -> torch.Tensor:
+        return g(x) - f(x)
+
+    e = plain if error_map is None else error_map
+
+    def norm_of(x: torch.Tensor) -> torch.Tensor:
+        return e(x).norm(dim=1)  # (batch,)
 
     with single_threaded_products(torch.device(device)) as threads:
         pool = cf.ThreadPoolExecutor(threads) if threads > 1 else None
         try:
-            x, best_val = _best_points(
-                gap, n_samples, d_in, generator, n_ascent, batch_size, chunk_rows, dtype,
-                device, pool, ball,
+            x, best = _best_points(
+                norm_of, n_samples, d_in, generator, n_ascent, batch_size, chunk_rows, dtype,
+                device, pool, domain == "ball",
             )  # fmt: skip
+
+            def gap(x: torch.Tensor) -> torch.Tensor:
+                return evaluate_in_chunks(norm_of, x, chunk_rows, pool)
+
+            if domain == "ball":
+                x, best = _ball_ascent(norm_of, x, best, ascent_steps)
+            elif ascent_steps:
+                x, best = _local_search(gap, e, x, best, ascent_steps)
+                keep = torch.topk(best, max(1, len(best) // 2)).indices
+                if polish_steps:
+                    px, pbest = _polish(norm_of, x[keep], best[keep], polish_steps)
+                    x, best = torch.cat([x, px]), torch.cat([best, pbest])
+            actual = evaluate_in_chunks(lambda z: plain(z).norm(dim=1), x, chunk_rows, pool)
         finally:
             if pool is not None:
                 pool.shutdown()
-        best_x, best_val = x.clone(), best_val.clone()
-        step = 0.1
-
-        def keep_better(x: torch.Tensor, new: torch.Tensor) -> None:
-            nonlocal best_val
-            better = new > best_val
-            best_val = torch.where(better, new, best_val)
-            best_x[better] = x[better]
-
-        for t in range(ascent_steps):
-            x.requires_grad_(True)
-            val = gap(x)  # also the value at the point the previous step reached
-            if t:
-                keep_better(x.detach(), val.detach())
-            (grad,) = torch.autograd.grad(val.sum(), x)
-            with torch.no_grad():
-                x = _ascent_step(x, grad, step, ball)
-            step *= 0.97
-        if ascent_steps:
-            with torch.no_grad():
-                keep_better(x, gap(x))
-    i = int(torch.argmax(best_val))
-    return EmpiricalError(float(best_val[i]), best_x[i].detach(), n_samples, ascent_steps)
+    i = int(torch.argmax(actual))
+    return EmpiricalError(float(actual[i]), x[i].detach(), n_samples, ascent_steps)
 
 
-def _ascent_step(x: torch.Tensor, grad: torch.Tensor, step: float, ball: bool) -> torch.Tensor:
-    """One normalised gradient step: projected onto the ball, or along the sphere's tangent and
-    back onto the sphere."""
-    tiny = torch.finfo(x.dtype).tiny
-    if ball:
-        x = x + step * grad / grad.norm(dim=1, keepdim=True).clamp_min(tiny)
-        return x / x.norm(dim=1, keepdim=True).clamp_min(1.0)  # back into the ball
-    tangent = grad - (grad * x).sum(1, keepdim=True) * x  # onto the sphere's tangent
-    x = x + step * tangent / tangent.norm(dim=1, keepdim=True).clamp_min(tiny)
-    return x / x.norm(dim=1, keepdim=True)
+def flat_forward(forward, input_shape: tuple[int, ...] | None):
+    """`forward` on flattened inputs and outputs, `(batch, c·H·W) -> (batch, features)`, for a
+    network that reads `(c, H, W)` (the error's norms are those of the flattened tensors);
+    `forward` itself for a dense network."""
+    if input_shape is None or len(input_shape) == 1:
+        return forward
+
+    def flat(x: torch.Tensor) -> torch.Tensor:
+        return forward(x.reshape(-1, *input_shape)).flatten(1)  # (batch, features)
+
+    return flat

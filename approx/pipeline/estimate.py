@@ -12,7 +12,10 @@ widest hidden layer, `B_i` = `d_i × h_i`, the candidate products of target laye
     prune            max_i B_i·(4s + 12)  (products, their two-sign copy, widened copy, bool
                      masks) + the solver's workspace (`solve_cost`)
     empirical        P·s (the masked copy) + threads × chunk rows × 3·H·s (a chunk's
-                     activations) + ascent: min(16, samples) rows × (3·Σh + 3·H)·s (autograd)
+                     activations) + ascent: min(ASCENT_STARTS, samples) rows × (3·Σh + 3·H)·s
+                     (autograd; the local search's candidates are evaluated in the chunks);
+                     where the construction realises half-line layers the search runs on the
+                     difference form: target widths for h, float64
 
     peak = random network + max(sampling, masks + prune, masks + empirical)
 
@@ -20,12 +23,17 @@ Time model: sampling ~10 ns per weight; pruning from `solve_cost` (the subset-su
 `any_size_cost` for rows beyond one meet in the middle, as `solve_any_size` routes them) or
 ~5 ns per candidate (Malach's argmin); the empirical phase ~20 ns per point and hidden unit
 (gathers and activations, memory-bound) plus ~0.04 ns per multiply-add (single-threaded
-BLAS), divided among the threads for the sphere points; an ascent step costs ~3 evaluations of
-its 16 points (forward and backward) plus ~2 ms. Constants fitted to the CPU time of one
-thread on an x86 machine (784-500-10 at n = 21: 2.0 ms per point and 102 ms per ascent step
-measured, 2.2 and 107 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 133 measured, 6.5 and
-313 estimated); good to a factor of ~2 on a quiet machine, slower in wall time on a loaded
-one. Memory is what a run is refused on, time is only announced.
+BLAS), divided among the threads for the sphere points. Where the construction realises
+half-line layers the search runs on the exact difference form (~4 target units and 3 target
+multiply-adds per point). A local-search step evaluates `3·LINE_ANGLES + min(FLIPS, d_0)`
+candidate points per start (in parallel chunks) and the Jacobian of its starts (a forward and
+two passes per output up to `JACOBIAN_ROWS`), plus ~5 ms; a polish step ~3 evaluations of half
+the starts plus ~0.5 ms (`approx.measurement.empirical`). Constants of the sampling fitted to
+the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0 ms per point measured,
+2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's checked on one loaded
+machine against its CPU time on one thread (docs/error.md: 16-16-16-4 default 0.96 s, 64-32-10
+at n = 12 1.3 s, Burkholz 16-16-16-4 18.8 s); good to a factor of ~2-3, slower in wall time
+on a loaded machine. Memory is what a run is refused on, time is only announced.
 """
 
 from __future__ import annotations
@@ -44,12 +52,14 @@ from ..basics.units import format_bytes, format_seconds
 from ..constructions import Construction
 from ..engine.subset_sum import solve_cost
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, any_size_cost
+from ..measurement.empirical import FLIPS, JACOBIAN_ROWS, LINE_ANGLES
 
 _SAMPLE_S_PER_WEIGHT = 1e-8
 _ARGMIN_S_PER_CANDIDATE = 5e-9
 _EMPIRICAL_S_PER_UNIT = 20e-9
 _EMPIRICAL_S_PER_MAC = 0.04e-9
-_ASCENT_S_PER_STEP = 2e-3
+_ASCENT_S_PER_STEP = 5e-3  # a local-search step's own overhead (line searches, flips, SVD)
+_POLISH_S_PER_STEP = 0.5e-3
 
 
 @dataclass(frozen=True)
@@ -101,14 +111,22 @@ def _prune_cost(
     beyond one meet in the middle (``exact``, ``fewest``) as `solve_any_size` routes them, a
     prefix row widening until `tolerance`."""
     workspace, seconds = 0, 0.0
-    for (d_in, d_out), n_i in zip(itertools.pairwise(target_widths), n, strict=True):
-        candidates = d_out * 2 * d_in * n_i  # B_i: products of target layer i
+    # weights per target layer: d_out·d_in, or a convolution's kernel entries (the CNN
+    # construction's `target_layer_params`; its widths are flattened feature counts)
+    per_layer = getattr(cons, "target_layer_params", None)
+    weights = (
+        per_layer(tuple(target_widths))
+        if per_layer
+        else tuple(a * b for a, b in itertools.pairwise(target_widths))
+    )
+    for w_i, n_i in zip(weights, n, strict=True):
+        candidates = 2 * w_i * n_i  # B_i: products of target layer i
         k = cons.instance_size(n_i)
         if k == 0:  # no solver: an argmin over the candidates, per sign
             w, s = 0, 2 * candidates * _ARGMIN_S_PER_CANDIDATE
         else:
             # Pensia's layout: a row's valid coefficients are Binomial(k, 1/2), sd sqrt(k)/2
-            rows, typical, most = 2 * d_out * d_in, k / 2, k / 2 + 2 * math.sqrt(k)
+            rows, typical, most = 2 * w_i, k / 2, k / 2 + 2 * math.sqrt(k)
             if solver in ANY_SIZE_METHODS:
                 w, s = any_size_cost(
                     solver, rows, typical, most, tolerance=tolerance, threads=threads
@@ -121,7 +139,7 @@ def _prune_cost(
 
 
 def _empirical_cost(
-    random_widths, target_widths, itemsize, samples, ascent_steps, threads, budget
+    random_widths, target_widths, itemsize, samples, ascent_steps, threads, budget, half_line
 ) -> tuple[int, float, int]:
     """(bytes of the chunks and the ascent, seconds, chunk rows) of the empirical phase."""
     hidden = random_widths[1:-1] or (1,)
@@ -130,15 +148,37 @@ def _empirical_cost(
     rows = _chunk_rows(row_bytes, threads, budget)
     in_flight = max(1, min(threads, math.ceil(min(samples, defaults.EMPIRICAL_BATCH) / rows)))
     starts = min(defaults.ASCENT_STARTS, samples)
-    ascent_bytes = starts * (3 * sum(hidden) + 3 * widest) * itemsize if ascent_steps else 0
+    # autograd through the searched map: the difference form (float64, target-sized) where the
+    # construction realises half-line layers, else the random network
+    searched_widths, searched_size = (target_widths, 8) if half_line else (hidden, itemsize)
+    ascent_bytes = (
+        starts * 3 * (sum(searched_widths) + max(searched_widths)) * searched_size
+        if ascent_steps
+        else 0
+    )
     chunk_bytes = in_flight * max(rows, defaults.EMPIRICAL_MIN_ROWS) * row_bytes
     # the first layer of each pair is a gather (one kept input per unit): no multiply-adds
-    macs = sum(a * b for a, b in itertools.pairwise(random_widths[1:])) + sum(
-        a * b for a, b in itertools.pairwise(target_widths)
-    )
+    target_macs = sum(a * b for a, b in itertools.pairwise(target_widths))
+    macs = sum(a * b for a, b in itertools.pairwise(random_widths[1:])) + target_macs
     per_point = sum(hidden) * _EMPIRICAL_S_PER_UNIT + macs * _EMPIRICAL_S_PER_MAC
-    seconds = samples * per_point / threads
-    seconds += ascent_steps * (3 * starts * per_point + _ASCENT_S_PER_STEP)
+    # half-line layers: the search runs on the exact difference form, target-sized
+    searched = (
+        4 * sum(target_widths) * _EMPIRICAL_S_PER_UNIT + 3 * target_macs * _EMPIRICAL_S_PER_MAC
+        if half_line
+        else per_point
+    )
+    seconds = samples * searched / threads
+    if ascent_steps:
+        polish = min(
+            defaults.EMPIRICAL_POLISH_STEPS, defaults.EMPIRICAL_POLISH_PER_STEP * ascent_steps
+        )
+        candidates = 3 * LINE_ANGLES + min(FLIPS, target_widths[0])  # per start and step, no grad
+        jacobian = 1 + 2 * (1 + min(JACOBIAN_ROWS, target_widths[-1]))  # forward + backwards
+        seconds += ascent_steps * (
+            starts * (candidates / threads + jacobian) * searched + _ASCENT_S_PER_STEP
+        )
+        seconds += polish * (3 * (starts // 2) * searched + _POLISH_S_PER_STEP)
+        seconds += (starts + starts // 2) * per_point  # the value at the points found
     return chunk_bytes + ascent_bytes, seconds, rows
 
 
@@ -161,7 +201,12 @@ def estimate_run(
     random_widths = cons.random_widths(tuple(target_widths), tuple(n))
     s = torch.empty((), dtype=dtype).element_size()
     threads = max(1, torch.get_num_threads()) if device.type == "cpu" else 1
-    layers = [a * b for a, b in itertools.pairwise(random_widths)]
+    per_layer = getattr(cons, "random_layer_params", None)  # convolutions: their weights
+    layers = (
+        list(per_layer(tuple(target_widths), tuple(n)))
+        if per_layer
+        else [a * b for a, b in itertools.pairwise(random_widths)]
+    )
     P = sum(layers)
     limit = None if max_memory_gib is None else int(max_memory_gib * 2**30)
     net = P * s
@@ -171,8 +216,9 @@ def estimate_run(
     budget = defaults.EMPIRICAL_MEMORY_BUDGET
     if limit is not None:
         budget = max(0, min(budget, limit - fixed))
+    half_line = not getattr(cons, "realises_copies", False)
     emp_bytes, emp_s, rows = _empirical_cost(
-        random_widths, target_widths, s, empirical_samples, ascent_steps, threads, budget
+        random_widths, target_widths, s, empirical_samples, ascent_steps, threads, budget, half_line
     )
     parts = {
         "random network": net,

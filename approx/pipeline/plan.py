@@ -95,7 +95,8 @@ def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tupl
     if (target is None) == (widths is None):
         raise InvalidArgument("give exactly one of target= and widths=")
     if target is not None:
-        return check_covered(target).widths
+        covered = check_covered(target)
+        return covered.widths if covered.is_dense else covered.feature_widths
     tw = tuple(widths)
     if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
         raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
@@ -130,11 +131,11 @@ def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: st
 
 def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
     _check_instance_size(plan_n, cons, solver)
-    random_params = n_params(cons.random_widths(tw, plan_n))
+    count = random_params(cons, tw, plan_n)
     itemsize = torch.empty((), dtype=dtype).element_size()
-    if random_params * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:
+    if count * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:
         raise InvalidArgument(
-            f"n={list(plan_n)} for widths {list(tw)} needs a random net of {random_params:,} "
+            f"n={list(plan_n)} for widths {list(tw)} needs a random net of {count:,} "
             f"weights (> {defaults.MAX_RANDOM_NET_BYTES / 2**30:.0f} GiB with masks); lower n "
             "or widths"
         )
@@ -173,11 +174,7 @@ def plan_run(
     seeds = tuple(spawn_seeds(seed, 3))
     act = _random_target_activation(target, activation, bias)
     tw = _target_widths(target, widths)
-    if target is None:
-        _check_structure(cons, _random_target_shape(tw, act, bias), "random target")
-    else:
-        _check_structure(cons, target, "target")
-    cons = _for_run(cons, tw, eps, density)
+    cons = _for_run(_covering(cons, target, tw, act, bias), tw, eps, density)
     C = cons.default_C if C is None else C
     theorem_n = cons.size(tw, eps, delta, C)
     if n is None:
@@ -220,6 +217,17 @@ def plan_run(
         bias=bias,
         estimate=estimate,
     )
+
+
+def _covering(cons: Construction, target: Network | None, tw, act: Activation, bias: bool):
+    """`cons` once it is known to cover the target (or the random target's shape), configured
+    for a given target's geometry where it needs it (`for_target`: the CNN construction)."""
+    if target is None:
+        _check_structure(cons, _random_target_shape(tw, act, bias), "random target")
+        return cons
+    _check_structure(cons, target, "target")
+    for_target = getattr(cons, "for_target", None)
+    return cons if for_target is None else for_target(target)
 
 
 def _check_numbers(eps, delta, empirical_samples, ascent_steps, max_memory_gib) -> None:

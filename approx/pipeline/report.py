@@ -15,15 +15,31 @@ def _check(ok: bool) -> str:
     return "within eps" if ok else "EXCEEDS eps"
 
 
+def _sandwich_rows(r: RunResult) -> list[str]:
+    """The sandwich's upper and lower values (`--error sandwich` only)."""
+    if r.error_method in (None, "certified"):
+        return []
+    how = "exact: every linear region" if r.error_method == "exact" else "branch and bound"
+    ratio = r.error_upper / r.error_lower if r.error_lower else float("inf")
+    return [
+        f"  {'sandwich upper         sup||f - g|| <=':<44}{r.error_upper:>12.3e}   "
+        f"{_check(r.error_upper <= r.eps)}   ({how})",
+        f"  {'sandwich lower         sup||f - g|| >=':<44}{r.error_lower:>12.3e}   "
+        f"{_check(r.error_lower <= r.eps)}   (upper/lower = {ratio:.4g})",
+    ]
+
+
 def format_run(r: RunResult) -> str:
     """The table: target, random net (and where n came from), kept parameters, the three
     errors against eps, the theorem's width and the lower bound, and where the time went."""
     n = ", ".join(str(v) for v in r.n_per_layer)
     theorem_n = ", ".join(str(v) for v in r.theorem_n_per_layer)
     lower = sum(max(0.0, b) for b in r.lower_bound_params_per_layer)
+    per_layer = ", ".join(f"{max(0.0, b):,.0f}" for b in r.lower_bound_params_per_layer)
     structure = ""  # said only where it differs from a bias-free ReLU network
     if r.activation != "relu" or r.target_biases:
         structure = f"   {r.activation}" + (", biases" if r.target_biases else "")
+    conv = r.input_shape is not None and len(r.input_shape) == 3
     lines = [
         f"approx run: {r.construction} — {r.theorem}",
         "",
@@ -38,9 +54,17 @@ def format_run(r: RunResult) -> str:
         f"  kept              {r.kept_params:,} params (density {r.density:.3%}"
         + ("" if r.requested_density is None else f", asked <= {r.requested_density:.3%}")
         + f") from {r.n_instances:,} per-weight instances, {r.search}",
-        f"  lower bound       >= {lower:,.0f} params (Pensia Thm 2 packing count, summed "
-        "over layers)",
+        f"  lower bound       per layer >= {per_layer} params (Pensia Thm 2 packing count: proven "
+        "for",
+        f"                    one layer alone; their sum {lower:,.0f} is not a proven bound for "
+        "the deep network)",
     ]
+    if conv:
+        lines[2:2] = [
+            f"  target layers     {', '.join(r.target_layers)}   input "
+            + "x".join(map(str, r.input_shape))
+            + "   (widths: c*H*W features)",
+        ]
     if r.rescale_factors is not None:
         factors = ", ".join(f"{f:.4g}" for f in r.rescale_factors)
         lines.append(f"  rescaled target   layer factors {factors}")
@@ -54,7 +78,9 @@ def format_run(r: RunResult) -> str:
         f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
         f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points"
         + (" of the ball" if r.empirical_domain == "ball" else "")
-        + f" + {r.ascent_steps} ascent steps)",
+        + f" + {r.ascent_steps} search steps)",
+        *_sandwich_rows(r),
+        *_max_norm_rows(r),
         "",
         *_error_legend(r),
         "",
@@ -78,14 +104,30 @@ def _per_weight_rows(r: RunResult) -> list[str]:
     return rows
 
 
+def _max_norm_rows(r: RunResult) -> list[str]:
+    """The error in the theorem's max-norm, where the construction reports it."""
+    if r.certified_error_max_norm is None:
+        return []
+    cert, emp = r.certified_error_max_norm, r.empirical_error_max_norm
+    return [
+        f"  {'certified, max-norm  sup|f - g|_max <=':<44}{cert:>12.3e}   {_check(cert <= r.eps)}"
+        "   (inputs |x|_max <= 1, the theorem's norm)",
+        f"  {'empirical, max-norm  sup|f - g|_max >=':<44}{emp:>12.3e}   {_check(emp <= r.eps)}"
+        "   (cube points + sign ascent)",
+    ]
+
+
 def _error_legend(r: RunResult) -> list[str]:
     """One line per error row: what it is."""
     after_relu = " (after a ReLU inputs are >= 0: P_i only)" if r.target_depth > 1 else ""
-    return [
+    lines = [
         f"  per-weight: max |realised - target| weight where its inputs reach{after_relu}",
         "  certified:  a proven upper bound on sup_{||x||<=1} ||f(x) - g(x)|| (docs/error.md)",
         "  empirical:  the largest ||f(x) - g(x)|| found at actual inputs: a lower estimate",
     ]
+    if r.error_method not in (None, "certified"):
+        lines.append("  sandwich:   upper and lower values of the sup that close (docs/error.md)")
+    return lines
 
 
 def _scaling_and_routing_lines(r: RunResult) -> list[str]:
@@ -133,6 +175,6 @@ def format_comparison(c: Comparison) -> str:
     lines += [
         "",
         "  certified: the certified bound, only for masks whose kept units keep one input edge",
-        "  (n/a otherwise); empirical: sphere samples + gradient ascent, same points every row",
+        "  (n/a otherwise); empirical: sphere samples + local search, same points every row",
     ]
     return "\n".join(lines)

@@ -81,6 +81,22 @@ class RunResult:
     activation: str = "relu"  # between the target's layers
     target_biases: bool = False  # whether any target layer has a bias
     empirical_domain: str = "sphere"  # where the empirical search looked: "sphere" or "ball"
+    # The tightest upper and lower values of the error measured, and how: "certified" (the
+    # certified bound, the empirical estimate), "sandwich" (approx.measurement.sandwich's
+    # branch and bound, each side the tighter of it and the two above), or "exact" (the
+    # sandwich's region enumeration, 1 or 2 inputs: upper = lower up to rounding).
+    error_upper: float | None = None
+    error_lower: float | None = None
+    error_method: str | None = None
+    # The target's input shape ((d_0,) dense, (c, H, W) convolutional) and one description per
+    # layer ("Linear 64->16", "Conv2d 1->4 3x3 pad 1"). For a convolutional target the widths
+    # above are flattened feature counts c·H·W and the errors are norms of flattened tensors.
+    input_shape: tuple[int, ...] | None = None
+    target_layers: tuple[str, ...] | None = None
+    # The error in the CNN theorem's norm, sup_{||x||_max <= 1} ||f(x) - g(x)||_max
+    # (approx.measurement.max_norm): certified and empirical; None for other constructions.
+    certified_error_max_norm: float | None = None
+    empirical_error_max_norm: float | None = None
 
     def to_json(self) -> dict:
         """Plain JSON-able dict of every figure (no tensors)."""

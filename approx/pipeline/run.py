@@ -36,6 +36,15 @@ between the random target's layers, e.g. "tanh" or "leaky_relu(0.1)" (None: ReLU
 `bias`: give the random target Uniform[-1, 1] biases. Both must be covered by the
 construction (`check_structure`), or the run is refused.
 
+`input_shape` `(c, H, W)`: the input of a target that starts with a convolution (the CNN
+construction, ``cnn``); its widths are then flattened feature counts `c·H·W` and the errors
+norms of flattened tensors.
+
+`error`: "certified" (the default) or "sandwich" — also run `approx.measurement.sandwich`
+(exact for 1 or 2 inputs, else branch and bound over at most `sandwich_boxes` boxes; depth-2l
+constructions only); the result's `error_upper`, `error_lower` are the tightest values
+measured and `error_method` says how ("certified", "sandwich" or "exact").
+
 `target` may be an `approx.Network`, an `nn.Sequential` (or `nn.Linear`), its state dict,
 a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path of a file
 `torch.save` wrote of any of those (`approx.basics.loading.as_network`); it is converted to
@@ -44,6 +53,7 @@ a list of weight tensors `[W_1, …, W_l]` (`(d_out, d_in)` each), or the path o
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import sys
 import time
@@ -53,6 +63,7 @@ from dataclasses import dataclass
 import torch
 
 from ..basics import defaults
+from ..basics.errors import InvalidArgument
 from ..basics.loading import TargetLike, as_network
 from ..basics.masks import masked_forward
 from ..basics.network import RELU, Network
@@ -60,9 +71,20 @@ from ..basics.progress import PHASES_FORMAT, RUN_DELAY, progress_bar
 from ..basics.versions import software_versions
 from ..constructions import Pruned
 from ..measurement.bounds import packing_lower_bound_params
-from ..measurement.certified import CertifiedBound, certify
-from ..measurement.empirical import EmpiricalError, empirical_error
-from ..measurement.per_weight import per_weight_error
+from ..measurement.certified import CertifiedBound
+from ..measurement.empirical import EmpiricalError, flat_forward
+from ..measurement.max_norm import max_norm_errors
+from ..measurement.sandwich import Sandwich
+from ..measurement.stored import StoredLayer
+from .measure import (
+    bracket,
+    certify_stored,
+    check_error_options,
+    check_sandwich,
+    error_values,
+    per_weight_fields,
+    search,
+)
 from .plan import RunPlan, plan_run, random_params
 from .result import Artifacts, RunResult
 from .target import (
@@ -96,12 +118,18 @@ def run(
     density: float | None = None,
     activation: str | None = None,
     bias: bool = False,
+    input_shape: Sequence[int] | None = None,
     max_memory_gib: float | None = None,
+    error: str = defaults.ERROR_METHOD,
+    sandwich_boxes: int = defaults.SANDWICH_BOXES,
 ) -> RunResult:
     """Sample the construction's random network, prune it to approximate `target`, and measure
     (every argument is described in this module's docstring, "Arguments of `run`")."""
     t_start = time.perf_counter()
-    target = None if target is None else as_network(target)
+    check_error_options(error, sandwich_boxes)
+    if target is None and input_shape is not None:
+        raise InvalidArgument("input_shape= (--input-shape) describes a given target")
+    target = None if target is None else as_network(target, input_shape=input_shape)
     plan = plan_run(
         target,
         widths,
@@ -122,6 +150,8 @@ def run(
         bias=bias,
         max_memory_gib=max_memory_gib,
     )
+    if error == "sandwich":
+        check_sandwich(plan.target_widths, plan.construction, target)
     announce(plan, enabled=progress)
     target, factors, drawn_factors = prepare_target_scaled(target, plan, rescale=rescale)
     measured = execute(
@@ -130,6 +160,8 @@ def run(
         empirical_samples=empirical_samples,
         ascent_steps=ascent_steps,
         progress=progress,
+        error=error,
+        sandwich_boxes=sandwich_boxes,
     )
     return _result(
         plan,
@@ -160,6 +192,9 @@ class _Measured:
     empirical: EmpiricalError
     target: Network
     phases: dict[str, float]
+    stored: tuple[StoredLayer, ...] = ()
+    sandwich: Sandwich | None = None
+    max_norm: tuple[float, float] | None = None  # (certified, empirical) in max-norm
 
 
 def execute(
@@ -169,10 +204,13 @@ def execute(
     empirical_samples: int,
     ascent_steps: int,
     progress: bool = False,
+    error: str = defaults.ERROR_METHOD,
+    sandwich_boxes: int = defaults.SANDWICH_BOXES,
 ) -> _Measured:
-    """Sample, prune, certify, and search for the empirical error, timing each phase."""
+    """Sample, prune, certify, and search for the empirical error (and the sandwich when
+    `error` is "sandwich"), timing each phase."""
     with progress_bar(
-        4,
+        4 + (error == "sandwich"),
         desc="approx run: sample",
         unit="phase",
         enabled=progress,
@@ -180,7 +218,15 @@ def execute(
         ticking=True,
         bar_format=PHASES_FORMAT,
     ) as bar:
-        return _phases(plan, target, empirical_samples, ascent_steps, bar)
+        measured = _phases(plan, target, empirical_samples, ascent_steps, bar)
+        if error == "sandwich":
+            bar.set_description_str("approx run: sandwich", refresh=False)
+            t = time.perf_counter()
+            found = bracket(measured.stored, measured.empirical, sandwich_boxes)
+            bar.update(1)
+            phases = {**measured.phases, "sandwich": time.perf_counter() - t}
+            measured = dataclasses.replace(measured, phases=phases, sandwich=found)
+        return measured
 
 
 def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps: int, bar):
@@ -217,30 +263,40 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     next_phase("certify")
 
     t = time.perf_counter()
-    cert = certify(target, pruned)
+    cert, stored = certify_stored(target, random_net, pruned)
     phases["certify"] = time.perf_counter() - t
     next_phase("empirical")
 
     t = time.perf_counter()
-    emp = empirical_error(
-        target.forward,
-        masked_forward(
-            random_net, pruned.masks, drop_dead_units=getattr(cons, "drop_dead_units", False)
-        ),
-        plan.target_widths[0],
+    emp = search(
+        target,
+        random_net,
+        pruned,
+        stored,
         generator=torch.Generator().manual_seed(plan.seeds[2]),
+        drop_dead_units=getattr(cons, "drop_dead_units", False),
         n_samples=empirical_samples,
         ascent_steps=ascent_steps,
-        dtype=plan.dtype,
         device=plan.device,
         **({} if positively_homogeneous(target) else {"domain": "ball"}),
         chunk_rows=(
             defaults.EMPIRICAL_CHUNK_ROWS if plan.estimate is None else plan.estimate.chunk_rows
         ),
     )
+    max_norm = None
+    if getattr(cons, "max_norm_error", False) and pruned.copies is None:  # the theorem's norm
+        max_norm = max_norm_errors(
+            target,
+            flat_forward(masked_forward(random_net, pruned.masks), target.input_shape),
+            pruned.layers,
+            generator=torch.Generator().manual_seed(plan.seeds[2] + 1),
+            n_samples=empirical_samples,
+            ascent_steps=ascent_steps,
+            certified_l2=cert.value,
+        )
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
-    return _Measured(random_net, pruned, cert, emp, target, phases)
+    return _Measured(random_net, pruned, cert, emp, target, phases, stored, max_norm=max_norm)
 
 
 def _result(
@@ -287,7 +343,8 @@ def _result(
         certified_within_eps=m.certified.value <= eps,
         empirical_within_eps=m.empirical.value <= eps,
         lower_bound_params_per_layer=tuple(
-            packing_lower_bound_params(d_out, d_in, eps) for d_in, d_out in itertools.pairwise(tw)
+            packing_lower_bound_params(d_out, d_in, eps) if layer.kind == "dense" else 0.0
+            for (d_in, d_out), layer in zip(itertools.pairwise(tw), target.layers, strict=True)
         ),
         rescale_factors=factors,
         seed=seed,
@@ -301,19 +358,17 @@ def _result(
         requested_density=getattr(cons, "density", None),
         artifacts=Artifacts(target=target, random_net=m.random_net, pruned=pruned),
         **_row_fields(plan, pruned),
-        **_per_weight_fields(target, pruned),
+        **per_weight_fields(target, pruned),
         drawn_target_factors=drawn_factors,
         activation=str(hidden_activation(target)),
         target_biases=any(b is not None for b in target.biases),
         empirical_domain="sphere" if positively_homogeneous(target) else "ball",
+        **error_values(m.certified, m.empirical, m.sandwich),
+        input_shape=target.input_shape,
+        target_layers=tuple(layer.describe() for layer in target.layers),
+        certified_error_max_norm=None if m.max_norm is None else m.max_norm[0],
+        empirical_error_max_norm=None if m.max_norm is None else m.max_norm[1],
     )
-
-
-def _per_weight_fields(target: Network, pruned: Pruned) -> dict:
-    if pruned.copies is not None:  # depth l + 1: every copy's weights act on the inputs
-        return {"max_weight_error_used": pruned.max_weight_error(target)}
-    split = per_weight_error(target, pruned.layers)
-    return {"max_weight_error_used": split.used, "max_weight_error_unused": split.unused}
 
 
 def _row_fields(plan: RunPlan, pruned: Pruned) -> dict:

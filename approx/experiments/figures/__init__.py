@@ -17,7 +17,7 @@ from ...basics.files import check_writable_dir
 from ..store import load_rows
 from .candidates import plot_candidates_vs_eps
 from ...basics.defaults import PLOT_FORMATS
-from .common import STYLES, save
+from .common import STYLES, png_bytes, save
 from .common import style as use_style
 from .compare import fig_error_vs_params, plot_benchmarks
 from .run import plot_run
@@ -36,7 +36,28 @@ __all__ = [
     "plot_run",
     "plot_samples_per_weight",
     "plot_store",
+    "store_figure_pngs",
 ]
+
+# Every figure a store can feed: (file stem, drawing function, the row kind it reads).
+STORE_FIGURES = (
+    ("error_vs_width", fig_error_vs_width, "run"),
+    ("error_vs_depth", fig_error_vs_depth, "run"),
+    ("success_vs_n", fig_success_vs_n, "subset_sum"),
+    ("params_vs_eps", fig_params_vs_eps, "run"),
+    ("error_vs_params", fig_error_vs_params, "compare"),
+)
+
+
+def _results(rows, kind: str) -> list[dict]:
+    return [r.result for r in rows if r.kind == kind and r.status == "ok"]
+
+
+def _store_figures(rows) -> list[tuple]:
+    """`STORE_FIGURES`, less the compare figure where the store holds no compare point: a
+    store of runs reports no skipped figure for it."""
+    kinds = {r.kind for r in rows if r.status == "ok"}
+    return [f for f in STORE_FIGURES if f[2] != "compare" or "compare" in kinds]
 
 
 def plot_store(
@@ -57,23 +78,12 @@ def plot_store(
         raise InvalidArgument(f"formats={list(formats)}: each must be png, pdf or svg")
     out_dir = check_writable_dir(out_dir, "out")
     rows = load_rows(store)
-    runs = [r.result for r in rows if r.kind == "run" and r.status == "ok"]
-    mc = [r.result for r in rows if r.kind == "subset_sum" and r.status == "ok"]
-    compared = [r.result for r in rows if r.kind == "compare" and r.status == "ok"]
     out_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
-    figures = [
-        ("error_vs_width", fig_error_vs_width, runs),
-        ("error_vs_depth", fig_error_vs_depth, runs),
-        ("success_vs_n", fig_success_vs_n, mc),
-        ("params_vs_eps", fig_params_vs_eps, runs),
-    ]
-    if compared:  # only a store of compare points has this figure (nothing to report skipped)
-        figures.append(("error_vs_params", fig_error_vs_params, compared))
-    for stem, make, data in figures:
+    for stem, make, kind in _store_figures(rows):
         with use_style(style):
             try:
-                fig = make(data)
+                fig = make(_results(rows, kind))
             except ValueError as e:
                 skipped.append(f"{stem}: {e}")
                 continue
@@ -84,3 +94,21 @@ def plot_store(
                 continue
             written += save(fig, out_dir, stem, formats)
     return written, skipped
+
+
+def store_figure_pngs(rows, style: str = "default") -> tuple[dict[str, bytes], dict[str, str]]:
+    """Every figure `plot_store` draws from these store rows, as PNG bytes by file stem (the
+    same figures, in memory: the HTML report embeds them); and why each other one is skipped."""
+    pngs, skipped = {}, {}
+    for stem, make, kind in _store_figures(rows):
+        with use_style(style):
+            try:
+                fig = make(_results(rows, kind))
+            except ValueError as e:
+                skipped[stem] = str(e)
+                continue
+            except (KeyError, TypeError) as e:  # rows written by another tool or version
+                skipped[stem] = f"the store's rows lack what it plots ({type(e).__name__}: {e})"
+                continue
+            pngs[stem] = png_bytes(fig)
+    return pngs, skipped

@@ -4,6 +4,7 @@ wider than a page, one legend per figure below its panels, and saving."""
 from __future__ import annotations
 
 import functools
+import io
 import math
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -107,6 +108,14 @@ def save(fig, out_dir: Path, stem: str, formats: tuple[str, ...]) -> list[Path]:
         paths.append(p)
     plt.close(fig)
     return paths
+
+
+def png_bytes(fig, dpi: int = 110) -> bytes:
+    """The figure as PNG bytes (as `save` writes it, at a screen's resolution), then closed."""
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi, bbox_inches="tight", pad_inches=0.02)
+    plt.close(fig)
+    return buf.getvalue()
 
 
 def panels(k: int, cols: int = 2, *, legend_rows: int = 3, sharey: bool = False):

@@ -197,11 +197,13 @@ class _Measurer:
 
 def _construction_rows(result: RunResult, net: Network, planted: bool, row) -> list[MethodRow]:
     """The masks of every construction whose layout is the random network's, the run's own
-    construction first (its masks reused unless a ticket was planted)."""
+    construction first (its masks reused unless a ticket was planted); a construction whose
+    masks are an earlier one's (CNN's on a dense target: Pensia's pairs) is not repeated."""
     art = result.artifacts
     names = sorted(CONSTRUCTIONS, key=lambda name: name != result.construction)
     sampler = type(CONSTRUCTIONS[result.construction]).sample
-    out = []
+    out: list[MethodRow] = []
+    seen: list[Masks] = []
     for name in names:
         cons = CONSTRUCTIONS[name]
         if cons.random_widths(result.target_widths, result.n_per_layer) != result.random_widths:
@@ -214,6 +216,9 @@ def _construction_rows(result: RunResult, net: Network, planted: bool, row) -> l
                 art.target, net, solver=result.solver, tolerance=result.weight_tolerance
             )
             seconds = time.perf_counter() - t
+        if any(_same(pruned.masks, m) for m in seen):
+            continue
+        seen.append(pruned.masks)
         violations = cons.check_target(art.target)
         notes = [f"target outside its class: {violations[0].message}"] if violations else []
         if type(cons).sample is not sampler:  # same layout, another distribution (Orseau's)
@@ -224,6 +229,10 @@ def _construction_rows(result: RunResult, net: Network, planted: bool, row) -> l
             row(pruned.masks, f"construction ({name})", seconds, note="; ".join(notes) or None)
         )
     return out
+
+
+def _same(a: Masks, b: Masks) -> bool:
+    return all(torch.equal(x, y) for x, y in zip(a.masks, b.masks, strict=True))
 
 
 def benchmark(

@@ -1,0 +1,120 @@
+"""Sweeps on a Dask cluster: the same points, store and resume contract as `Runner`, computed by
+the workers of a `dask.distributed` scheduler.
+
+The driver (this process) submits every point the store lacks (`Client.submit`, one task per
+point, keyed by the point's key) and stores each result the moment it arrives
+(`as_completed`), one transaction per row, as `Runner` does: workers never touch the store.
+A worker that dies mid-task loses nothing: the scheduler gives its tasks to another worker
+(after `distributed.scheduler.allowed-failures` deaths a point raises `KilledWorker`, which is
+reported as a crash, not stored, and so retried by the next run). A killed driver loses at most
+the points in flight; rerunning computes exactly those.
+
+Each task limits torch and numba to one compute thread in the thread that runs it
+(`limit_threads`), so a worker started with `--nthreads k` uses k cores.
+
+`scheduler="local"` starts a `LocalCluster` of `workers` processes with one thread each (what
+the measurements in docs/experiments.md compare with the process pool); any other value is the
+address of a running scheduler (`tcp://host:8786`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import IO, Any
+
+from distributed import Client, LocalCluster, as_completed
+
+from .. import __version__
+from ..basics import defaults
+from ..basics.errors import InvalidArgument
+from .runner import Runner, worker_evaluate
+from .store import ResultStore
+from .threads import limit_threads
+
+
+def cluster_evaluate(config: dict) -> tuple[str, Any, float]:
+    """One point on a Dask worker: one compute thread for this task, then `worker_evaluate`."""
+    limit_threads()
+    return worker_evaluate(config)
+
+
+def _approx_version() -> str:
+    return __version__
+
+
+class DaskRunner(Runner):
+    """A `Runner` whose points run on a Dask cluster at `scheduler` ("local": a LocalCluster of
+    `workers` processes started here and stopped by `close`)."""
+
+    def __init__(
+        self,
+        store: ResultStore,
+        scheduler: str,
+        workers: int | None = None,
+        *,
+        progress: bool = True,
+        stream: IO[str] | None = None,
+    ) -> None:
+        super().__init__(store, workers, progress=progress, stream=stream)
+        if not isinstance(scheduler, str) or not scheduler:
+            raise InvalidArgument(f"scheduler={scheduler!r} must be an address or 'local'")
+        self.scheduler = scheduler
+        self._client: Client | None = None
+        self._cluster: LocalCluster | None = None
+
+    @property
+    def client(self) -> Client:
+        if self._client is None:
+            self._client = self._connect()
+        return self._client
+
+    def _connect(self) -> Client:
+        if self.scheduler == "local":
+            self._cluster = LocalCluster(
+                n_workers=self.workers,
+                threads_per_worker=1,
+                processes=True,
+                dashboard_address=None,
+            )
+            return Client(self._cluster)
+        try:
+            client = Client(self.scheduler, timeout=defaults.SCHEDULER_CONNECT_SECONDS)
+        except (OSError, ValueError, TimeoutError) as e:
+            raise InvalidArgument(
+                f"--scheduler={self.scheduler!r}: cannot connect to a Dask scheduler: {e}"
+            ) from None
+        versions = set(client.run(_approx_version).values())
+        if versions - {__version__}:
+            client.close()
+            raise InvalidArgument(
+                f"--scheduler={self.scheduler!r}: its workers run approx {sorted(versions)}, "
+                f"this driver {__version__}; install the same approx on every worker"
+            )
+        return client
+
+    def close(self, terminate: bool = False) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._cluster is not None:
+            self._cluster.close()
+            self._cluster = None
+
+    def _outcomes(self, todo: dict[str, dict]) -> Iterator[tuple[str, tuple[str, Any, float]]]:
+        client = self.client
+        futures = {
+            client.submit(cluster_evaluate, c, key=f"approx-point-{k}", pure=False): k
+            for k, c in todo.items()
+        }
+        try:
+            for fut in as_completed(futures):
+                key = futures[fut]
+                try:
+                    outcome = fut.result()
+                except Exception as e:  # KilledWorker, a lost connection: retried next run
+                    outcome = ("crash", f"{type(e).__name__}: {e}", 0.0)
+                fut.release()
+                yield key, outcome
+        except BaseException:
+            client.cancel(list(futures))
+            raise
