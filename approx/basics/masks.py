@@ -16,6 +16,7 @@ from torch.nn.utils import prune
 
 from .errors import InvalidArgument
 from .network import Network
+from .ticket import compact
 
 
 def _keep(mask: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
@@ -145,34 +146,15 @@ class Masks:
 
 
 def without_dead_units(net: Network, masks: Masks) -> tuple[Network, Masks]:
-    """The same function on fewer hidden units: for a dense, bias-free `net` (else unchanged),
-    drop every hidden unit that keeps no outgoing weight, or no incoming weight when its
-    activation maps 0 to 0 (its output is then 0). At least one unit stays per layer. The
-    values are the same up to rounding: the next layer sums fewer (zero) terms, possibly in
-    another order."""
+    """The same function on fewer hidden units, for a dense, bias-free `net` (else unchanged):
+    `approx.basics.ticket.compact` (a unit no kept weight leaves is dropped, and one no kept
+    weight enters is dropped after its constant output is folded into the next bias), with
+    the masks of the compacted network's nonzero weights. The values are the same up to
+    rounding: the next layer sums fewer (zero) terms, possibly in another order."""
     if not net.is_dense or masks.biases is not None or any(b is not None for b in net.biases):
         return net, masks
-    masks.check_fits(net)
-    weights = list(net.weights)
-    kept = [m.to(w.device) for m, w in zip(masks.masks, weights, strict=True)]
-    zero_at_zero = [
-        bool(a(torch.zeros(1, dtype=weights[0].dtype)) == 0) for a in net.activations[:-1]
-    ]
-    changed = True
-    while changed:  # dropping a unit can leave units of the neighbouring layers dead
-        changed = False
-        for i in range(len(weights) - 1):
-            alive = kept[i + 1].any(0)  # (d_i,): used by the next layer
-            if zero_at_zero[i]:
-                alive &= kept[i].any(1)  # and fed by this one
-            if not bool(alive.any()):
-                alive[0] = True
-            if bool(alive.all()):
-                continue
-            changed = True
-            weights[i], kept[i] = weights[i][alive], kept[i][alive]
-            weights[i + 1], kept[i + 1] = weights[i + 1][:, alive], kept[i + 1][:, alive]
-    return net.with_weights(weights), Masks(tuple(kept))
+    small = compact(net, masks)
+    return small, Masks(tuple(w != 0 for w in small.weights))
 
 
 def masked_forward(

@@ -18,11 +18,15 @@ Dense networks only: a convolutional layer is refused, naming it.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 
 from .errors import InvalidArgument
-from .masks import Masks
 from .network import Dense, Network
+
+if TYPE_CHECKING:  # masks.py builds on compact (without_dead_units)
+    from .masks import Masks
 
 
 def compact(net: Network, masks: Masks) -> Network:
