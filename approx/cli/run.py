@@ -220,17 +220,16 @@ def _row_methods(rows) -> list[dict] | None:
     ]
 
 
-def _export(result: RunResult, out: Path, *, quiet: bool) -> None:
-    art = result.artifacts
+def _write_or_refuse(option: str, out: Path, write):
+    """`write()`, its OSError (a full disk, an unwritable path) made one line naming `option`:
+    the writers leave all their files or none."""
     try:
-        written = export_ticket(art.random_net, art.pruned.masks, out)
+        return write()
     except OSError as e:
         raise InvalidArgument(
-            f"--export={str(out)!r}: could not write the files ({e.strerror or e}); none was "
-            "left there (the result is printed above)"
+            f"{option}={str(out)!r}: could not write the files ({e.strerror or e}); none "
+            "was left there (the result is printed above)"
         ) from None
-    if not quiet:
-        print(f"  wrote {', '.join(str(p) for p in written)}")
 
 
 def _save_tensors(obj, path: Path) -> None:
@@ -291,15 +290,16 @@ def command(args: argparse.Namespace) -> int:
     # the result first: an output error below must not lose it
     print(json.dumps(result.to_json()) if args.json else format_run(result), flush=True)
     if args.out is not None:
-        try:
-            write_out(result, args.out)
-        except OSError as e:
-            raise InvalidArgument(
-                f"--out={str(args.out)!r}: could not write the files ({e.strerror or e}); none "
-                "was left there (the result is printed above)"
-            ) from None
+        _write_or_refuse("--out", args.out, lambda: write_out(result, args.out))
         if not args.json:
             print(f"\n  wrote {args.out}/result.json, error.png, network.pt")
     if args.export is not None:
-        _export(result, args.export, quiet=args.json)
+        art = result.artifacts
+        written = _write_or_refuse(
+            "--export",
+            args.export,
+            lambda: export_ticket(art.random_net, art.pruned.masks, args.export),
+        )
+        if not args.json:
+            print(f"  wrote {', '.join(str(p) for p in written)}")
     return 0
