@@ -34,15 +34,14 @@ def get_construction(name: str) -> Construction:
 
 def check_covered(target: Network, where: str = "target") -> Network:
     """`target` unchanged if some registered construction covers its layers (kinds, biases,
-    activations); otherwise InvalidArgument naming the first layer none of them covers and
-    what each construction says of it."""
+    activations); otherwise InvalidArgument with each construction's first objection (and
+    the layer, where they all object to the same one)."""
     found = {name: c.check_structure(target) for name, c in CONSTRUCTIONS.items()}
     if any(not v for v in found.values()):
         return target
-    layer = min(v[0].layer for v in found.values())
-    reasons = "; ".join(
-        f"{name}: {next(x.message for x in v if x.layer == layer)}"
-        for name, v in sorted(found.items())
-        if any(x.layer == layer for x in v)
-    )
-    raise InvalidArgument(f"{where}: no registered construction covers layer {layer} ({reasons})")
+    firsts = {v[0].layer for v in found.values()}
+    which = f"layer {firsts.pop()}" if len(firsts) == 1 else "all its layers"
+    # each construction's first objection, wherever it is: a construction that covers layer 1
+    # but not a later one (cnn, for a missing ReLU after layer 2) says why too
+    reasons = "; ".join(f"{name}: {v[0].message}" for name, v in sorted(found.items()))
+    raise InvalidArgument(f"{where}: no registered construction covers {which} ({reasons})")
