@@ -13,7 +13,6 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..basics.files import check_writable_dir, write_files_atomic
 from ..basics.loading import load_network
-from ..experiments.figures import plot_run
 from ..pipeline.export import export_ticket
 from ..pipeline.report import format_run
 from ..pipeline.result import RunResult
@@ -24,6 +23,10 @@ from .common import given, one_or_list
 def write_out(result: RunResult, out: Path) -> None:
     """result.json, error.png and network.pt in `out`: all three, or (on any error, e.g. a full
     disk) none of them and no directory this call created."""
+    # matplotlib (~0.5 s to import, more with the figure modules) only when a figure is drawn:
+    # a run without --out never loads it
+    from ..experiments.figures import plot_run
+
     art = result.artifacts
     network = {
         "target": [w.cpu() for w in art.target.weights],
