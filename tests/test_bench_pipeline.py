@@ -45,11 +45,11 @@ def test_bench_pipeline_busy_quick_reports_every_condition():
     ).stdout
     figures = json.loads(out.strip().splitlines()[-1])
     assert figures["repeats"] == 1 and figures["help_wall_s"] > 0
-    assert set(figures["commands"]) == {"default run", "20-10-5"}
+    assert set(figures["commands"]) == {"default", "20-10-5"}
     for rows in figures["commands"].values():
         assert rows["quiet"]["cpu_ratio"] == rows["quiet"]["wall_ratio"] == 1.0
         for condition in ("quiet", "loops", "copy"):
             row = rows[condition]
             assert row["wall_s"] >= row["work_s"] > 0 and row["cpu_s"] > 0
             assert set(row["phase_s"]) == {"sample", "prune", "certify", "empirical"}
-    assert figures["default_run_wall_s"] == figures["commands"]["default run"]["quiet"]["wall_s"]
+    assert figures["default_run_wall_s"] == figures["commands"]["default"]["quiet"]["wall_s"]
