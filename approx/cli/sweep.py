@@ -11,6 +11,7 @@ from pathlib import Path
 from .. import __version__
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
+from ..basics.threads import available_cores
 from ..basics.units import format_seconds
 from ..experiments.grid import SweepConfig, config_from_dict, load_config
 from ..experiments.points import estimate_seconds
@@ -64,7 +65,7 @@ def announce(cfg: SweepConfig, workers: int | None, store: Path) -> None:
     if cfg.count > defaults.SWEEP_ANNOUNCE_POINTS:
         sample = cfg.sample(64)
         per_point = sum(estimate_seconds(p) for p in sample) / max(1, len(sample))
-        pool = workers or os.cpu_count() or 1
+        pool = workers or available_cores()
         line += (
             f" (about {format_seconds(per_point * cfg.count / pool)} on {pool} workers, "
             f"estimated from {len(sample)} of them)"
