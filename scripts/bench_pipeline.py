@@ -40,6 +40,7 @@ import resource
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 
 from approx.pipeline.run import run
@@ -84,8 +85,9 @@ def main(argv: list[str] | None = None) -> int:
     if any("=" not in e for e in args.env):
         p.error(f"--env={args.env} must be NAME=VALUE")
     if args.busy:
-        env = {**os.environ, **dict(e.split("=", 1) for e in args.env)}
-        return busy(args.repeats if not args.quick else 1, args.quick, env, args.only)
+        with tempfile.TemporaryDirectory() as cwd:
+            env = {**os.environ, **dict(e.split("=", 1) for e in args.env)}
+            return busy(args.repeats if not args.quick else 1, args.quick, env, cwd, args.only)
     config = QUICK if args.quick else FULL
 
     run(widths=(4, 3, 2), eps=0.1, n=6, solver=args.solver, empirical_samples=16)  # compile
@@ -150,9 +152,13 @@ GOAL_CPU_RATIO = 1.15  # goal: busy CPU-seconds at most 1.15x the quiet run's
 GOAL_DEFAULT_RUN_SECONDS = 2.0  # goal: `approx run`, start-up included, on 2 quiet cores
 
 
-def _start(args: list[str], env: dict) -> tuple[subprocess.Popen, float]:
+def _start(args: list[str], env: dict, cwd: str) -> tuple[subprocess.Popen, float]:
+    """The command in an empty directory: `python -m` puts the current directory first on the
+    path, which in a checkout would shadow the approx that --env PYTHONPATH names."""
     cmd = [sys.executable, "-m", "approx.cli", *args, "--quiet", "--json"]
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(
+        cmd, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL
+    )
     return proc, time.perf_counter()
 
 
@@ -173,14 +179,14 @@ def _finish(proc: subprocess.Popen, start: float) -> dict:
     }
 
 
-def _measure(args: list[str], condition: str, env: dict) -> list[dict]:
+def _measure(args: list[str], condition: str, env: dict, cwd: str) -> list[dict]:
     """One timed command (two copies for "copy"), with its load running beside it."""
     loops = []
     if condition == "loops":
         loops = [subprocess.Popen([sys.executable, "-c", BUSY_LOOP]) for _ in range(2)]
         time.sleep(0.5)  # the loops are spinning before the command starts
     try:
-        started = [_start(args, env) for _ in range(2 if condition == "copy" else 1)]
+        started = [_start(args, env, cwd) for _ in range(2 if condition == "copy" else 1)]
         return [_finish(proc, start) for proc, start in started]
     finally:
         for loop in loops:
@@ -188,30 +194,30 @@ def _measure(args: list[str], condition: str, env: dict) -> list[dict]:
             loop.wait()
 
 
-def _help_seconds(env: dict, repeats: int) -> float:
+def _help_seconds(env: dict, cwd: str, repeats: int) -> float:
     walls = []
     for _ in range(max(repeats, 5)):
         start = time.perf_counter()
         subprocess.run([sys.executable, "-m", "approx.cli", "--help"], env=env, check=True,
-                       stdout=subprocess.DEVNULL)  # fmt: skip
+                       cwd=cwd, stdout=subprocess.DEVNULL)  # fmt: skip
         walls.append(time.perf_counter() - start)
     return statistics.median(walls)
 
 
-def busy(repeats: int, quick: bool, env: dict, only: str | None = None) -> int:
+def busy(repeats: int, quick: bool, env: dict, cwd: str, only: str | None = None) -> int:
     """Each command alone, next to two busy loops, next to a copy of itself: medians, ratios."""
     commands = QUICK_COMMANDS if quick else COMMANDS
     if only is not None:  # the default run, or the other (the pipeline)
         commands = {k: v for k, v in commands.items() if (k == "default") == (only == "default")}
-    _measure(next(iter(commands.values())), "quiet", env)  # numba's cache and the page cache
+    _measure(next(iter(commands.values())), "quiet", env, cwd)  # numba's cache and the page cache
     figures = {"repeats": repeats, "cores": len(os.sched_getaffinity(0)), "commands": {}}
-    figures["help_wall_s"] = _help_seconds(env, repeats)
+    figures["help_wall_s"] = _help_seconds(env, cwd, repeats)
     print(f"approx --help: {figures['help_wall_s']:.2f} s wall (median)")
     for name, args in commands.items():
         rows = {}
         for condition in ("quiet", "loops", "copy"):
             load = os.getloadavg()[0]
-            runs = [r for _ in range(repeats) for r in _measure(args, condition, env)]
+            runs = [r for _ in range(repeats) for r in _measure(args, condition, env, cwd)]
             phases = runs[0]["phase_s"]
             rows[condition] = {
                 "wall_s": statistics.median(r["wall_s"] for r in runs),
