@@ -56,7 +56,7 @@ def peak_rss_bytes() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
-def main(argv: list[str] | None = None) -> int:
+def _arguments(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--repeats", type=int, default=3, help="timed runs (default 3)")
     p.add_argument("--solver", default="exact", help="subset-sum solver (default exact)")
@@ -84,6 +84,11 @@ def main(argv: list[str] | None = None) -> int:
         p.error(f"--repeats={args.repeats} must be >= 1")
     if any("=" not in e for e in args.env):
         p.error(f"--env={args.env} must be NAME=VALUE")
+    return args
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _arguments(argv)
     if args.busy:
         with tempfile.TemporaryDirectory() as cwd:
             env = {**os.environ, **dict(e.split("=", 1) for e in args.env)}
