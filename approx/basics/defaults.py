@@ -162,6 +162,13 @@ TIGHTNESS_SANDWICH_BOXES = 2000
 SCHEDULER_ENV = "APPROX_SCHEDULER"
 SCHEDULER_CONNECT_SECONDS = 10
 
+# The thread policy of the `approx` command (approx.basics.threads), set in its environment
+# before torch or numba load unless the user set them: idle OpenMP threads sleep at once
+# instead of spinning (torch and numba each bring their own OpenMP runtime, and a pool that
+# spins after each parallel region takes the core another pool or process needs;
+# docs/performance.md). KMP_BLOCKTIME is the same for Intel's OpenMP (an MKL or conda torch).
+THREAD_ENVIRONMENT = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
+
 EXPORT_FORMAT = "csv"  # approx export
 # approx plot: the figure style and, per style, the files written when --format is not given
 PLOT_STYLE = "default"

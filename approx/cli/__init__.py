@@ -5,21 +5,38 @@ Usage errors (bad arguments, files, targets that break a theorem's assumptions) 
 where the library named the argument (`ascent_steps=-1` reads `--ascent-steps=-1`). Ctrl-C
 prints one line and exits with status 130. Options the user does not give are None, so the
 library's defaults (`approx.basics.defaults`) apply.
+
+Start-up is cheap: each command's parser lives in a light module (`approx.cli.parsers.<name>`:
+argparse and approx's light modules only), and the command itself (`approx.cli.<name>`, which
+loads torch, numba, ...) is imported only when it runs, inside the handler of Ctrl-C. So
+`approx --help` and usage errors never import torch.
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 import sys
 
-import torch
-
 from .. import __version__
 from ..basics.errors import InvalidArgument
-from . import check_proofs, compare, export, plot, report, run, search, sweep, tightness
+from ..basics.threads import quiet_thread_pools
 from .common import Parser
 
-COMMANDS = (run, search, sweep, plot, report, tightness, check_proofs, export, compare)
+# command name -> module name, in the order --help lists them: approx.cli.parsers.<module>
+# holds the command's options, approx.cli.<module> runs it (not bound here by name, so that
+# `from approx.cli import run` is the command's module)
+COMMANDS = {
+    "run": "run",
+    "search": "search",
+    "sweep": "sweep",
+    "plot": "plot",
+    "report": "report",
+    "tightness": "tightness",
+    "check-proofs": "check_proofs",
+    "export": "export",
+    "compare": "compare",
+}
 
 
 def build_parser() -> Parser:
@@ -29,9 +46,14 @@ def build_parser() -> Parser:
     )
     parser.add_argument("--version", action="version", version=f"approx {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=Parser)
-    for command in COMMANDS:
-        command.add_parser(sub)
+    for module in COMMANDS.values():
+        importlib.import_module(f"{__name__}.parsers.{module}").add_parser(sub)
     return parser
+
+
+def implementation(name: str):
+    """The module that runs command `name` (imported now: it loads torch and the rest)."""
+    return importlib.import_module(f"{__name__}.{COMMANDS[name]}")
 
 
 def name_flags(message: str, flags: dict[str, str]) -> str:
@@ -42,18 +64,23 @@ def name_flags(message: str, flags: dict[str, str]) -> str:
 
 
 def _out_of_memory(e: BaseException) -> bool:
-    return isinstance(e, (MemoryError, torch.OutOfMemoryError)) or (
-        isinstance(e, RuntimeError) and "can't allocate memory" in str(e)
+    torch = sys.modules.get("torch")  # not imported: not torch's error
+    return (
+        isinstance(e, MemoryError)
+        or (torch is not None and isinstance(e, torch.OutOfMemoryError))
+        or (isinstance(e, RuntimeError) and "can't allocate memory" in str(e))
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    quiet_thread_pools()  # before torch or numba load: they read it once
     if argv[:1] == ["check-proofs"]:
-        return check_proofs.forward(argv[1:])
+        return implementation("check-proofs").forward(argv[1:])
     args = build_parser().parse_args(argv)
     try:
-        return args.func(args)
+        # the import inside the try: Ctrl-C during seconds of imports is an interrupt too
+        return implementation(args.command).command(args)
     except InvalidArgument as e:
         text = " ".join(str(e).split())  # one line, whatever the message held
         # read after the call: a command may drop its flags (a sweep file names TOML keys)

@@ -5,20 +5,14 @@ from __future__ import annotations
 
 import argparse
 
-
-def add_parser(sub) -> None:
-    c = sub.add_parser("check-proofs", help="run proofs_check (symbolic and numerical checks)")
-    c.add_argument("args", nargs=argparse.REMAINDER, help="passed to python -m proofs_check")
-    c.set_defaults(func=command)
+# sympy and the Monte Carlo checks (~2 s of CPU): this module is imported only when the
+# command runs (approx.cli's registry), so no other command pays for them
+import proofs_check
 
 
 def forward(argv: list[str]) -> int:
     """Everything after the command goes to proofs_check's own parser verbatim (argparse's
     REMAINDER would reject a leading option such as --quick)."""
-    # Imported here, not at the top: proofs_check loads sympy and its Monte Carlo checks
-    # (~2 s of CPU), which every other `approx` command would otherwise pay at start-up.
-    import proofs_check
-
     return proofs_check.main(argv, prog="approx check-proofs")
 
 

@@ -31,6 +31,7 @@ from typing import IO, Any
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.progress import progress_bar
+from ..basics.threads import available_cores
 from .points import evaluate
 from .store import ResultStore, Row, point_key
 from .threads import limit_threads
@@ -94,7 +95,7 @@ class Runner:
     ) -> None:
         self.store = store
         if workers is None:
-            workers = os.cpu_count() or 1
+            workers = available_cores()  # its affinity mask: one worker per core it may use
         if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
             raise InvalidArgument(f"workers={workers!r} must be a positive integer")
         self.workers = workers

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from scipy.optimize import Bounds, LinearConstraint
-from scipy.optimize import milp as scipy_milp
 
 
 def milp(coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -29,6 +27,11 @@ def milp(coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> to
 
 def _solve_one(c: np.ndarray, target: float) -> np.ndarray:
     """(n,) bool, the subset HiGHS returns for one instance; variables are (x_1..x_n, t)."""
+    # scipy.optimize (~0.6 s to import) only when this solver runs: `approx run` with any other
+    # solver never loads it
+    from scipy.optimize import Bounds, LinearConstraint
+    from scipy.optimize import milp as scipy_milp
+
     n = c.size
     objective = np.zeros(n + 1)
     objective[n] = 1.0

@@ -1,0 +1,20 @@
+"""`approx report`'s options."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def add_parser(sub) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write one self-contained HTML page about a results store",
+        description=(
+            "Write OUT/index.html: the run table, every figure the store supports (embedded), "
+            "subset-sum success with Wilson 95%% intervals, the tightness table the runs settle, "
+            "failed points, the environment, and the commands that reproduce each figure. "
+            "It needs no network to view (docs/report.md)."
+        ),
+    )
+    p.add_argument("store", type=Path, help="a store written by approx sweep or tightness")
+    p.add_argument("--out", type=Path, required=True, help="directory for index.html")
