@@ -163,6 +163,13 @@ SCHEDULER_ENV = "APPROX_SCHEDULER"
 SCHEDULER_CONNECT_SECONDS = 10
 
 EXPORT_FORMAT = "csv"  # approx export
+# approx report: which proofs_check run the page shows. "quick" (the test suite's Monte Carlo
+# sizes: ~20 s of CPU, half a minute on 2 shared cores) by default, because a page that records
+# a study should say whether the proof steps its numbers rest on hold in the code that ran;
+# "full" (the sample sizes of docs/proofs_check.md, minutes) on request; "none" leaves it out.
+REPORT_PROOFS_CHECK = "quick"
+REPORT_PROOFS_CHECK_MODES = ("quick", "full", "none")
+PROOFS_CHECK_SEED = 0  # proofs_check's base seed (its Monte Carlo checks) when the report runs it
 # approx plot: the figure style and, per style, the files written when --format is not given
 PLOT_STYLE = "default"
 PLOT_FORMATS = {"default": ("png", "pdf"), "paper": ("pdf",)}
