@@ -29,6 +29,6 @@ def command(args: argparse.Namespace) -> int:
 def run_checks(quick: bool, seed: int, progress: bool = True) -> list:
     """Every proofs_check check's result (`proofs_check.result.CheckResult`, in report order;
     quick: the test suite's sample sizes), for `approx report`."""
-    import proofs_check.runner  # see `forward`: kept off every other command's start-up
+    import proofs_check  # see `forward`: kept off every other command's start-up
 
-    return proofs_check.runner.run_all(quick=quick, seed=seed, progress=progress)
+    return proofs_check.run_all(quick=quick, seed=seed, progress=progress)
