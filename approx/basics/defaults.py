@@ -285,6 +285,41 @@ DEPTH_ERROR = {
     },
 }
 
+# How wide is wide enough: tightness rows (n needed at δ vs the theorem's n) one factor at a time
+# around the base (d, l) and the middle eps; eps per construction as approx tightness's. Quick
+# counts failures by the certified bound (cheap; an upper value, so n needed is if anything
+# high), full by the sandwich as approx tightness does.
+WIDTH_IN_PRACTICE_DELTA = 0.1
+WIDTH_IN_PRACTICE = {
+    "smoke": {
+        "constructions": ("pensia", "malach"),
+        "widths": (2, 3),
+        "depths": (1, 2),
+        "base": (2, 1),
+        "eps_count": 2,
+        "seeds": 2,
+        "error": "certified",
+    },
+    "quick": {
+        "constructions": "all",
+        "widths": (2, 4, 8),
+        "depths": (1, 2, 3),
+        "base": (4, 2),
+        "eps_count": 3,
+        "seeds": 5,
+        "error": "certified",
+    },
+    "full": {
+        "constructions": "all",
+        "widths": (2, 3, 4, 6, 8, 12, 16),
+        "depths": (1, 2, 3, 4, 6),
+        "base": (4, 2),
+        "eps_count": 3,
+        "seeds": 40,
+        "error": "sandwich",
+    },
+}
+
 # One random network of P parameters, or K of P/K? P is set by n_total samples per weight;
 # K divides n_total. A fresh random target per trial (widths), and one digits-trained target
 # (hidden units, average pooling of the 8x8 images; approx.experiments.targets).

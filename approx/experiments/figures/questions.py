@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .common import panels, plt
+from .common import panels, plt, shared_legend
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 BAND_LABEL = "median over seeds, band: 95% interval of the median"
@@ -262,3 +262,63 @@ def fig_separation_needed(summary: dict):
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+# ---- how wide is wide enough ------------------------------------------------------------------
+
+_WIDTH_PANELS = (
+    ("d", "target width d (square target d-...-d)"),
+    ("l", "target depth l (linear maps)"),
+    ("eps", "1 / eps"),
+)
+
+
+def fig_width_in_practice(summary: dict):
+    """Three panels, one factor each (d, l, 1/ε; the others at the base point): per
+    construction, the n needed at the theorem's δ (marker, with its 95% order-statistic
+    interval; an open triangle at the reach where it is beyond it) and the theorem's n (dashed,
+    same colour). Log-log axes; the fitted exponents are in the summary's table."""
+    fig, axes = panels(3, cols=3, legend_rows=2)
+    for k, g in enumerate(summary["groups"]):
+        color = COLORS[k % len(COLORS)]
+        rows = g["rows"]
+        for ax, (factor, _) in zip(axes, _WIDTH_PANELS, strict=True):
+            others = [f for f in ("d", "l", "eps") if f != factor]
+            base = {f: _mode([r[f] for r in rows]) for f in others}
+            pts = sorted(
+                (r for r in rows if all(r[f] == base[f] for f in others)), key=lambda r: r[factor]
+            )
+            if len(pts) < 2:
+                continue
+            xs = [1 / r["eps"] if factor == "eps" else r[factor] for r in pts]
+            got = [(x, r) for x, r in zip(xs, pts, strict=True) if r["n_needed"] is not None]
+            if got:
+                gx = [x for x, _ in got]
+                ys = [r["n_needed"] for _, r in got]
+                lo = [y - (r["n_lo"] or y) for y, (_, r) in zip(ys, got, strict=True)]
+                hi = [(r["n_hi"] or y) - y for y, (_, r) in zip(ys, got, strict=True)]
+                ax.errorbar(gx, ys, yerr=[lo, hi], fmt="o-", color=color, ms=4, capsize=2,
+                            label=f"{g['construction']}: n needed")  # fmt: skip
+            miss = [(x, r["n_max"]) for x, r in zip(xs, pts, strict=True) if r["n_needed"] is None]
+            if miss:
+                ax.plot(*zip(*miss, strict=True), "^", color=color, mfc="none", ms=8,
+                        label="beyond reach (n_max)")  # fmt: skip
+            ax.plot(xs, [r["theorem_n"] for r in pts], "--", color=color, lw=1,
+                    label=f"{g['construction']}: theorem's n")  # fmt: skip
+    for ax, (_, label) in zip(axes, _WIDTH_PANELS, strict=True):
+        _log_axes(ax)
+        ax.set_xlabel(label)
+        ax.set_ylabel("samples per weight n")
+    delta = summary["groups"][0]["rows"][0]["delta"] if summary["groups"] else None
+    fig.suptitle(
+        f"n needed at delta = {delta:g} (>= {1 - delta:g} of the seeds meet eps; bars: 95% "
+        "interval, an end the seeds cannot bound omitted) vs the theorem's n",
+        fontsize=10,
+    )
+    shared_legend(fig)
+    return fig
+
+
+def _mode(values: list):
+    """The most common value (the base point of a one-factor-at-a-time grid)."""
+    return max(set(values), key=values.count)
