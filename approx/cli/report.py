@@ -32,7 +32,7 @@ def add_parser(sub) -> None:
     p.add_argument(
         "--proofs-check",
         choices=defaults.REPORT_PROOFS_CHECK_MODES,
-        help="run the proofs_check checks for the page: quick (half a minute), full (minutes) "
+        help="run the proofs_check checks for the page: quick (half a minute), full (~20 min) "
         f"or none (the page says they were left out; default {defaults.REPORT_PROOFS_CHECK})",
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
