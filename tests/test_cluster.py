@@ -162,3 +162,75 @@ def test_the_driver_killed_and_restarted_completes_every_point_once(cluster, tmp
     assert done.returncode == 0, done.stderr
     assert f"{len(before)} already stored" in done.stdout
     _check_complete(cfg, store, before)
+
+
+class _FakeClient:
+    """Stands in for `distributed.Client` connected to a cluster of three workers with 4, 2
+    and 1 threads (what `cluster_threads` reads), all running this approx."""
+
+    closed = 0
+
+    def __init__(self, address, timeout=None):
+        self.address = address
+
+    def run(self, fn):
+        return {f"tcp://w{i}": fn() for i in range(3)}
+
+    def nthreads(self):
+        return {"tcp://w0": 4, "tcp://w1": 2, "tcp://w2": 1}
+
+    def close(self):
+        type(self).closed += 1
+
+
+def _big_grid():
+    """A grid just above the size whose time `approx sweep` estimates before it starts."""
+    from approx.basics import defaults
+
+    seeds = defaults.SWEEP_ANNOUNCE_POINTS // 4 + 1
+    return config_from_dict(
+        {"runs": {"construction": "pensia", "widths": [[2, 2]], "n": [2, 3, 4, 5],
+                  "seed": list(range(seeds)), "eps": 0.1}}
+    )  # fmt: skip
+
+
+def test_the_sweep_estimate_divides_by_the_clusters_worker_threads(tmp_path, monkeypatch, capsys):
+    """With --scheduler, the time estimate is the work over the cluster's 7 worker threads, the
+    same number the local pool's estimate gives for 7 workers; the probe's client is closed."""
+    from approx.cli import sweep as sweep_cli
+    from approx.experiments import cluster as cluster_mod
+
+    monkeypatch.setattr(cluster_mod, "Client", _FakeClient)
+    cfg, store = _big_grid(), tmp_path / "s.sqlite"
+    sweep_cli.announce(cfg, None, store, "tcp://scheduler:8786")
+    remote = capsys.readouterr().err
+    assert "on 7 worker threads of the Dask cluster" in remote
+    assert _FakeClient.closed == 1
+    sweep_cli.announce(cfg, 7, store)
+    local = capsys.readouterr().err
+    assert "on 7 workers" in local
+    assert remote.split("(about ")[1].split(" on ")[0] == local.split("(about ")[1].split(" on ")[0]
+    sweep_cli.announce(cfg, 3, store, "local")  # a LocalCluster of --workers processes
+    assert "on 3 worker threads" in capsys.readouterr().err
+
+
+def test_a_cluster_without_workers_gives_the_work_not_a_division_by_zero(
+    tmp_path, monkeypatch, capsys
+):
+    from approx.cli import sweep as sweep_cli
+    from approx.experiments import cluster as cluster_mod
+
+    class NoWorkers(_FakeClient):
+        def nthreads(self):
+            return {}
+
+    monkeypatch.setattr(cluster_mod, "Client", NoWorkers)
+    sweep_cli.announce(_big_grid(), None, tmp_path / "s.sqlite", "tcp://scheduler:8786")
+    assert "of work; the cluster has no workers yet" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cluster_threads_counts_a_real_local_cluster(cluster):
+    from approx.experiments.cluster import cluster_threads
+
+    assert cluster_threads(cluster.scheduler_address) == 2  # 2 processes, 1 thread each

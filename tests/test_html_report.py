@@ -6,13 +6,18 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import tomllib
 import xml.etree.ElementTree as ET
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
+import proofs_check.runner
+from approx import __version__
 from approx.cli import main
 from approx.experiments.grid import config_from_dict
 from approx.experiments.htmlreport import write_report
@@ -21,6 +26,7 @@ from approx.experiments.htmlreport.sections import success_rows
 from approx.experiments.runner import Runner, sweep
 from approx.experiments.store import ResultStore, load_rows, point_key
 from approx.experiments.tightness import tightness, tightness_from_results
+from proofs_check.result import CheckResult
 
 GRID = {
     "runs": {
@@ -167,7 +173,7 @@ def test_cli_writes_atomically_and_rejects_bad_paths(tmp_path, capsys):
     out.mkdir()
     (out / "index.html").write_text("old")
     before = {f.name: f.read_bytes() for f in tmp_path.iterdir() if f.is_file()}
-    assert main(["report", str(store), "--out", str(out)]) == 0
+    assert main(["report", str(store), "--out", str(out), "--proofs-check", "none"]) == 0
     assert {f.name: f.read_bytes() for f in tmp_path.iterdir() if f.is_file()} == before
     assert capsys.readouterr().out.strip() == f"wrote {out / 'index.html'}"
     assert sorted(p.name for p in out.iterdir()) == ["index.html"]  # no temporary left
@@ -180,3 +186,85 @@ def test_cli_writes_atomically_and_rejects_bad_paths(tmp_path, capsys):
     assert main(["report", str(store), "--out", str(blocker)]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "--out" in err and "not a directory" in err
+
+
+# Three fast symbolic checks and one with a finding, of proofs_check's own list, and a made-up
+# check that fails: what the page's proofs_check table must show, in this order.
+FEW_CHECKS = ("relu.scaling", "pensia.lemma3.parameter_count", "burkholz.leaky_half_lines")
+
+
+def _made_up_failure() -> CheckResult:
+    return CheckResult("made.up.failure", "(this test)", "1 = 2", "symbolic", "fail", "1 != 2")
+
+
+@pytest.fixture
+def few_checks(monkeypatch) -> SimpleNamespace:
+    """proofs_check's checks cut to FEW_CHECKS and a failing one (the whole quick run takes
+    half a minute: the browser test runs it): `names` it will run, `calls` its (quick, seed)
+    per run."""
+    every = proofs_check.runner.checks
+    calls = []
+
+    def few(quick, seed=0):
+        calls.append((quick, seed))
+        kept = [c for c in every(quick, seed) if c[0] in FEW_CHECKS]
+        return [*kept, ("made.up.failure", _made_up_failure)]
+
+    monkeypatch.setattr(proofs_check.runner, "checks", few)
+    return SimpleNamespace(names=[*FEW_CHECKS, "made.up.failure"], calls=calls)
+
+
+@pytest.fixture
+def tiny_store(tmp_path) -> Path:
+    """A store of one failed point: no figure to draw, so the page is written in milliseconds."""
+    path = tmp_path / "one.sqlite"
+    with ResultStore(path) as st:
+        st.add("run", config_from_dict(GRID).points[0], error="too large", seconds=0.0)
+    return path
+
+
+def test_the_page_shows_the_proofs_check_run_and_when_and_with_what(
+    tiny_store, few_checks, tmp_path, capsys
+):
+    out = tmp_path / "r"
+    assert main(["report", str(tiny_store), "--out", str(out), "--quiet"]) == 0
+    assert few_checks.calls == [(True, 0)]  # the quick checks, seed 0: the default
+    root = ET.fromstring((out / "index.html").read_text(encoding="utf-8"))
+    rows = [tr for tr in _by_id(root, "proofs-table").iter("tr") if tr.get("data-check")]
+    assert [tr.get("data-check") for tr in rows] == few_checks.names
+    cells = [[td.text for td in tr.iter("td")] for tr in rows]
+    assert [c[0] for c in cells] == few_checks.names
+    assert [c[3] for c in cells] == ["PASS", "PASS", "PASS", "FAIL"]
+    assert [tr.get("class") for tr in rows] == [None, None, None, "fail"]
+    findings = [li.find("b").text for li in _by_id(root, "proofs-findings").iter("li")]
+    assert findings == ["burkholz.leaky_half_lines"]
+    text = " ".join(_by_id(root, "proofs").itertext())
+    assert "4 checks, 3 passed, 1 failed; quick mode, base seed 0" in text
+    for needed in (f"approx {__version__}", "sympy ", "torch ", "numpy ", "python 3."):
+        assert needed in text
+    started = datetime.fromisoformat(re.search(r"started (\S+),", text).group(1))
+    assert timedelta(0) <= datetime.now(UTC) - started < timedelta(minutes=10)
+    assert "approx check-proofs --quick --seed 0 --report proofs_check.md" in text
+    err = capsys.readouterr().err
+    assert (
+        err.strip() == "approx report: 1 proofs_check checks failed (on the page): made.up.failure"
+    )
+
+
+def test_proofs_check_full_none_and_no_run_before_the_paths_are_checked(
+    tiny_store, few_checks, tmp_path
+):
+    store = tiny_store
+    out = tmp_path / "r"
+    assert main(["report", str(store), "--out", str(out), "--proofs-check", "full"]) == 0
+    assert few_checks.calls == [(False, 0)]
+    assert "full mode, base seed 0" in (out / "index.html").read_text(encoding="utf-8")
+    assert main(["report", str(store), "--out", str(out), "--proofs-check", "none"]) == 0
+    root = ET.fromstring((out / "index.html").read_text(encoding="utf-8"))
+    assert not [e for e in root.iter() if e.get("id") == "proofs-table"]
+    assert "Not included: the checks were not run" in " ".join(_by_id(root, "proofs").itertext())
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    assert main(["report", str(store), "--out", str(blocker)]) == 2
+    assert main(["report", str(tmp_path / "missing.sqlite"), "--out", str(out)]) == 2
+    assert few_checks.calls == [(False, 0)]  # neither bad path ran a check

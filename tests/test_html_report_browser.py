@@ -1,8 +1,9 @@
 """The report in a real headless browser (Debian's chromium driven by playwright through
 `executable_path`, no browser download): it loads from a file with no console error and no
 network request, every figure is rendered with a non-zero size, and the tables read back from
-the DOM hold the store's numbers. A full-page screenshot is kept for a person to look at
-(in $APPROX_BROWSER_ARTIFACTS, else the test's temporary directory).
+the DOM hold the store's numbers and the proofs_check run's rows. A full-page screenshot is
+kept for a person to look at (in $APPROX_BROWSER_ARTIFACTS, else the test's temporary
+directory).
 
 Marked `browser`: `make test-browser` runs them (.ci/run does, after installing chromium and
 playwright); elsewhere they skip, saying what is missing."""
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 
+import proofs_check.runner
+from approx.cli.report import run_proofs
 from approx.experiments.grid import config_from_dict
 from approx.experiments.htmlreport import write_report
 from approx.experiments.htmlreport.sections import success_rows
@@ -53,7 +56,8 @@ def loaded(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("browser")
     store = tmp / "grid.sqlite"
     sweep(config_from_dict(GRID).points, store, workers=1, progress=False)
-    index = write_report(store, tmp / "report")
+    proofs = run_proofs("quick", progress=False)  # what `approx report` shows by default
+    index = write_report(store, tmp / "report", lambda: proofs)
     log: dict[str, list] = {"console": [], "errors": [], "requests": []}
     # chromium refuses to run as root with its sandbox (containers, CI)
     args = ["--no-sandbox"] if os.geteuid() == 0 else []
@@ -68,12 +72,12 @@ def loaded(tmp_path_factory):
         artifacts = Path(os.environ.get("APPROX_BROWSER_ARTIFACTS") or tmp)
         artifacts.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=artifacts / "report.png", full_page=True)
-        yield store, page, log, artifacts / "report.png"
+        yield store, page, log, artifacts / "report.png", proofs
         browser.close()
 
 
 def test_loads_with_no_console_error_and_no_network(loaded):
-    _, page, log, shot = loaded
+    _, page, log, shot, _ = loaded
     assert page.title().startswith("approx report:")
     assert [m for m in log["console"] if m[0] in ("error", "warning")] == []
     assert log["errors"] == []
@@ -82,7 +86,7 @@ def test_loads_with_no_console_error_and_no_network(loaded):
 
 
 def test_every_figure_is_rendered_with_a_non_zero_size(loaded):
-    _, page, _, _ = loaded
+    _, page, _, _, _ = loaded
     sizes = page.eval_on_selector_all(
         "figure img",
         "els => els.map(e => [e.complete, e.naturalWidth, e.naturalHeight,"
@@ -94,7 +98,7 @@ def test_every_figure_is_rendered_with_a_non_zero_size(loaded):
 
 
 def test_the_tables_in_the_dom_hold_the_stores_numbers(loaded):
-    store, page, _, _ = loaded
+    store, page, _, _, _ = loaded
     rows = {r.key: r.result for r in load_rows(store, "run")}
     dom = page.eval_on_selector_all(
         "#run-table tbody tr",
@@ -116,3 +120,32 @@ def test_the_tables_in_the_dom_hold_the_stores_numbers(loaded):
     assert [[int(s[2]), int(s[4]), int(s[5])] for s in success] == [
         [e["n"], e["successes"], e["trials"]] for e in expected
     ]
+
+
+def test_the_proofs_check_table_in_the_dom_is_every_check_of_the_run(loaded):
+    """One row per check proofs_check's quick mode runs, in its order, each with the run's
+    status and detail; failed rows (none expected) marked; the findings listed; the run's time
+    and software above the table."""
+    _, page, _, _, proofs = loaded
+    dom = page.eval_on_selector_all(
+        "#proofs-table tbody tr",
+        "trs => trs.map(tr => [tr.dataset.check, tr.className,"
+        " [...tr.cells].map(c => c.innerText)])",
+    )
+    expected = [r.name for r in proofs.results]  # a result may name its case: step.q2/3
+    assert [d[0] for d in dom] == expected
+    assert len(expected) == len(proofs_check.runner.checks(True, 0)) >= 40
+    for (name, cls, cells), r in zip(dom, proofs.results, strict=True):
+        assert cells[0] == name == r.name and cells[2] == r.method
+        assert cells[3] == r.status.upper() and cells[4] == r.detail.strip()
+        assert cls == ("fail" if r.status != "pass" else "")
+    assert all(r.status == "pass" for r in proofs.results), [
+        r.name for r in proofs.results if r.status != "pass"
+    ]
+    findings = page.eval_on_selector_all("#proofs-findings li b", "bs => bs.map(b => b.innerText)")
+    assert findings == [r.name for r in proofs.results if r.finding] and findings
+    head = page.inner_text("#proofs p")
+    assert f"{len(expected)} checks, {len(expected)} passed, 0 failed; quick mode" in head
+    assert proofs.started_at in head and "sympy " in head
+    box = page.eval_on_selector("#proofs-table", "t => t.getBoundingClientRect().height")
+    assert box > 100  # laid out, not hidden

@@ -68,3 +68,23 @@ def test_depth_separation_refuses_a_bad_depth_list(tmp_path):
         timeout=120,
     )
     assert done.returncode == 2 and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_width_in_practice_smoke(tmp_path):
+    text, data = _run("width_in_practice.py", tmp_path)
+    assert "alpha_eps" in text and data["scale"] == "smoke"
+    groups = {g["construction"]: g for g in data["summary"]["groups"]}
+    assert set(groups) == {"pensia", "malach"}
+    assert groups["malach"]["eps_term"] == "ln(1/eps)"
+    for g in groups.values():
+        assert len(g["rows"]) == 4  # base, one more d, one more l, one more eps
+        assert g["theorem_fit"]["rows"] == 4
+    assert (tmp_path / "width_in_practice_smoke.sqlite").stat().st_size > 0
+    again = subprocess.run(  # the store keeps every probe: a rerun computes nothing
+        [sys.executable, str(REPO / "scripts" / "width_in_practice.py"), "--smoke", "--quiet",
+         "--no-plot", "--out", str(tmp_path)],
+        cwd=REPO, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert again.returncode == 0, again.stderr
+    rerun = json.loads((tmp_path / "width_in_practice.json").read_text())
+    assert rerun["summary"] == data["summary"] and rerun["seconds"] < data["seconds"]

@@ -170,6 +170,14 @@ SCHEDULER_CONNECT_SECONDS = 10
 THREAD_ENVIRONMENT = {"OMP_WAIT_POLICY": "PASSIVE", "KMP_BLOCKTIME": "0"}
 
 EXPORT_FORMAT = "csv"  # approx export
+# approx report: which proofs_check run the page shows. "quick" (the test suite's Monte Carlo
+# sizes: ~20 s of CPU, half a minute on 2 shared cores) by default, because a page that records
+# a study should say whether the proof steps its numbers rest on hold in the code that ran;
+# "full" (the sample sizes of docs/proofs_check.md, ~20 min on 2 shared cores) on request;
+# "none" leaves it out.
+REPORT_PROOFS_CHECK = "quick"
+REPORT_PROOFS_CHECK_MODES = ("quick", "full", "none")
+PROOFS_CHECK_SEED = 0  # proofs_check's base seed (its Monte Carlo checks) when the report runs it
 # approx plot: the figure style and, per style, the files written when --format is not given
 PLOT_STYLE = "default"
 PLOT_FORMATS = {"default": ("png", "pdf"), "paper": ("pdf",)}
@@ -284,6 +292,20 @@ DEPTH_ERROR = {
         "ascent_steps": 50,
     },
 }
+
+# How wide is wide enough: tightness rows (n needed at δ vs the theorem's n) one factor at a time
+# around the base (d, l) and the middle eps; eps per construction as approx tightness's. Quick
+# counts failures by the certified bound (cheap; an upper value, so n needed is if anything
+# high), full by the sandwich as approx tightness does.
+WIDTH_IN_PRACTICE_DELTA = 0.1
+WIDTH_IN_PRACTICE = {
+    "smoke": {"constructions": ("pensia", "malach"), "widths": (2, 3), "depths": (1, 2),
+              "base": (2, 1), "eps_count": 2, "seeds": 2, "error": "certified"},
+    "quick": {"constructions": "all", "widths": (2, 4, 8), "depths": (1, 2, 3), "base": (4, 2),
+              "eps_count": 3, "seeds": 5, "error": "certified"},
+    "full": {"constructions": "all", "widths": (2, 3, 4, 6, 8, 12, 16), "depths": (1, 2, 3, 4, 6),
+             "base": (4, 2), "eps_count": 3, "seeds": 40, "error": "sandwich"},
+}  # fmt: skip
 
 # One random network of P parameters, or K of P/K? P is set by n_total samples per weight;
 # K divides n_total. A fresh random target per trial (widths), and one digits-trained target

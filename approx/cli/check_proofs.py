@@ -18,3 +18,11 @@ def forward(argv: list[str]) -> int:
 
 def command(args: argparse.Namespace) -> int:
     return forward(args.args)
+
+
+def run_checks(quick: bool, seed: int, progress: bool = True) -> list:
+    """Every proofs_check check's result (`proofs_check.result.CheckResult`, in report order;
+    quick: the test suite's sample sizes), for `approx report`."""
+    import proofs_check  # see `forward`: kept off every other command's start-up
+
+    return proofs_check.run_all(quick=quick, seed=seed, progress=progress)

@@ -58,18 +58,36 @@ def grid_from_flags(args: argparse.Namespace) -> dict:
     return table
 
 
-def announce(cfg: SweepConfig, workers: int | None, store: Path) -> None:
+def _time_estimate(cfg: SweepConfig, workers: int | None, scheduler: str | None) -> str:
+    """The grid's time on the points that run at once: the local pool's workers, or the Dask
+    cluster's worker threads (counted on the running scheduler, which is asked now)."""
+    sample = cfg.sample(64)
+    per_point = sum(estimate_seconds(p) for p in sample) / max(1, len(sample))
+    work = per_point * cfg.count
+    if scheduler is None:
+        pool, on = workers or available_cores(), "workers"
+    else:
+        # Imported here: dask.distributed takes about a second to import, which only a sweep
+        # on a cluster needs (as in approx.experiments.runner.make_runner).
+        from ..experiments.cluster import cluster_threads
+
+        pool, on = cluster_threads(scheduler, workers), "worker threads of the Dask cluster"
+    if pool == 0:
+        return f" (about {format_seconds(work)} of work; the cluster has no workers yet)"
+    return (
+        f" (about {format_seconds(work / pool)} on {pool} {on}, "
+        f"estimated from {len(sample)} of them)"
+    )
+
+
+def announce(
+    cfg: SweepConfig, workers: int | None, store: Path, scheduler: str | None = None
+) -> None:
     """The grid's size, and for a large grid its estimated time (from a sample of its points);
     notes on what the store already holds: points of other grids, other code versions."""
     line = f"approx sweep: {cfg.count:,} points -> {store}"
     if cfg.count > defaults.SWEEP_ANNOUNCE_POINTS:
-        sample = cfg.sample(64)
-        per_point = sum(estimate_seconds(p) for p in sample) / max(1, len(sample))
-        pool = workers or available_cores()
-        line += (
-            f" (about {format_seconds(per_point * cfg.count / pool)} on {pool} workers, "
-            f"estimated from {len(sample)} of them)"
-        )
+        line += _time_estimate(cfg, workers, scheduler)
     print(line, file=sys.stderr)
     if not store.is_file() or store.stat().st_size == 0:
         return
@@ -113,9 +131,9 @@ def command(args: argparse.Namespace) -> int:
     if workers is not None and (isinstance(workers, bool) or workers < 1):
         raise InvalidArgument(f"workers={workers!r} must be a positive integer")
     ResultStore(store).close()  # refused here (one line) if it cannot be a store, before any note
-    announce(cfg, workers, store)
-    signal.signal(signal.SIGTERM, _on_sigterm)
     scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
+    announce(cfg, workers, store, scheduler)
+    signal.signal(signal.SIGTERM, _on_sigterm)
     try:
         summary = sweep_blocks(
             cfg.iter_points(),

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import IO, Any
 
+from dask.system import CPU_COUNT
 from distributed import Client, LocalCluster, as_completed
 
 from .. import __version__
@@ -40,6 +41,39 @@ def cluster_evaluate(config: dict) -> tuple[str, Any, float]:
 
 def _approx_version() -> str:
     return __version__
+
+
+def connect(scheduler: str) -> Client:
+    """A client of the running Dask scheduler at address `scheduler`, whose workers are checked
+    to run this approx version (InvalidArgument naming --scheduler otherwise)."""
+    try:
+        client = Client(scheduler, timeout=defaults.SCHEDULER_CONNECT_SECONDS)
+    except (OSError, ValueError, TimeoutError) as e:
+        raise InvalidArgument(
+            f"--scheduler={scheduler!r}: cannot connect to a Dask scheduler: {e}"
+        ) from None
+    versions = set(client.run(_approx_version).values())
+    if versions - {__version__}:
+        client.close()
+        raise InvalidArgument(
+            f"--scheduler={scheduler!r}: its workers run approx {sorted(versions)}, "
+            f"this driver {__version__}; install the same approx on every worker"
+        )
+    return client
+
+
+def cluster_threads(scheduler: str, workers: int | None = None) -> int:
+    """How many points the cluster computes at once: the total worker threads of the running
+    scheduler at `scheduler` now (each task runs one compute thread; 0 if no worker has joined
+    yet), or for "local" the `workers` processes of one thread `DaskRunner` starts (None: one
+    per core, LocalCluster's own choice)."""
+    if scheduler == "local":
+        return workers or CPU_COUNT
+    client = connect(scheduler)
+    try:
+        return int(sum(client.nthreads().values()))
+    finally:
+        client.close()
 
 
 class DaskRunner(Runner):
@@ -77,20 +111,7 @@ class DaskRunner(Runner):
                 dashboard_address=None,
             )
             return Client(self._cluster)
-        try:
-            client = Client(self.scheduler, timeout=defaults.SCHEDULER_CONNECT_SECONDS)
-        except (OSError, ValueError, TimeoutError) as e:
-            raise InvalidArgument(
-                f"--scheduler={self.scheduler!r}: cannot connect to a Dask scheduler: {e}"
-            ) from None
-        versions = set(client.run(_approx_version).values())
-        if versions - {__version__}:
-            client.close()
-            raise InvalidArgument(
-                f"--scheduler={self.scheduler!r}: its workers run approx {sorted(versions)}, "
-                f"this driver {__version__}; install the same approx on every worker"
-            )
-        return client
+        return connect(self.scheduler)
 
     def close(self, terminate: bool = False) -> None:
         if self._client is not None:

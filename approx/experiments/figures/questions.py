@@ -6,8 +6,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.ticker import NullFormatter
 
-from .common import panels, plt
+from .common import panels, plain_log_ticks, plt, shared_legend
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
 BAND_LABEL = "median over seeds, band: 95% interval of the median"
@@ -262,3 +264,83 @@ def fig_separation_needed(summary: dict):
     ax.legend(fontsize=7)
     fig.tight_layout()
     return fig
+
+
+# ---- how wide is wide enough ------------------------------------------------------------------
+
+_MARKERS = ("o", "s", "^", "D", "v", "x")
+_WIDTH_PANELS = (
+    ("d", "target width d (d-d-...-d)"),
+    ("l", "target depth l (linear maps)"),
+    ("eps", "1 / eps"),
+)
+
+
+def fig_width_in_practice(summary: dict):
+    """Three panels, one factor each (d, l, 1/ε; the others at the base point): per
+    construction, the n needed at the theorem's δ (marker, with its 95% order-statistic
+    interval; an open triangle at the reach where it is beyond it) and the theorem's n (dashed,
+    same colour). Log-log axes; the fitted exponents are in the summary's table."""
+    fig, axes = panels(3, cols=3, legend_rows=3)
+    ticks: dict[str, set] = {f: set() for f, _ in _WIDTH_PANELS}
+    for k, g in enumerate(summary["groups"]):
+        color, marker = COLORS[k % len(COLORS)], _MARKERS[k % len(_MARKERS)]
+        rows = g["rows"]
+        for ax, (factor, _) in zip(axes, _WIDTH_PANELS, strict=True):
+            others = [f for f in ("d", "l", "eps") if f != factor]
+            base = {f: _mode([r[f] for r in rows]) for f in others}
+            pts = sorted(
+                (r for r in rows if all(r[f] == base[f] for f in others)), key=lambda r: r[factor]
+            )
+            if len(pts) < 2:
+                continue
+            xs = [1 / r["eps"] if factor == "eps" else r[factor] for r in pts]
+            ticks[factor].update(xs)
+            got = [(x, r) for x, r in zip(xs, pts, strict=True) if r["n_needed"] is not None]
+            if got:
+                gx = [x for x, _ in got]
+                ys = [r["n_needed"] for _, r in got]
+                lo = [y - (r["n_lo"] or y) for y, (_, r) in zip(ys, got, strict=True)]
+                hi = [(r["n_hi"] or y) - y for y, (_, r) in zip(ys, got, strict=True)]
+                ax.errorbar(gx, ys, yerr=[lo, hi], fmt=f"{marker}-", color=color, ms=4,
+                            capsize=2, label=g["construction"])  # fmt: skip
+            miss = [(x, r["n_max"]) for x, r in zip(xs, pts, strict=True) if r["n_needed"] is None]
+            if miss:
+                ax.plot(*zip(*miss, strict=True), "^", color=color, mfc="none", ms=8,
+                        label="beyond reach (n_max)")  # fmt: skip
+            ax.plot(xs, [r["theorem_n"] for r in pts], "--", color=color, lw=1)
+    for ax, (factor, label) in zip(axes, _WIDTH_PANELS, strict=True):
+        _log_axes(ax)
+        xs = sorted(ticks[factor])
+        ax.set_xticks(xs, _spaced_labels(xs))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+        plain_log_ticks(ax.yaxis)
+        ax.set_xlabel(label)
+    axes[0].set_ylabel("samples per weight n (log)")
+    delta = summary["groups"][0]["rows"][0]["delta"] if summary["groups"] else math.nan
+    shared_legend(
+        fig,
+        [
+            (Line2D([], [], color="k", marker="o", ms=4),
+             f"n needed (>= {1 - delta:.0%} of seeds meet eps; bars: 95% interval)"),
+            (Line2D([], [], color="k", ls="--", lw=1), "the theorem's n (its default C)"),
+        ],
+        cols=4,
+    )  # fmt: skip
+    return fig
+
+
+def _spaced_labels(xs: list[float]) -> list[str]:
+    """Tick labels for sorted log-axis positions, blank where a label would crowd the last one
+    shown (closer than a factor 1.8)."""
+    out, last = [], None
+    for x in xs:
+        show = last is None or x / last >= 1.8
+        out.append(f"{x:.3g}" if show else "")
+        last = x if show else last
+    return out
+
+
+def _mode(values: list):
+    """The most common value (the base point of a one-factor-at-a-time grid)."""
+    return max(set(values), key=values.count)

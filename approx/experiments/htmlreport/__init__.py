@@ -2,15 +2,17 @@
 
 The page holds the run table, every figure `approx plot` draws from the store (PNG, embedded as
 base64 data URIs), the subset-sum success probabilities with Wilson 95% intervals, the
-tightness table the store's runs settle with the fitted constants, the failed points, the
-environment (versions, devices, seeds; CPU and GPU of the writing machine), and the commands
-that reproduce the store and each figure. Plain HTML + CSS: no script, no font or stylesheet
-from the network; it opens from a file on a machine without one.
+tightness table the store's runs settle with the fitted constants, the proofs_check table
+(when the checks were run for the page: `proofs`), the failed points, the environment
+(versions, devices, seeds; CPU and GPU of the writing machine), and the commands that
+reproduce the store and each figure. Plain HTML + CSS: no script, no font or stylesheet from
+the network; it opens from a file on a machine without one.
 """
 
 from __future__ import annotations
 
 import shlex
+from collections.abc import Callable
 from pathlib import Path
 
 from ...basics.errors import InvalidArgument
@@ -18,6 +20,7 @@ from ...basics.files import check_writable_dir, write_text_atomic
 from ..figures import store_figure_pngs
 from ..store import ResultStore, Row
 from .markup import esc, figure, page, paragraph
+from .proofs import ProofChecks, proofs_section
 from .reproduce import sweep_toml
 from .sections import (
     environment,
@@ -28,7 +31,7 @@ from .sections import (
     tightness_section,
 )
 
-__all__ = ["build_page", "write_report"]
+__all__ = ["ProofChecks", "build_page", "write_report"]
 
 CAPTIONS = {
     "error_vs_width": "Error vs random-net width: certified (upper bound) and empirical (lower "
@@ -64,8 +67,11 @@ def _commands(q: str, toml: str | None) -> tuple[str, str]:
     return text, f"# sweep.toml: the file under 'Reproduce'\n{sweep}"
 
 
-def build_page(rows: list[Row], meta: dict[str, str], store: str) -> str:
-    """The page for these store rows; `store` is the store's path as the commands name it."""
+def build_page(
+    rows: list[Row], meta: dict[str, str], store: str, proofs: ProofChecks | None = None
+) -> str:
+    """The page for these store rows; `store` is the store's path as the commands name it;
+    `proofs`: the proofs_check run to show (None: the section says it was not run)."""
     pngs, skipped = store_figure_pngs(rows)
     toml = sweep_toml([r.config for r in rows])
     q = shlex.quote(store)
@@ -85,6 +91,7 @@ def build_page(rows: list[Row], meta: dict[str, str], store: str) -> str:
         parts.append(("success", "Subset-sum success vs n", success_table(rows)))
     for anchor, title, inner in (
         ("tightness", "Tightness", tightness_section(rows)),
+        ("proofs", "Proof steps checked (proofs_check)", proofs_section(proofs, q)),
         ("failed", "Failed points", failure_table(rows)),
         ("environment", "Environment", environment(rows, meta)),
         ("reproduce", "Reproduce", reproduce),
@@ -94,8 +101,12 @@ def build_page(rows: list[Row], meta: dict[str, str], store: str) -> str:
     return page(f"approx report: {store}", parts)
 
 
-def write_report(store: str | Path, out: str | Path) -> Path:
-    """Write `out`/index.html for the store at `store` (atomically: complete or absent)."""
+def write_report(
+    store: str | Path, out: str | Path, proofs: Callable[[], ProofChecks] | None = None
+) -> Path:
+    """Write `out`/index.html for the store at `store` (atomically: complete or absent).
+    `proofs` runs the proofs_check checks for the page, called once the store and `out` are
+    known good (None: the page says they were not run)."""
     out = check_writable_dir(out, "--out")
     path = Path(store)
     if not path.is_file() or path.stat().st_size == 0:
@@ -104,6 +115,6 @@ def write_report(store: str | Path, out: str | Path) -> Path:
         rows, meta = st.rows(), st.meta()
     if not rows:
         raise InvalidArgument(f"store {str(path)!r} holds no rows: nothing to report")
-    text = build_page(rows, meta, str(store))
+    text = build_page(rows, meta, str(store), None if proofs is None else proofs())
     out.mkdir(parents=True, exist_ok=True)
     return write_text_atomic(out / "index.html", text)

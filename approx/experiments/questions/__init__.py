@@ -8,4 +8,5 @@ into the numbers the figures and the docs quote. The figures are drawn by
 - `budget`: one random network of P parameters, or K of P/K each?
 - `separation`: Telgarsky's sawtooth, deep construction vs depth-2 random network.
 - `composition`: how the error grows with depth, against the composition bounds.
+- `width`: how wide is wide enough: n needed at the theorem's δ vs the theorem's n.
 """
