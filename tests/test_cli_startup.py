@@ -113,3 +113,18 @@ def test_sigint_while_torch_loads_is_one_line_and_exit_130(tmp_path):
             proc.kill()
             proc.communicate()
     assert (proc.returncode, err.strip().splitlines()) == (130, ["approx run: interrupted"])
+
+
+def test_a_reader_that_goes_away_gets_no_traceback():
+    # `approx run --json | head -c 10`: the pipe closes before the result is written
+    with subprocess.Popen(
+        [sys.executable, "-m", "approx.cli", "run", "--widths", "2,2", "--n", "3", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    ) as proc:
+        proc.stdout.close()  # the reader is gone before anything is written
+        err = proc.stderr.read()
+        assert proc.wait(timeout=120) == 141
+    assert "Traceback" not in err and "BrokenPipe" not in err, err

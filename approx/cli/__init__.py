@@ -15,6 +15,7 @@ loads torch, numba, ...) is imported only when it runs, inside the handler of Ct
 from __future__ import annotations
 
 import importlib
+import os
 import re
 import sys
 
@@ -89,6 +90,11 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print(f"approx {args.command}: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader went away (`approx run --json | head -c 100`): no traceback, and no second
+        # error when Python flushes stdout at exit; 141 = 128 + SIGPIPE, as a shell reports it
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Exception as e:
         if not _out_of_memory(e):
             raise
