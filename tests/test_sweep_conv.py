@@ -1,9 +1,11 @@
-"""Convolutional targets in sweeps: `target=` files and generated `conv=` architectures, every
-key checked with a message naming it, rows stored with the conv run's keys, resumed, and
-reproduced by the same seed."""
+"""Convolutional targets in sweeps and tightness tables: `target=` files and generated `conv=`
+architectures, every key checked with a message naming it, rows stored with the conv run's
+keys, resumed, and reproduced by the same seed."""
 
 from __future__ import annotations
 
+import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -12,10 +14,12 @@ from torch import nn
 
 from approx.basics.errors import InvalidArgument
 from approx.cli import main
+from approx.constructions import CONSTRUCTIONS
 from approx.experiments.conv_targets import build_conv_target
 from approx.experiments.grid import load_config, run_points
 from approx.experiments.points import evaluate
 from approx.experiments.runner import sweep
+from approx.experiments.store import load_rows
 from approx.pipeline.run import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -129,3 +133,40 @@ def test_example_conv_config_parses():
     points = cfg.points
     assert cfg.count == len(points) > 0
     assert {p["construction"] for p in points} == {"cnn"} and all("target" in p for p in points)
+
+
+def test_tightness_on_a_conv_target_probes_it_and_labels_it(tmp_path, capsys):
+    """`approx tightness --conv`: the probes run the CNN construction on the conv target (the
+    store holds them), the theorem's n is the CNN formula for its geometry, and the row names
+    the architecture; --construction all keeps the constructions that cover convolutions."""
+    store = tmp_path / "t.sqlite"
+    args = ["tightness", "--conv", "2", "--input-shape", "1,5,5", "--eps", "0.5"]
+    args += ["--delta", "0.5", "--seeds", "2", "--n-max", "3", "--workers", "1", "--quiet"]
+    assert main([*args, "--store", str(store), "--format", "csv"]) == 0
+    out = capsys.readouterr().out
+    (cells,) = list(csv.reader(out.strip().splitlines()))[1:]
+    assert cells[:2] == ["cnn", "conv 2 3x3 on 1x5x5"]
+    theorem_n = (
+        CONSTRUCTIONS["cnn"]
+        .for_target(build_conv_target(run_points({**CONV, **FAST})[0]["target"], 0))
+        .size((25, 18), 0.5, 0.5, CONSTRUCTIONS["cnn"].default_C)
+    )
+    assert cells[7] == f"{theorem_n[0]} (C=2.5)"
+    rows = load_rows(store)
+    assert rows and all(r.config["target"]["channels"] == [2] for r in rows)
+    assert all(r.result["input_shape"] == [1, 5, 5] for r in rows if r.status == "ok")
+
+
+@pytest.mark.parametrize(
+    ("extra", "match"),
+    [
+        (["--conv", "2"], "--input-shape= \\[c, H, W\\] is needed"),
+        (["--conv", "2", "--input-shape", "1,5,5", "--construction", "pensia"], "'pensia' does"),
+        (["--conv", "2", "--input-shape", "1,5,5", "--widths", "2,2"], "one way"),
+        (["--conv", "2", "--input-shape", "1,5,5", "--kernel", "9"], "9x9 kernel does not fit"),
+    ],
+)
+def test_tightness_refuses_bad_conv_flags_in_one_line(extra, match, capsys):
+    assert main(["tightness", *extra]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and re.search(match, err)
