@@ -1,6 +1,7 @@
-"""Convolutional targets in sweeps and tightness tables: `target=` files and generated `conv=`
-architectures, every key checked with a message naming it, rows stored with the conv run's
-keys, resumed, and reproduced by the same seed."""
+"""Convolutional targets in the commands beyond `approx run`: sweeps (`target=` files and
+generated `conv=` architectures, every key checked with a message naming it, rows stored with
+the conv run's keys, resumed, reproduced by the same seed), tightness tables, and the search's
+refusal."""
 
 from __future__ import annotations
 
@@ -170,3 +171,15 @@ def test_tightness_refuses_bad_conv_flags_in_one_line(extra, match, capsys):
     assert main(["tightness", *extra]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and re.search(match, err)
+
+
+@pytest.mark.parametrize("rescale", [[], ["--rescale"]])
+def test_search_refuses_a_conv_target_naming_its_layer(tmp_path, rescale, capsys):
+    """The searches (edge-popup, greedy layer-wise) and their measurement are dense-only: a
+    conv target is refused in one line before anything is drawn, not run on flattened
+    widths."""
+    path = conv_file(tmp_path)
+    assert main(["search", "--target", str(path), "--construction", "cnn", *rescale]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "layer 1 (Conv2d 1->2 3x3) is a convolution; the searches cover dense" in err
