@@ -135,7 +135,8 @@ def command(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_writable_file(args.out, "--out")  # before any work: nothing computed is lost
     names = constructions_named(args.construction.split(","))
-    shapes, targets = args.widths or [defaults.TIGHTNESS_WIDTHS], [""]
+    shapes = args.widths or [defaults.TIGHTNESS_WIDTHS]
+    targets = [""] * len(shapes)
     if args.conv or args.target:
         shapes, targets, names = conv_rows(args, names)
     delta = defaults.TIGHTNESS_DELTA if args.delta is None else args.delta
