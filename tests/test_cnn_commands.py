@@ -183,3 +183,18 @@ def test_search_refuses_a_conv_target_naming_its_layer(tmp_path, rescale, capsys
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert "layer 1 (Conv2d 1->2 3x3) is a convolution; the searches cover dense" in err
+
+
+def test_a_float32_conv_run_says_its_certified_bound_is_not_proven(tmp_path, capsys):
+    """The conv bound uses the kernels summed in the run's dtype, not the stored weights'
+    exact sums (docs/cnn.md): a float32 run says so on both certified rows and below the
+    table; a float64 run makes no such mark."""
+    path = conv_file(tmp_path)
+    args = ["run", "--construction", "cnn", "--target", str(path), "--input-shape", "1,6,6"]
+    args += ["--rescale", "--n", "2", "--samples", "16", "--ascent-steps", "0"]
+    assert main([*args, "--dtype", "float32"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("(not proven in float32: see below)") == 2
+    assert "certified (convolutions, float32): proven for the kernels as the construction" in out
+    assert main(args) == 0
+    assert "not proven" not in capsys.readouterr().out
