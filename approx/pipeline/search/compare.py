@@ -198,6 +198,17 @@ def _check_before_run(
     _check_search_memory(plan, methods, samples)
 
 
+def _refuse_convolutions(target: Network | None) -> None:
+    """The searches and `measure` work on dense networks: refuse a convolutional target,
+    naming its first convolution."""
+    if target is not None and not target.is_dense:
+        i, layer = next((i, x) for i, x in enumerate(target.layers, 1) if x.kind != "dense")
+        raise InvalidArgument(
+            f"target: layer {i} ({layer.describe()}) is a convolution; the searches cover dense "
+            "targets only (run --construction cnn prunes a convolutional target)"
+        )
+
+
 def compare(
     *,
     widths: Sequence[int] | None = None,
@@ -223,12 +234,7 @@ def compare(
     if target is None and widths is None:
         widths = defaults.SEARCH_WIDTHS
     target = None if target is None else as_network(target)
-    if target is not None and not target.is_dense:
-        i, layer = next((i, x) for i, x in enumerate(target.layers, 1) if x.kind != "dense")
-        raise InvalidArgument(
-            f"target: layer {i} ({layer.describe()}) is a convolution; the searches cover dense "
-            "targets only (run --construction cnn prunes a convolutional target)"
-        )
+    _refuse_convolutions(target)
     _check_before_run(
         target, widths, construction, n, methods, seed, density, steps, lr, samples, max_steps,
         empirical_samples, ascent_steps,
