@@ -22,6 +22,7 @@ LeNet5 has 5×5 kernels, pooling, biases and 28×28 inputs. Images scaled to [0,
     python scripts/reproduce_dacunha_cnn.py --quick         # smaller net, fewer n
     python scripts/reproduce_dacunha_cnn.py --out lenet_digits.pt   # also save the target,
                                                             # scaled into the theorem's class
+    python scripts/reproduce_dacunha_cnn.py --figure docs/figures/dacunha_cnn.png   # error vs n
     approx run --construction cnn --target lenet_digits.pt --input-shape 1,8,8 --eps 0.05
 """
 
@@ -40,12 +41,18 @@ from torch import nn
 
 from approx.basics.progress import progress_bar
 from approx.engine.subset_sum import solve
+from approx.experiments.figures import plot_dacunha_cnn
+from approx.experiments.published import (
+    DACUNHA_CNN_MNIST_ACCURACY,
+    DACUNHA_CNN_MNIST_OUTPUT_ERROR,
+    DACUNHA_CNN_MNIST_WEIGHT_ERROR,
+)
 from approx.pipeline.run import run
 
 # their MNIST numbers (docs/references.md, da Cunha et al. 2022 (CNN)): weight error and the
-# conv part's output error on the test split; target test accuracy 0.9899
-PUBLISHED_W = {5: 0.89, 10: 0.57, 15: 1.8e-2, 20: 7.3e-4, 25: 7.7e-5, 30: 7.7e-6}
-PUBLISHED_OUT = {5: 0.52, 10: 0.13, 15: 5.3e-3, 20: 3.3e-4, 25: 2.8e-5, 30: 2.3e-6}
+# conv part's output error on the test split; the target's test accuracy
+PUBLISHED_W = DACUNHA_CNN_MNIST_WEIGHT_ERROR
+PUBLISHED_OUT = DACUNHA_CNN_MNIST_OUTPUT_ERROR
 CONV_PART = 4  # modules [0, 4): conv, ReLU, conv, ReLU
 
 
@@ -198,7 +205,7 @@ def _fmt(v) -> str:
 def report(target_acc: float, first: list[dict], second: list[dict], mode: str) -> str:
     lines = [
         f"da Cunha et al. 2022 on scikit-learn's 8x8 digits ({mode} mode); target test "
-        f"accuracy {target_acc:.4f} (theirs, LeNet5 on MNIST: 0.9899)",
+        f"accuracy {target_acc:.4f} (theirs, LeNet5 on MNIST: {DACUNHA_CNN_MNIST_ACCURACY})",
         "",
         "1. their experiment: every conv weight -> best subset sum of n Uniform[-1,1] samples",
         "| n | weight err (ours) | weight err (MNIST) | output err train / test (ours) "
@@ -236,6 +243,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", type=Path, help="also torch.save the trained target here")
     ap.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    ap.add_argument(
+        "--figure",
+        type=Path,
+        help="also draw error vs n (log scale) with their published points to this file",
+    )
     args = ap.parse_args(argv)
     if args.quick:
         channels, hidden, epochs = (3, 4), 16, 6
@@ -257,6 +269,8 @@ def main(argv: list[str] | None = None) -> int:
     print(report(target_acc, first, second, mode))
     if args.out is not None:
         print(f"\nwrote the target to {args.out}")
+    if args.figure is not None:
+        print(f"wrote the figure to {plot_dacunha_cnn(first, second, args.figure)}")
     if args.json is not None:
         result = {
             "mode": mode,

@@ -5,6 +5,8 @@ from __future__ import annotations
 import torch
 from hypothesis import strategies as st
 
+from approx.basics.network import IDENTITY, RELU, Conv2d, Dense, Network
+
 # Absolute tolerance for quantities of order 1 that two correct computations may round
 # differently (different summation order). float64: a few hundred ulps of sums of <= 64 terms.
 TOL = {torch.float64: 1e-12, torch.float32: 1e-5}
@@ -26,3 +28,30 @@ def subset_sum_instances(seed: int, m: int, k: int, p_valid: float = 0.7, dtype=
     if m:
         valid[0] = False
     return coeffs, targets, valid
+
+
+@st.composite
+def conv_targets(draw):
+    """A small bias-free ReLU CNN in the theorem's class (every kernel's l1 norm 1): one or two
+    conv layers (kernel 1-3, padding 0-1), optionally a dense layer after a flatten."""
+    seed = draw(seeds)
+    g = generator(seed)
+    c = draw(st.integers(1, 2))
+    h = draw(st.integers(3, 5))
+    shape = (c, h, h)
+    layers = []
+    for _ in range(draw(st.integers(1, 2))):
+        k = draw(st.integers(1, min(3, shape[1])))
+        pad = draw(st.integers(0, 1))
+        c_out = draw(st.integers(1, 3))
+        w = torch.rand(c_out, shape[0], k, k, generator=g, dtype=torch.float64) * 2 - 1
+        layer = Conv2d(w / w.abs().sum(), activation=RELU, padding=pad)
+        layers.append(layer)
+        shape = layer.output_shape(shape)
+    if draw(st.booleans()):
+        d = shape[0] * shape[1] * shape[2]
+        w = torch.rand(draw(st.integers(1, 3)), d, generator=g, dtype=torch.float64) * 2 - 1
+        layers.append(Dense(w / torch.linalg.matrix_norm(w, ord=2)))
+    last = layers[-1]
+    layers[-1] = type(last)(**{**last.__dict__, "activation": IDENTITY})
+    return Network(tuple(layers), (c, h, h)), seed

@@ -14,7 +14,7 @@ from torch import nn
 
 from approx.basics.errors import InvalidArgument
 from approx.basics.loading import network_from_state_dict
-from approx.basics.network import IDENTITY, RELU, Conv2d, Dense, Network
+from approx.basics.network import RELU, Conv2d, Network
 from approx.cli import main
 from approx.constructions import CONSTRUCTIONS
 from approx.constructions.base import HalfLineLayer
@@ -31,38 +31,11 @@ from approx.measurement.empirical import empirical_error, flat_forward
 from approx.measurement.max_norm import certified_error_max_norm, max_norm_errors
 from approx.pipeline.run import run
 
-from .support import TOL, generator, seeds
+from .support import TOL, conv_targets, generator, seeds
 
 CNN = CONSTRUCTIONS["cnn"]
 FAST = ["--samples", "128", "--ascent-steps", "3"]
 CERTIFIED_ONLY = {"empirical_samples": 1, "ascent_steps": 0}
-
-
-@st.composite
-def conv_targets(draw):
-    """A small bias-free ReLU CNN in the theorem's class (every kernel's l1 norm 1): one or two
-    conv layers (kernel 1-3, padding 0-1), optionally a dense layer after a flatten."""
-    seed = draw(seeds)
-    g = generator(seed)
-    c = draw(st.integers(1, 2))
-    h = draw(st.integers(3, 5))
-    shape = (c, h, h)
-    layers = []
-    for _ in range(draw(st.integers(1, 2))):
-        k = draw(st.integers(1, min(3, shape[1])))
-        pad = draw(st.integers(0, 1))
-        c_out = draw(st.integers(1, 3))
-        w = torch.rand(c_out, shape[0], k, k, generator=g, dtype=torch.float64) * 2 - 1
-        layer = Conv2d(w / w.abs().sum(), activation=RELU, padding=pad)
-        layers.append(layer)
-        shape = layer.output_shape(shape)
-    if draw(st.booleans()):
-        d = shape[0] * shape[1] * shape[2]
-        w = torch.rand(draw(st.integers(1, 3)), d, generator=g, dtype=torch.float64) * 2 - 1
-        layers.append(Dense(w / torch.linalg.matrix_norm(w, ord=2)))
-    last = layers[-1]
-    layers[-1] = type(last)(**{**last.__dict__, "activation": IDENTITY})
-    return Network(tuple(layers), (c, h, h)), seed
 
 
 def build(target, seed, n):
@@ -155,16 +128,6 @@ def test_certified_bound_of_a_cnn_is_that_of_its_explicit_dense_equivalent(case,
     assert certified_error_max_norm(dense, layers).value <= (
         certified_error_max_norm(target, pruned.layers).value + 1e-15
     )
-
-
-@settings(max_examples=5)
-@given(case=conv_targets(), n=st.integers(1, 3))
-def test_same_seed_same_net_and_masks(case, n):
-    target, seed = case
-    _, net_a, a = build(target, seed, n)
-    _, net_b, b = build(target, seed, n)
-    assert all(torch.equal(x, y) for x, y in zip(net_a.weights, net_b.weights, strict=True))
-    assert all(torch.equal(x, y) for x, y in zip(a.masks, b.masks, strict=True))
 
 
 CLAIM = {"eps": 0.1, "delta": 0.1, "targets": 3, "nets": 5}

@@ -12,10 +12,10 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 
 
-def _run(script: str, tmp_path: Path) -> tuple[str, dict]:
+def _run(script: str, tmp_path: Path, *extra: str) -> tuple[str, dict]:
     out = tmp_path / "out.json"
     done = subprocess.run(
-        [sys.executable, str(REPO / "scripts" / script), "--quick", "--json", str(out)],
+        [sys.executable, str(REPO / "scripts" / script), "--quick", "--json", str(out), *extra],
         cwd=REPO,
         capture_output=True,
         text=True,
@@ -82,7 +82,8 @@ def test_burkholz_params_quick(tmp_path):
 
 @pytest.mark.slow  # ~40 s on 2 shared cores: trains a small CNN on the digits
 def test_dacunha_cnn_quick(tmp_path):
-    text, data = _run("reproduce_dacunha_cnn.py", tmp_path)
+    text, data = _run("reproduce_dacunha_cnn.py", tmp_path, "--figure", str(tmp_path / "f.png"))
+    assert (tmp_path / "f.png").read_bytes()[:4] == b"\x89PNG"
     assert "QUICK mode" in text and "the construction" in text
     first, second = data["experiment"], data["construction"]
     assert [r["n"] for r in first] == [5, 10, 15] and [r["n"] for r in second] == [3, 6]

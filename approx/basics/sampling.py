@@ -7,6 +7,7 @@ same seed gives the same weights on every device.
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import math
 
@@ -14,7 +15,7 @@ import numpy as np
 import torch
 
 from .errors import InvalidArgument
-from .network import RELU, Activation, Network
+from .network import IDENTITY, RELU, Activation, Conv2d, Dense, Network
 
 DISTRIBUTIONS = ("uniform", "hyperbolic")
 
@@ -111,6 +112,50 @@ def random_target(
     if isinstance(activation, str):
         activation = Activation.parse(activation)
     return Network.dense(weights, biases=biases, activation=activation)
+
+
+def random_conv_target(
+    input_shape: tuple[int, int, int],
+    channels: tuple[int, ...],
+    *,
+    generator: torch.Generator,
+    kernel: int = 3,
+    padding: int = 0,
+    dense: tuple[int, ...] = (),
+    dtype: torch.dtype = torch.float64,
+) -> Network:
+    """A bias-free ReLU CNN on the boundary of the CNN construction's class: one stride-1
+    `kernel`×`kernel` convolution with `padding` per entry of `channels` (its output channels),
+    then a flatten and one dense layer per entry of `dense`; Uniform[-1, 1] entries, each kernel
+    scaled to ℓ1 norm 1 (entrywise) and each dense layer to spectral norm 1; ReLU between
+    layers, none after the last. Refused (InvalidArgument) where a convolution would leave no
+    pixel."""
+    c, h, w = input_shape
+    if not channels or min((*input_shape, *channels, kernel, *dense)) < 1 or padding < 0:
+        raise InvalidArgument(
+            f"conv target input_shape={list(input_shape)} channels={list(channels)} "
+            f"kernel={kernel} padding={padding} dense={list(dense)}: sizes must be >= 1 "
+            "(padding >= 0), with at least one convolution"
+        )
+    layers: list = []
+    shape: tuple[int, ...] = (c, h, w)
+    for i, c_out in enumerate(channels, start=1):
+        if min(shape[1:]) + 2 * padding < kernel:
+            raise InvalidArgument(
+                f"conv target: layer {i}'s {kernel}x{kernel} kernel does not fit its input "
+                f"{shape[1]}x{shape[2]} (padding {padding})"
+            )
+        k = torch.rand((c_out, shape[0], kernel, kernel), generator=generator, dtype=torch.float64)
+        k = (k * 2 - 1) / (k * 2 - 1).abs().sum()
+        layers.append(Conv2d(k.to(dtype), activation=RELU, padding=padding))
+        shape = layers[-1].output_shape(shape)
+    d_in = math.prod(shape)
+    for d_out in dense:
+        m = torch.rand((d_out, d_in), generator=generator, dtype=torch.float64) * 2 - 1
+        layers.append(Dense((m / torch.linalg.matrix_norm(m, ord=2)).to(dtype), activation=RELU))
+        d_in = d_out
+    layers[-1] = dataclasses.replace(layers[-1], activation=IDENTITY)
+    return Network(tuple(layers), (c, h, w))
 
 
 def unit_sphere(

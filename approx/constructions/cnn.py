@@ -132,6 +132,12 @@ class CNN(Pensia):
     def __init__(self, specs: tuple[LayerSpec, ...] | None = None) -> None:
         self.specs = specs  # None: a dense target, described by its widths
 
+    @property
+    def difference_form(self) -> bool:
+        """Whether a run searches the exact difference form of the realised layers (a dense
+        target: its stored sums) rather than the masked random network (convolutions)."""
+        return self.specs is None
+
     def for_target(self, target: Network) -> CNN:
         """A copy that knows `target`'s layer geometry (kernels, channels, input shape)."""
         return CNN(None if target.is_dense else layer_specs(target))
@@ -210,6 +216,36 @@ class CNN(Pensia):
         out = []
         for s, n_i in zip(self._specs(tuple(target_widths)), n, strict=True):
             out += [2 * n_i * s.c_in * s.c_in, s.c_out * 2 * n_i * s.c_in * math.prod(s.kernel)]
+        return tuple(out)
+
+    def random_layer_work(self, target_widths, n) -> tuple[int, ...]:
+        """Numbers per input row that a forward pass of each random layer holds at once: its
+        input, its output twice (before and after the activation) and, for a k×k convolution
+        (k > 1 or padding), the unfolded input `c_in·k_h·k_w` per output pixel (CPU
+        convolutions go through im2col; a 1×1 one without padding reads its input in place).
+        For the memory estimate (`approx.pipeline.estimate`)."""
+        out = []
+        for s, n_i in zip(self._specs(tuple(target_widths)), n, strict=True):
+            hidden = 2 * n_i * s.c_in
+            pixels = math.prod(s.in_shape[1:]) if s.kind == "conv2d" else 1
+            out_size = math.prod(s.out_shape())
+            columns = 0
+            if s.kind == "conv2d" and (math.prod(s.kernel) > 1 or s.padding):
+                columns = hidden * math.prod(s.kernel) * math.prod(s.out_shape()[1:])
+            # input, pre-activation and activation (both alive at once), unfolded input
+            out += [s.c_in * pixels + 2 * hidden * pixels, hidden * pixels + 2 * out_size + columns]
+        return tuple(out)
+
+    def target_layer_work(self, target_widths) -> tuple[int, ...]:
+        """As `random_layer_work`, for the target's own layers (evaluated beside the random
+        network on every point of the empirical search)."""
+        out = []
+        for s in self._specs(tuple(target_widths)):
+            size, out_size = math.prod(s.in_shape), math.prod(s.out_shape())
+            columns = 0
+            if s.kind == "conv2d" and (math.prod(s.kernel) > 1 or s.padding):
+                columns = s.c_in * math.prod(s.kernel) * math.prod(s.out_shape()[1:])
+            out.append(size + 2 * out_size + columns)
         return tuple(out)
 
     def target_layer_params(self, target_widths) -> tuple[int, ...]:

@@ -32,6 +32,7 @@ from ..constructions import CONSTRUCTIONS
 from ..engine.subset_sum import SOLVERS, max_coefficients
 from .axes import Grid, as_list, bools, check_keys, choices, floats, ints, target_shapes
 from .compare_grid import compare_grids
+from .conv_targets import CONV_KEYS, checked_conv_targets
 from .montecarlo import DISTRIBUTIONS
 
 RUN_DEFAULTS: dict[str, Any] = {
@@ -59,12 +60,22 @@ _RUN_SETTINGS: dict[str, Callable[[str, Any], list]] = {
 def run_grid(table: dict) -> Grid:
     """The "run" grid of a `[runs]` table (see `run_points`), checked, not built."""
     axes_keys = {"construction", "width", "depth", "widths", "eps", "n", "width_factor", "C"}
-    check_keys("runs", table, axes_keys | {"seed"} | set(RUN_DEFAULTS))
+    check_keys("runs", table, axes_keys | CONV_KEYS | {"seed"} | set(RUN_DEFAULTS))
     names = as_list("construction", table.get("construction", "all"))
-    if names == ["all"]:
-        names = sorted(CONSTRUCTIONS)
-    names = choices("construction", names, CONSTRUCTIONS)
-    shapes = target_shapes(table)
+    every = names == ["all"]
+    names = choices("construction", sorted(CONSTRUCTIONS) if every else names, CONSTRUCTIONS)
+    # the target axis: dense shapes (widths), or conv targets (target= / conv=), each a pair
+    # (config entries of the point, widths)
+    if "target" in table or "conv" in table:
+        if "width_factor" in table:
+            raise InvalidArgument("width_factor= is for dense targets; give n= or C= with a conv")
+        convs, names = checked_conv_targets(table, names, every=every)
+        shapes: list = [({"target": spec}, widths) for spec, widths in convs]
+    else:
+        extra = sorted(CONV_KEYS.intersection(table))
+        if extra:
+            raise InvalidArgument(f"{extra} describe a conv target: give target= or conv= too")
+        shapes = [({}, list(s)) for s in target_shapes(table)]
     sizing = [k for k in ("n", "width_factor", "C") if k in table]
     if len(sizing) != 1:
         raise InvalidArgument(f"give exactly one of n=, width_factor=, C= (got {sizing or 'none'})")
@@ -78,9 +89,9 @@ def run_grid(table: dict) -> Grid:
     settings = {k: check(k, table.get(k, RUN_DEFAULTS[k])) for k, check in _RUN_SETTINGS.items()}
 
     def build(combo: tuple) -> dict:
-        c, s, e, z, seed, *rest = combo
-        point = {"kind": "run", "construction": c, "widths": list(s), "eps": e, size_key: z}
-        return {**point, "seed": seed, **dict(zip(settings, rest, strict=True))}
+        c, (conv, widths), e, z, seed, *rest = combo
+        point = {"kind": "run", "construction": c, "widths": widths, **conv, "eps": e}
+        return {**point, size_key: z, "seed": seed, **dict(zip(settings, rest, strict=True))}
 
     axes = [("construction", names), ("widths", shapes), ("eps", eps), (size_key, sizes)]
     axes += [("seed", seeds), *settings.items()]
@@ -92,7 +103,9 @@ def run_points(table: dict) -> list[dict]:
 
     Axes (a scalar or a list each): `construction` (names, or "all" for every registered one),
     the target as `width` x `depth` (square hidden layers: widths `(width,) * (depth + 1)`) or
-    `widths` (explicit lists `[d_0, ..., d_l]`), `eps`, exactly one of `n` (samples per weight),
+    `widths` (explicit lists `[d_0, ..., d_l]`), or a convolutional target by `target=` (files)
+    or `conv=` (a generated architecture) with `input_shape=`
+    (`approx.experiments.conv_targets`), `eps`, exactly one of `n` (samples per weight),
     `width_factor` (random-net hidden width / target width, turned into the smallest n that
     reaches it) or `C` (n from the theorem's formula with this constant), `seed`, and the
     settings `delta`, `solver`, `dtype`, `empirical_samples`, `ascent_steps`, `rescale`.

@@ -13,6 +13,7 @@ from ..pipeline.plan import plan_run
 from ..pipeline.run import run
 from ..pipeline.search.benchmark import benchmark
 from ..pipeline.search.benchmark import estimate_seconds as benchmark_seconds
+from .conv_targets import build_conv_target
 from .montecarlo import coefficient_success
 
 
@@ -36,8 +37,10 @@ def evaluate(config: dict) -> dict:
         n = config.get("n")
         if "width_factor" in config:
             n = n_for_width_factor(config["construction"], config["widths"], config["width_factor"])
+        target = build_conv_target(config["target"], config["seed"]) if "target" in config else None
         return run(
-            widths=tuple(config["widths"]),
+            target,
+            widths=None if target is not None else tuple(config["widths"]),
             eps=config["eps"],
             delta=config["delta"],
             construction=config["construction"],
@@ -112,9 +115,10 @@ def _compute_seconds(config: dict) -> float:
         n = config.get("n")
         if "width_factor" in config:
             n = n_for_width_factor(config["construction"], config["widths"], config["width_factor"])
+        target = build_conv_target(config["target"], config["seed"]) if "target" in config else None
         plan = plan_run(
-            None,
-            tuple(config["widths"]),
+            target,
+            None if target is not None else tuple(config["widths"]),
             eps=config["eps"],
             delta=config["delta"],
             construction=config["construction"],

@@ -30,6 +30,7 @@ Definitions (every number here is one of these):
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -44,13 +45,24 @@ from ..basics.errors import (
 from ..basics.statistics import fit_through_origin, quantile_interval
 from ..constructions import CONSTRUCTIONS, get_construction
 from ..engine.subset_sum import SOLVERS
-from ..measurement.bounds import log_term
 from ..measurement.sandwich import covers
 from .runner import Runner
+from .tightness_formula import configured, formula_unit, matching_C, own_formula
 
-# Where `size()` is ⌈C·F⌉ per layer, F is `size(C)/C` as C grows: at C = 2^20 the rounding
-# changes it by < 1e-6, and at 2^21 it is the same to 1e-6 (not so for a formula nonlinear in C).
-_UNIT_C = 2.0**20
+__all__ = [
+    "CFit",
+    "Tightness",
+    "check_row",
+    "constructions_named",
+    "fit_C",
+    "formula_unit",
+    "matching_C",
+    "own_formula",
+    "probe_error",
+    "thresholds",
+    "tightness",
+    "tightness_from_results",
+]
 
 
 @dataclass(frozen=True)
@@ -75,35 +87,17 @@ class Tightness:
     C_lo: float
     C_hi: float
     counted_by: str = "certified"  # which upper value counted failures (module docstring)
+    # a convolutional target: its sweep spec as canonical JSON (approx.experiments.conv_targets;
+    # `widths` are then its flattened feature counts); "" for a random dense target
+    target: str = ""
 
 
-def _unit(construction: str, widths: Sequence[int], eps: float, delta: float) -> float | None:
-    """The construction's formula at C = 1 before rounding up, largest layer, or None where
-    the formula is not linear in C."""
-    cons = get_construction(construction)
-    widths = tuple(widths)
-    unit = max(cons.size(widths, eps, delta, _UNIT_C)) / _UNIT_C
-    twice = max(cons.size(widths, eps, delta, 2 * _UNIT_C)) / (2 * _UNIT_C)
-    return unit if abs(unit - twice) <= 1e-6 * unit else None
-
-
-def own_formula(construction: str, widths: Sequence[int], eps: float, delta: float) -> bool:
-    """Whether `L` (and so `C_emp`) is the construction's own formula (module docstring)."""
-    return _unit(construction, widths, eps, delta) is not None
-
-
-def formula_unit(construction: str, widths: Sequence[int], eps: float, delta: float) -> float:
-    """`L`: the construction's width formula at C = 1 before rounding up, largest layer, where
-    the formula is linear in C; else Pensia's log term (module docstring)."""
-    unit = _unit(construction, widths, eps, delta)
-    return log_term(tuple(widths), eps, delta) if unit is None else unit
-
-
-def probe_error(construction: str, widths: Sequence[int], error: str) -> str:
+def probe_error(construction: str, widths: Sequence[int], error: str, target: str = "") -> str:
     """The error method the probes use: `error`, but "certified" where the sandwich does not
-    cover the construction or the widths (`approx.measurement.sandwich.covers`)."""
+    cover the construction, the widths (`approx.measurement.sandwich.covers`) or a
+    convolutional `target`."""
     half_line = not getattr(get_construction(construction), "realises_copies", False)
-    if error == "sandwich" and not covers(tuple(widths), half_line):
+    if error == "sandwich" and (target or not covers(tuple(widths), half_line)):
         return "certified"
     return error
 
@@ -121,11 +115,14 @@ def _counted_by(methods: set[str]) -> str:
     return "certified" if "certified" in methods else "sandwich upper"
 
 
-def _probe_config(base: dict, construction: str, widths, eps, n: int, seed: int) -> dict:
+def _probe_config(
+    base: dict, construction: str, widths, eps, n: int, seed: int, target: str = ""
+) -> dict:
     return {
         "kind": "run",
         "construction": construction,
         "widths": list(widths),
+        **({"target": json.loads(target)} if target else {}),
         "eps": float(eps),
         "n": n,
         "seed": seed,
@@ -145,6 +142,7 @@ def thresholds(
     base: dict,
     settled=None,
     methods: set[str] | None = None,
+    target: str = "",
 ) -> tuple[list[float], int]:
     """(`N_s` for every seed, inf where no n within reach succeeds; the reach). All seeds'
     probes run in one batch per step. The reach is n_max, lowered to n − 1 when a run at n is
@@ -156,7 +154,9 @@ def thresholds(
     reach = n_max
     nxt = {s: min(start, reach) for s in seeds}
     while nxt:
-        configs = [_probe_config(base, construction, widths, eps, n, s) for s, n in nxt.items()]
+        configs = [
+            _probe_config(base, construction, widths, eps, n, s, target) for s, n in nxt.items()
+        ]
         rows = runner.run(configs)
         for (_, n), row in zip(nxt.items(), rows, strict=True):
             if row.status != "ok":
@@ -193,11 +193,12 @@ def check_row(
     C: float | None = None,
     solver: str = defaults.SOLVER,
     error: str = defaults.TIGHTNESS_ERROR,
+    target: str = "",
 ):
     """Every argument of one row checked (InvalidArgument naming it), before anything runs:
     (construction, widths, C, the theorem's n, n_max). `n_max` None: the construction's entry
     of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else `defaults.TIGHTNESS_N_MAX`."""
-    cons = get_construction(construction)
+    cons = configured(construction, target)
     if n_max is None:
         n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
     check_open_unit("eps", eps)
@@ -237,6 +238,7 @@ def tightness(
     solver: str = defaults.SOLVER,
     error: str = defaults.TIGHTNESS_ERROR,
     settled=None,
+    target: str = "",
 ) -> Tightness:
     """Measure one row: per-seed thresholds with `runner` (whose store keeps every probe),
     their (1 − δ)-quantile with its interval, and the theorem's n. `n_max` None: see
@@ -244,11 +246,11 @@ def tightness(
     affordable, "certified"); `settled`: see `thresholds`."""
     _, widths, C, theorem_n, n_max = check_row(
         construction, widths, eps, delta, seeds=seeds, n_max=n_max, C=C, solver=solver,
-        error=error,
+        error=error, target=target,
     )  # fmt: skip
     # Only the upper value is needed: the empirical search is kept cheap.
     base = {
-        "error": probe_error(construction, widths, error),
+        "error": probe_error(construction, widths, error, target),
         "sandwich_boxes": defaults.TIGHTNESS_SANDWICH_BOXES,
         "delta": float(delta),
         "solver": solver,
@@ -269,18 +271,21 @@ def tightness(
         base=base,
         settled=settled,
         methods=methods,
+        target=target,
     )
-    return _row(construction, widths, eps, delta, ths, reach, C, methods)
+    return _row(construction, widths, eps, delta, ths, reach, C, methods, target)
 
 
-def _row(construction, widths, eps, delta, ths, reach, C, methods: set[str]) -> Tightness:
+def _row(
+    construction, widths, eps, delta, ths, reach, C, methods: set[str], target: str = ""
+) -> Tightness:
     """The table row of these per-seed thresholds (`C` None: the construction's default;
     `methods`: the probes' `error_method`s)."""
-    cons = get_construction(construction)
+    cons = configured(construction, target)
     C = cons.default_C if C is None else C
     theorem_n = cons.size(tuple(widths), eps, delta, C)
     est, lo, hi = quantile_interval(ths, 1 - delta)
-    L = formula_unit(construction, widths, eps, delta)
+    L = formula_unit(construction, widths, eps, delta, target)
     return Tightness(
         construction=construction,
         widths=tuple(widths),
@@ -300,6 +305,7 @@ def _row(construction, widths, eps, delta, ths, reach, C, methods: set[str]) -> 
         C_lo=lo / L,
         C_hi=hi / L,
         counted_by=_counted_by(methods),
+        target=target,
     )
 
 
@@ -314,8 +320,8 @@ def tightness_from_results(results: Sequence[dict]) -> list[Tightness]:
     by_group: dict = {}
     for r in results:
         ns = set(r["n_per_layer"])
-        if len(ns) != 1:
-            continue
+        if len(ns) != 1 or len(r.get("input_shape") or ()) == 3:
+            continue  # (a conv target's geometry is not in its result: `approx tightness` only)
         method = r.get("error_method") or "certified"
         counted = "certified" if method == "certified" else "sandwich"
         key = (
@@ -364,27 +370,6 @@ def fit_C(rows: Sequence[Tightness]) -> CFit:
         return CFit(r.C_emp, r.C_lo, r.C_hi, 1)
     c, lo, hi = fit_through_origin([(r.L, r.n_needed) for r in finite])
     return CFit(c, lo, hi, len(finite))
-
-
-def matching_C(row: Tightness) -> float:
-    """The smallest C (to 3 significant digits, within [1e-4, 1e4]) at which the construction's
-    own width formula asks for at least `row.n_needed` in its widest layer: the constant its
-    theorem would need on this row (nan where n_needed is not finite). For Pensia's formula it
-    is ≈ C_emp; for the others it calibrates their own formula."""
-    if not math.isfinite(row.n_needed):
-        return math.nan
-    cons = get_construction(row.construction)
-
-    def enough(c: float) -> bool:
-        return max(cons.size(row.widths, row.eps, row.delta, c)) >= row.n_needed
-
-    lo, hi = 1e-4, 1e4
-    if not enough(hi):
-        return math.inf
-    while hi / lo > 1.0005:
-        mid = math.sqrt(lo * hi)
-        lo, hi = (lo, mid) if enough(mid) else (mid, hi)
-    return float(f"{hi:.3g}")
 
 
 def constructions_named(names: Sequence[str]) -> list[str]:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 from ..basics.errors import InvalidArgument
 from ..constructions import get_construction
-from .tightness import Tightness, fit_C, matching_C, own_formula
+from .tightness import Tightness, fit_C
+from .tightness_formula import matching_C, own_formula
 
 COLUMNS = (
     "construction",
@@ -27,6 +30,22 @@ COLUMNS = (
     "counted by",
     "verdict",
 )
+
+
+def target_label(r: Tightness) -> str:
+    """The target column: dense widths `4-4-2`; a conv target by its file or architecture
+    (`conv 2-2 3x3 pad 1 + dense 4 on 1x6x6`) and its input shape."""
+    if not r.target:
+        return "-".join(map(str, r.widths))
+    spec = json.loads(r.target)
+    on = "x".join(map(str, spec["input_shape"]))
+    if "file" in spec:
+        return f"{Path(spec['file']).name} on {on}"
+    k, pad = spec["kernel"], spec["padding"]
+    label = f"conv {'-'.join(map(str, spec['channels']))} {k}x{k}" + (f" pad {pad}" if pad else "")
+    if spec["dense"]:
+        label += " + dense " + "-".join(map(str, spec["dense"]))
+    return f"{label} on {on}"
 
 
 def verdict(r: Tightness) -> str:
@@ -64,7 +83,7 @@ def table_cells(r: Tightness) -> list[str]:
     c_ci = f"[{bound(r.n_lo, '.2f', r.L)}, {c_hi}]"
     return [
         r.construction,
-        "-".join(map(str, r.widths)),
+        target_label(r),
         f"{r.eps:g}",
         f"{r.delta:g}",
         str(r.seeds),
@@ -109,7 +128,7 @@ def format_table(rows: Sequence[Tightness], fmt: str = "md") -> str:
         if fit.rows:
             hi = "unbounded" if math.isinf(fit.hi) else f"{fit.hi:.2f}"
             own_rows = [r for r in rows if r.construction == name]
-            own = all(own_formula(name, r.widths, r.eps, r.delta) for r in own_rows)
+            own = all(own_formula(name, r.widths, r.eps, r.delta, r.target) for r in own_rows)
             default = get_construction(name).default_C
             lines.append(
                 f"{name}: fitted C = {fit.C:.2f}, 95% CI [{fit.lo:.2f}, {hi}] over {fit.rows} "

@@ -18,6 +18,9 @@ from .certified import CertifiedBound
 from .conv_norm import ROUNDING_MARGIN
 from .empirical import flat_forward
 
+# points per forward pass of the sample phase (approx.pipeline.estimate sizes its memory)
+CHUNK_ROWS = 1024
+
 
 def _rows(a: torch.Tensor) -> float:
     """Largest absolute row sum: `||A||_{∞→∞}` of a matrix `(d_out, d_in)`; for a kernel
@@ -89,7 +92,7 @@ def empirical_error_max_norm(
     vertex = (torch.arange(n_samples) % 2 == 0)[:, None]
     x = torch.where(vertex, torch.sign(u), u).to(device=device, dtype=dtype)  # (n, d_in)
     with torch.no_grad():
-        values = torch.cat([gap(chunk) for chunk in x.split(1024)])
+        values = torch.cat([gap(chunk) for chunk in x.split(CHUNK_ROWS)])
     top = torch.topk(values, min(n_ascent, n_samples)).indices
     best = values[top].clone()
     x, step = x[top].clone(), 0.5

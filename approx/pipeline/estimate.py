@@ -11,13 +11,24 @@ widest hidden layer, `B_i` = `d_i × h_i`, the candidate products of target laye
     masks            P (bool)
     prune            max_i B_i·(4s + 12)  (products, their two-sign copy, widened copy, bool
                      masks) + the solver's workspace (`solve_cost`)
-    empirical        P·s (the masked copy) + threads × chunk rows × 3·H·s (a chunk's
-                     activations) + ascent: min(ASCENT_STARTS, samples) rows × (3·Σh + 3·H)·s
+    empirical        P·s (the masked copy) + threads × chunk rows × max(3·H, W)·s (a chunk's
+                     activations; W = the largest per-row working set of a random layer, a
+                     convolution's unfolded input included: `random_layer_work`) + ascent:
+                     min(ASCENT_STARTS, samples) rows × (3·Σh + 3·H)·s
                      (autograd; the local search's candidates are evaluated in the chunks);
                      where the construction realises half-line layers the search runs on the
-                     difference form: target widths for h, float64
+                     difference form: target widths for h, float64. Then, for a construction
+                     with `max_norm_error` (the CNN's), the max-norm search on the random
+                     network itself: max(1024 rows × W·s, ASCENT_STARTS rows × ΣW·s)
+    process          PROCESS_BYTES (interpreter and libraries): announced with the peak, not
+                     counted against the memory available, which excludes it already
 
     peak = random network + max(sampling, masks + prune, masks + empirical)
+
+(The max-norm search was missing before: `approx run --construction cnn` on the 8×8 digits
+LeNet, Conv 1→6, Conv 6→16, Linear 256→32, Linear 32→10 at the theorem's n = 25, 32, 38, 30,
+was announced at 343 MiB and peaked at 1.2 GB resident, 453 MiB of it the unfolded input of
+the 3×3 convolution for 1024 points; docs/cnn.md.)
 
 Time model: sampling ~10 ns per weight; pruning from `solve_cost` (the subset-sum solvers;
 `any_size_cost` for rows beyond one meet in the middle, as `solve_any_size` routes them) or
@@ -53,6 +64,7 @@ from ..constructions import Construction
 from ..engine.subset_sum import solve_cost
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, any_size_cost
 from ..measurement.empirical import FLIPS, JACOBIAN_ROWS, LINE_ANGLES
+from ..measurement.max_norm import CHUNK_ROWS as MAX_NORM_CHUNK_ROWS
 
 _SAMPLE_S_PER_WEIGHT = 1e-8
 _ARGMIN_S_PER_CANDIDATE = 5e-9
@@ -60,6 +72,12 @@ _EMPIRICAL_S_PER_UNIT = 20e-9
 _EMPIRICAL_S_PER_MAC = 0.04e-9
 _ASCENT_S_PER_STEP = 5e-3  # a local-search step's own overhead (line searches, flips, SVD)
 _POLISH_S_PER_STEP = 0.5e-3
+# What the process holds before a run allocates anything: the interpreter, torch, numba and
+# their compiled kernels. Peak resident memory of a tiny run (`approx run --construction cnn`
+# on a 1x8x8 target at n = 1, 16 points, no ascent), `/usr/bin/time -v` on Linux x86-64, torch
+# 2.13 CPU: 440 MiB (imports alone: 369 MiB). Announced with the peak, not counted against the
+# memory available (the process holds it already).
+PROCESS_BYTES = 440 * 2**20
 
 
 @dataclass(frozen=True)
@@ -74,6 +92,7 @@ class RunEstimate:
     chunk_rows: int
     available_bytes: int | None
     limit_bytes: int | None = None
+    process_bytes: int = PROCESS_BYTES  # held before the run starts (not in peak_bytes)
 
     @property
     def seconds(self) -> float:
@@ -92,7 +111,9 @@ class RunEstimate:
         return (
             f"about {format_seconds(self.seconds)}"
             + (f" ({phases})" if phases else "")
-            + f", peak memory about {format_bytes(self.peak_bytes)}{avail}"
+            + f", peak memory about {format_bytes(self.peak_bytes + self.process_bytes)} "
+            f"(the run {format_bytes(self.peak_bytes)}{avail}, and "
+            f"{format_bytes(self.process_bytes)} for Python and its libraries)"
         )
 
 
@@ -138,10 +159,49 @@ def _prune_cost(
     return workspace, seconds
 
 
+def _random_net_search_bytes(
+    work, target_work, d_in, itemsize, samples, ascent_steps, threads, budget
+) -> int:
+    """Bytes of the empirical phase of a construction that searches its masked random network
+    layer by layer (`random_layer_work`: the CNN's on a convolutional target, which has no
+    stored sums to search in difference form), `work` the numbers per row each random layer
+    holds (a convolution's unfolded input included), `target_work` the same for the target's
+    layers (evaluated beside it on every point). The pool threads' chunks
+    (`EMPIRICAL_CHUNK_ROWS` rows each) plus the most the calling thread holds: the l2 local
+    search's autograd from `ASCENT_STARTS` points, and the max-norm search
+    (`approx.measurement.max_norm`: `MAX_NORM_CHUNK_ROWS` points a pass, then its own
+    autograd). Added, not maxed: the allocator keeps freed memory for reuse (each thread its
+    own arena), so what one phase held stays resident while the next runs; measured peaks
+    exceeded the maximum of the parts (docs/cnn.md)."""
+    row = (max(work) + max(target_work)) * itemsize
+    rows = _chunk_rows(row, threads, budget)
+    in_flight = max(1, min(threads, math.ceil(min(samples, defaults.EMPIRICAL_BATCH) / rows)))
+    starts = min(defaults.ASCENT_STARTS, samples)
+    ascent = starts * (sum(work) + max(work)) * itemsize if ascent_steps else 0
+    # its points are drawn all at once (uniform draws, their signs, the points)
+    max_norm = min(samples, MAX_NORM_CHUNK_ROWS) * row + 3 * samples * d_in * itemsize
+    return in_flight * rows * row + ascent + max_norm
+
+
+def _max_norm_seconds(per_point: float, samples: int, ascent_steps: int, threads: int) -> float:
+    """The max-norm search: every point through the random network, then per ascent step a
+    forward and a backward pass (~3 evaluations) of `ASCENT_STARTS` points."""
+    starts = min(defaults.ASCENT_STARTS, samples)
+    return samples * per_point / threads + ascent_steps * starts * 3 * per_point
+
+
 def _empirical_cost(
-    random_widths, target_widths, itemsize, samples, ascent_steps, threads, budget, half_line
-) -> tuple[int, float, int]:
-    """(bytes of the chunks and the ascent, seconds, chunk rows) of the empirical phase."""
+    random_widths,
+    target_widths,
+    itemsize,
+    samples,
+    ascent_steps,
+    threads,
+    budget,
+    half_line,
+) -> tuple[int, float, int, float]:
+    """(bytes of the chunks and the ascent, seconds, chunk rows, seconds per point on the
+    random network) of the empirical phase."""
     hidden = random_widths[1:-1] or (1,)
     widest = max(hidden)
     row_bytes = 3 * widest * itemsize
@@ -179,7 +239,7 @@ def _empirical_cost(
         )
         seconds += polish * (3 * (starts // 2) * searched + _POLISH_S_PER_STEP)
         seconds += (starts + starts // 2) * per_point  # the value at the points found
-    return chunk_bytes + ascent_bytes, seconds, rows
+    return chunk_bytes + ascent_bytes, seconds, rows, per_point
 
 
 def estimate_run(
@@ -217,9 +277,20 @@ def estimate_run(
     if limit is not None:
         budget = max(0, min(budget, limit - fixed))
     half_line = not getattr(cons, "realises_copies", False)
-    emp_bytes, emp_s, rows = _empirical_cost(
-        random_widths, target_widths, s, empirical_samples, ascent_steps, threads, budget, half_line
-    )
+    # a convolutional target has no stored sums: its search runs on the random network
+    difference_form = half_line and getattr(cons, "difference_form", True)
+    emp_bytes, emp_s, rows, per_point = _empirical_cost(
+        random_widths, target_widths, s, empirical_samples, ascent_steps, threads, budget,
+        difference_form,
+    )  # fmt: skip
+    work = getattr(cons, "random_layer_work", None)
+    if not difference_form and work is not None:
+        emp_bytes = _random_net_search_bytes(
+            work(tuple(target_widths), tuple(n)), cons.target_layer_work(tuple(target_widths)),
+            target_widths[0], s, empirical_samples, ascent_steps, threads, budget,
+        )  # fmt: skip
+    if half_line and getattr(cons, "max_norm_error", False):
+        emp_s += _max_norm_seconds(per_point, empirical_samples, ascent_steps, threads)
     parts = {
         "random network": net,
         "masks": P,

@@ -74,7 +74,7 @@ def format_run(r: RunResult) -> str:
         f"  {'error':<44}{'value':>12}   vs eps={r.eps:g}",
         *_per_weight_rows(r),
         f"  {'certified upper bound  sup||f - g|| <=':<44}{r.certified_error:>12.3e}   "
-        f"{_check(r.certified_within_eps)}",
+        f"{_check(r.certified_within_eps)}" + _conv_rounding_mark(r),
         f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
         f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points"
         + (" of the ball" if r.empirical_domain == "ball" else "")
@@ -104,6 +104,15 @@ def _per_weight_rows(r: RunResult) -> list[str]:
     return rows
 
 
+def _conv_float32(r: RunResult) -> bool:
+    """A convolutional target in a dtype whose kernel sums are not bounded (docs/cnn.md)."""
+    return r.input_shape is not None and len(r.input_shape) == 3 and r.dtype != "float64"
+
+
+def _conv_rounding_mark(r: RunResult) -> str:
+    return f"   (not proven in {r.dtype}: see below)" if _conv_float32(r) else ""
+
+
 def _max_norm_rows(r: RunResult) -> list[str]:
     """The error in the theorem's max-norm, where the construction reports it."""
     if r.certified_error_max_norm is None:
@@ -111,7 +120,7 @@ def _max_norm_rows(r: RunResult) -> list[str]:
     cert, emp = r.certified_error_max_norm, r.empirical_error_max_norm
     return [
         f"  {'certified, max-norm  sup|f - g|_max <=':<44}{cert:>12.3e}   {_check(cert <= r.eps)}"
-        "   (inputs |x|_max <= 1, the theorem's norm)",
+        "   (inputs |x|_max <= 1, the theorem's norm)" + _conv_rounding_mark(r),
         f"  {'empirical, max-norm  sup|f - g|_max >=':<44}{emp:>12.3e}   {_check(emp <= r.eps)}"
         "   (cube points + sign ascent)",
     ]
@@ -125,6 +134,12 @@ def _error_legend(r: RunResult) -> list[str]:
         "  certified:  a proven upper bound on sup_{||x||<=1} ||f(x) - g(x)|| (docs/error.md)",
         "  empirical:  the largest ||f(x) - g(x)|| found at actual inputs: a lower estimate",
     ]
+    if _conv_float32(r):
+        lines.append(
+            f"  certified (convolutions, {r.dtype}): proven for the kernels as the construction "
+            f"summed them in {r.dtype}, not for the exact sums of the stored weights (their "
+            "rounding, ~1e-7 relative, is not bounded for convolutions; docs/cnn.md)"
+        )
     if r.error_method not in (None, "certified"):
         lines.append("  sandwich:   upper and lower values of the sup that close (docs/error.md)")
     return lines

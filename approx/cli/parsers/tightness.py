@@ -19,6 +19,11 @@ FLAGS = {
     "solver": "--solver",
     "workers": "--workers",
     "out": "--out",
+    "conv": "--conv",
+    "target": "--target",
+    "input_shape": "--input-shape",
+    "kernel": "--kernel",
+    "padding": "--padding",
 }
 
 
@@ -42,6 +47,22 @@ def add_parser(sub) -> None:
         + ",".join(map(str, defaults.TIGHTNESS_WIDTHS))
         + ")",
     )
+    t.add_argument(
+        "--conv",
+        type=int_list("--conv"),
+        action="append",
+        help="a random CNN target instead: output channels of its convolutions, e.g. 2,2 "
+        "(repeatable; kernels l1 norm 1, drawn per seed; needs --input-shape)",
+    )
+    t.add_argument(
+        "--target",
+        action="append",
+        help="a target file instead (torch.save of an nn.Sequential or state dict; repeatable; "
+        "a convolutional one needs --input-shape)",
+    )
+    t.add_argument("--input-shape", type=int_list("--input-shape"), help="C,H,W of --conv/--target")
+    t.add_argument("--kernel", type=int, help="--conv kernel size k (k x k, stride 1; default 3)")
+    t.add_argument("--padding", type=int, help="--conv zero padding (default 0)")
     t.add_argument(
         "--eps",
         type=float_list("--eps"),

@@ -3,7 +3,8 @@
 `plot_run` draws one run, `plot_store` every figure a results store supports,
 `plot_candidates_vs_eps` the single-product vs subset-sum comparison, `plot_samples_per_weight`
 and `plot_density_curve` the comparisons of the sparse constructions (Orseau's, Natale's),
-`plot_benchmarks` the error against kept parameters of `approx compare`.
+`plot_benchmarks` the error against kept parameters of `approx compare`, `plot_dacunha_cnn`
+da Cunha et al.'s CNN experiment with their published points.
 Every figure is at most a page (7 in) wide with one legend below its panels; `style`
 ("default" or "paper") sets the fonts.
 """
@@ -16,6 +17,7 @@ from ...basics.errors import InvalidArgument
 from ...basics.files import check_writable_dir
 from ..store import load_rows
 from .candidates import plot_candidates_vs_eps
+from .cnn import fig_dacunha_cnn, plot_dacunha_cnn
 from ...basics.defaults import PLOT_FORMATS
 from .common import STYLES, png_bytes, save
 from .common import style as use_style
@@ -25,6 +27,7 @@ from .sparse import plot_density_curve, plot_samples_per_weight
 from .sweep import fig_error_vs_depth, fig_error_vs_width, fig_params_vs_eps, fig_success_vs_n
 
 __all__ = [
+    "fig_dacunha_cnn",
     "fig_error_vs_depth",
     "fig_error_vs_params",
     "fig_error_vs_width",
@@ -32,6 +35,7 @@ __all__ = [
     "fig_success_vs_n",
     "plot_benchmarks",
     "plot_candidates_vs_eps",
+    "plot_dacunha_cnn",
     "plot_density_curve",
     "plot_run",
     "plot_samples_per_weight",

@@ -198,6 +198,17 @@ def _check_before_run(
     _check_search_memory(plan, methods, samples)
 
 
+def _refuse_convolutions(target: Network | None) -> None:
+    """The searches and `measure` work on dense networks: refuse a convolutional target,
+    naming its first convolution."""
+    if target is not None and not target.is_dense:
+        i, layer = next((i, x) for i, x in enumerate(target.layers, 1) if x.kind != "dense")
+        raise InvalidArgument(
+            f"target: layer {i} ({layer.describe()}) is a convolution; the searches cover dense "
+            "targets only (run --construction cnn prunes a convolutional target)"
+        )
+
+
 def compare(
     *,
     widths: Sequence[int] | None = None,
@@ -218,10 +229,12 @@ def compare(
     """`run` draws the target (or takes `target`, anything `run` takes, instead of `widths`;
     `rescale` as there) and the construction's random network from `seed` and prunes it;
     every method in `methods` then searches the same network, and every set of masks is
-    measured the same way (`measure`)."""
+    measured the same way (`measure`). A convolutional target is refused (InvalidArgument
+    naming its first convolution): the searches and `measure` work on dense networks."""
     if target is None and widths is None:
         widths = defaults.SEARCH_WIDTHS
     target = None if target is None else as_network(target)
+    _refuse_convolutions(target)
     _check_before_run(
         target, widths, construction, n, methods, seed, density, steps, lr, samples, max_steps,
         empirical_samples, ascent_steps,
