@@ -7,8 +7,11 @@ instances and extrapolated: labelled so), instances per CPU-second of the exact 
 neighbours on a shared machine), how often greedy and milp reach the exact optimum,
 the largest gap between milp's and exact's error, the engine's element steps per instance
 (2 (2^h1 + 2^h2) merge steps + (2^h1 + 2^h2) sweep steps, h1 + h2 = n) and the implied
-nanoseconds per step, and memory: the engine's workspace (exact, from its formula) and the
-process's peak resident set so far (getrusage; tracemalloc cannot see numba's buffers).
+nanoseconds per step, the speed-up of all threads over one (wall clock) and their CPU
+efficiency (instances per CPU-second on all threads over that on one; a busy neighbour distorts
+it less), the 1-minute load average before and after each size (the machine may be shared), and
+memory: the engine's workspace (exact, from its formula) and the process's peak resident set so
+far (getrusage; tracemalloc cannot see numba's buffers).
 
 The last line of output is one JSON object with all figures.
 
@@ -21,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import statistics
 import sys
@@ -33,7 +37,9 @@ from approx.engine.subset_sum import solve
 from approx.engine.subset_sum._numba_mitm import workspace_bytes
 
 GOAL_N = 21
-GOAL_RATE = 40_000  # instances/s at n = 21 on 2 cores, exact (the performance goal)
+GOAL_RATE = 200_000  # instances/s at n = 21 on 2 cores, exact (the performance goal) ...
+GOAL_SPEEDUP = 1.7  # ... and two threads at least this much faster than one at these sizes
+SPEEDUP_SIZES = (21, 24, 28)
 HIT_TOL = 1e-12  # a method "reaches the optimum" when its error is within this of exact's
 
 
@@ -72,7 +78,7 @@ def bench_size(
 ) -> dict:
     coeffs, targets = instances(n, m, seed, device)
     threads = numba.get_num_threads()
-    row: dict = {"n": n, "instances": m}
+    row: dict = {"n": n, "instances": m, "load_average_before": os.getloadavg()[0]}
 
     t, cpu, exact = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
     row["exact_inst_per_s"] = m / t
@@ -82,10 +88,16 @@ def bench_size(
     if device == "cpu":
         numba.set_num_threads(1)
         try:
-            t1, _, _ = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
+            t1, cpu1, _ = timed(
+                lambda: solve(coeffs, targets, memory_budget=budget), repeats, device
+            )
         finally:
             numba.set_num_threads(threads)
         row["exact_inst_per_s_1thread"] = m / t1
+        row["exact_inst_per_cpu_s_1thread"] = m / cpu1
+        row["thread_speedup"] = row["exact_inst_per_s"] / row["exact_inst_per_s_1thread"]
+        # 1.0: threads cost no CPU time; the wall speed-up then depends on free cores only
+        row["thread_cpu_efficiency"] = row["exact_inst_per_cpu_s"] / (m / cpu1)
         row["ns_per_step_1thread"] = t1 / m / steps * 1e9
         row["workspace_bytes_per_thread"] = workspace_bytes(n)
     row["exact_mean_error"] = exact.error.mean().item()
@@ -109,6 +121,7 @@ def bench_size(
         row["milp_optimal_fraction"] = (gap <= HIT_TOL).double().mean().item()
         row["max_milp_minus_exact_error"] = gap.max().item()
         row["min_milp_minus_exact_error"] = gap.min().item()
+    row["load_average_after"] = os.getloadavg()[0]
     row["peak_rss_mb_so_far"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return row
 
@@ -153,6 +166,12 @@ def main(argv: list[str] | None = None) -> dict:
     if goal is not None and args.device == "cpu":
         summary["goal_n21_inst_per_s"] = GOAL_RATE
         summary["goal_reached"] = goal["exact_inst_per_s"] >= GOAL_RATE
+    speedups = {r["n"]: r["thread_speedup"] for r in rows if "thread_speedup" in r}
+    if any(n in speedups for n in SPEEDUP_SIZES):
+        summary["goal_thread_speedup"] = GOAL_SPEEDUP
+        summary["thread_speedup_goal_reached"] = all(
+            speedups[n] >= GOAL_SPEEDUP for n in SPEEDUP_SIZES if n in speedups
+        )
     print(json.dumps(summary))
     return summary
 
@@ -162,6 +181,9 @@ def _line(row: dict) -> str:
     if "exact_inst_per_s_1thread" in row:
         parts.append(f"(1 thread {row['exact_inst_per_s_1thread']:,.0f}/s, ")
         parts[-1] += f"{row['ns_per_step_1thread']:.2f} ns/step)"
+        parts.append(f"threads x{row['thread_speedup']:.2f}")
+        parts.append(f"CPU efficiency {row['thread_cpu_efficiency']:.2f}")
+    parts.append(f"load {row['load_average_before']:.1f}->{row['load_average_after']:.1f}")
     parts.append(f"greedy {row['greedy_inst_per_s']:,.0f}/s")
     parts.append(f"greedy optimal {row['greedy_optimal_fraction']:.3f}")
     if "milp_inst_per_s_extrapolated" in row:

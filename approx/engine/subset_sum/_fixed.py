@@ -27,7 +27,7 @@ import torch
 
 from ...basics.errors import InvalidArgument
 from ._budget import max_valid_count, row_chunks
-from ._numba_fewest import fixed_rows
+from ._fewest_kernels import fixed_rows
 
 MAX_FIXED_VALID = 124  # valid coefficients per row: each half's subsets are int64 bit masks
 MAX_COUNT = 64  # lists per half: subset sizes 0..62, and the end offset

@@ -16,53 +16,101 @@ Horowitz & Sahni, "Computing partitions with applications to the knapsack proble
    t - (sum of a subset of B), ascending, each entry standing for the complement of the subset
    it was built from. Then |a - c| = |sum_A + sum_B - t|, and the best pair is adjacent in the
    merged order of A and C: one more merge-like sweep over both lists finds it.
-3. Masks are not carried through the merges. Each merge records one decision bit per output
-   element (taken from L, or from L + x_e); the chosen element's subset is traced back through
-   the levels with popcounts (a rank query per level, ~2^h / 64 word reads in all).
+3. Masks are not carried through the merges, nor are decision bits: every level's list is
+   kept, and the chosen element's subset is traced back through the levels, one co-rank
+   (binary search) per level. Merges are stable (L before L + x_e on equal sums), so the
+   element at position p of merge(L, L + x_e) came from L exactly when L[r] <= (L + x_e)[p - r]
+   with r the co-rank of p: ~h^2 / 2 comparisons per half, instead of a bit per merge step.
 
-Element steps per instance: 2 (2^h1 + 2^h2) for the merges plus 2^h1 + 2^h2 for the sweep,
-i.e. ~6 * 2^(c/2).
+Element steps: 2 (2^h1 + 2^h2) for the merges plus 2^h1 + 2^h2 for the sweep, ~6 * 2^(c/2).
 
 Why the inner loops look the way they do (each step was measured; see
 scripts/bench_subset_sum.py): which list the next element comes from is a coin flip on random
 data, so every step is branch-free (min/max, carry-flag increments) and the loop-carried chain is
-load -> compare -> increment, ~10 cycles. The core overlaps independent chains, so each long
-merge (and the sweep) is split at its middle by a binary search (the co-rank) and each half runs
-from both ends at once: four chains. L + x_e is materialised first (a vectorised pass) so the
-chain has no add; indices are unsigned, which drops numba's negative-index wraparound code; masks
-are decision bits rather than a second array moved in step with the sums (LLVM turned that
-select into a mispredicted branch). Each worker thread owns one preallocated workspace reused for
-all its instances: nothing is allocated per instance. Sums are formed in float64 in merge order,
-so the optimum is exact up to float64 rounding of those sums (~1e-16 * sum |c_i| per sum).
+load -> compare -> increment. The core overlaps independent chains, so each long merge (and the
+sweep) is split at its middle by a binary search (the co-rank) and each half runs from both ends
+at once: four chains. The merges compare 64-bit integer keys rather than doubles: the key of a
+double (its bits, with the magnitude bits flipped when negative) orders exactly as the double
+does, and an integer load and compare is a shorter chain than a floating-point one and keeps the
+values out of the vector registers. L + x_e is materialised first (a vectorised pass that turns
+keys into values, adds, and back) so the chain has no add; indices are unsigned, which drops
+numba's negative-index wraparound code. The sweep needs differences, so its lists are turned
+back into doubles in place first (a -0.0 start is made +0.0: the one value whose key orders
+differently). Each worker thread owns one preallocated workspace reused for all its instances.
+Sums are formed in float64 in merge order, so the optimum is exact up to float64 rounding of
+those sums (~1e-16 * sum |c_i| per sum).
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import int64, njit, prange, uint64
+from llvmlite import ir
+from numba import int64, njit, prange, types, uint64
+from numba.extending import intrinsic
 
 _U0 = np.uint64(0)
 _U1 = np.uint64(1)
-# Merges of lists this long run as four chains (`_merge_big`); shorter ones fit one word.
+# Merges of lists this long run as four chains (`_merge_big`); shorter ones as one.
 _BIG = np.uint64(64)
-_LOW6 = np.uint64(63)
-_LOG64 = np.uint64(6)
+_MAG = np.int64(0x7FFFFFFFFFFFFFFF)
+_NEG_INF = np.int64(-0x7FF0000000000001)  # key of -inf
+_POS_INF = np.int64(0x7FF0000000000000)  # key of +inf
+
+
+@intrinsic
+def _bits(typingctx, value):  # pragma: no cover - compiled  (float64 bits as int64)
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _double(typingctx, bits):  # pragma: no cover - compiled
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, inline="always")
+def _flip(k):  # pragma: no cover - compiled
+    """Key <-> bits (an involution): negative doubles get their magnitude bits flipped."""
+    return k ^ ((k >> np.int64(63)) & _MAG)
+
+
+@njit(cache=True, inline="always")
+def _key(value):  # pragma: no cover - compiled
+    return _flip(_bits(value))
+
+
+@njit(cache=True, inline="always")
+def _value(key):  # pragma: no cover - compiled
+    return _double(_flip(key))
+
+
+def level_offset(e: int) -> int:
+    """Where level e (2^e sums between two sentinels) starts in a half's store."""
+    return (1 << e) - 1 + 2 * e
+
+
+_off = njit(cache=True, inline="always")(level_offset)
 
 
 @njit(cache=True, parallel=True)
-def exact_rows(coeffs, targets, valid, chosen, lists, decisions, x, neg, cols):  # pragma: no cover
+def exact_rows(coeffs, targets, valid, chosen, store, shifted, x, neg, cols):  # pragma: no cover
     """Solve every row; each worker thread uses its own slice of the workspace arrays."""
     for r in prange(coeffs.shape[0]):
         lane = numba.get_thread_id()
         _solve_row(
-            coeffs[r], targets[r], valid[r], chosen[r], lists[lane], decisions[lane],
+            coeffs[r], targets[r], valid[r], chosen[r], store[lane], shifted[lane],
             x[lane], neg[lane], cols[lane],
         )  # fmt: skip
 
 
 @njit(cache=True)
-def _solve_row(coeffs, target, valid, chosen, lists, decisions, x, neg, cols):  # pragma: no cover
+def _solve_row(coeffs, target, valid, chosen, store, shifted, x, neg, cols):  # pragma: no cover
     c = 0
     base = 0.0
     for col in range(coeffs.shape[0]):
@@ -80,11 +128,15 @@ def _solve_row(coeffs, target, valid, chosen, lists, decisions, x, neg, cols):  
     sum_b = 0.0
     for e in range(h1, c):
         sum_b += x[e]
-    a = _build(x[:h1], 0.0, lists, 0, 1, decisions[0])
-    b = _build(x[h1:c], target - base - sum_b, lists, 2, 1 - a, decisions[1])
-    i, j = _sweep(lists[a], uint64(1 << h1), lists[b], uint64(1 << h2))
-    subset_a = _trace(decisions[0], h1, i)
-    complement_b = _trace(decisions[1], h2, j)
+    levels_a = store[: _off(h1 + 1)]
+    levels_b = store[_off(h1 + 1) :]
+    _build(x[:h1], 0.0, levels_a, shifted)
+    _build(x[h1:c], target - base - sum_b, levels_b, shifted)
+    a = _as_values(levels_a[_off(h1) : _off(h1) + (1 << h1) + 2])
+    b = _as_values(levels_b[_off(h2) : _off(h2) + (1 << h2) + 2])
+    i, j = _sweep(a, uint64(1 << h1), b, uint64(1 << h2))
+    subset_a = _trace(levels_a, x[:h1], h1, i)
+    complement_b = _trace(levels_b, x[h1:c], h2, j)
     for e in range(h1):
         chosen[cols[e]] = ((subset_a >> e) & 1 == 1) != neg[e]
     for e in range(h2):
@@ -92,58 +144,54 @@ def _solve_row(coeffs, target, valid, chosen, lists, decisions, x, neg, cols):  
 
 
 @njit(cache=True)
-def _build(x, start, lists, p, q, words):  # pragma: no cover - compiled
-    """Sorted sums start + (subset sums of x), x >= 0, ping-ponging between lists p and q.
+def _build(x, start, levels, shifted):  # pragma: no cover - compiled
+    """Keys of the sorted sums start + (subset sums of x), x >= 0, level by level.
 
-    Every list buffer holds -inf, the 2^e sums, +inf: sentinels for the sweep and the merges.
-    Decision bits of level e (the merge adding x[e]) go to `words` in order of e. Returns the
-    index of the list that holds the result.
+    Level e (the sums of the first e coefficients) is kept at levels[_off(e):], as -inf, its
+    2^e sums, +inf (sentinels for the merges and the sweep); `shifted` holds L + x_e.
     """
-    lists[p, 0] = -np.inf
-    lists[p, 1] = start
-    lists[p, 2] = np.inf
-    lists[q, 0] = -np.inf
-    lists[3, 0] = -np.inf
-    shifted = lists[3]
-    n = uint64(1)
-    at = 0
+    levels[0] = _NEG_INF
+    levels[1] = _key(start + 0.0)
+    levels[2] = _POS_INF
+    shifted[0] = _NEG_INF
+    n = _U1
     for e in range(x.shape[0]):
-        src = lists[p]
-        dst = lists[q]
+        src = levels[_off(e) :]
+        dst = levels[_off(e + 1) :]
         xe = x[e]
         for s in range(_U1, n + _U1):
-            shifted[s] = src[s] + xe
-        shifted[n + _U1] = np.inf
+            shifted[s] = _key(_value(src[s]) + xe)
+        shifted[n + _U1] = _POS_INF
+        dst[0] = _NEG_INF
         if n < _BIG:
-            words[at] = _merge_small(src[1:], shifted[1:], n, dst[1:])
-            at += 1
+            _merge_small(src[1:], shifted[1:], n, dst[1:])
         else:
-            _merge_big(src, shifted, n, dst, words, at)
-            at += int64(n >> uint64(5))
+            _merge_big(src, shifted, n, dst)
         n += n
-        dst[n + _U1] = np.inf
-        p, q = q, p
-    return p
+        dst[n + _U1] = _POS_INF
+
+
+@njit(cache=True, inline="always")
+def _as_values(keys):  # pragma: no cover - compiled
+    """The doubles a list of keys stands for, in place (the same memory, viewed as float64)."""
+    for s in range(keys.shape[0]):
+        keys[s] = _flip(keys[s])
+    return keys.view(np.float64)
 
 
 @njit(cache=True, inline="always")
 def _merge_small(a, b, n, out):  # pragma: no cover - compiled
-    """out[:2n] = merge(a[:n], b[:n]) for 2n <= 64; bit o of the result = out[o] came from a.
-
-    Front to back only; a runs out first (b[j] >= a[j]), into its +inf sentinel a[n].
-    """
+    """out[:2n] = stable merge(a[:n], b[:n]), a first on ties; a runs out first (b[j] >= a[j]),
+    into its +inf sentinel a[n]."""
     i = _U0
     j = _U0
-    w = _U0
     for o in range(n + n):
         u = a[i]
         v = b[j]
         take_a = u <= v
         out[o] = min(u, v)
-        w |= uint64(take_a) << uint64(o)
         i += uint64(take_a)
         j += uint64(not take_a)
-    return w
 
 
 @njit(cache=True, inline="always")
@@ -162,15 +210,14 @@ def _corank(a, b, pos, na, nb):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _merge_big(a, b, n, out, words, at):  # pragma: no cover - compiled
-    """out[:2n] = merge(a[:n], b[:n]) for n a multiple of 64, as four dependency chains.
+def _merge_big(a, b, n, out):  # pragma: no cover - compiled
+    """out[:2n] = stable merge(a[:n], b[:n]) for n a multiple of 64, as four dependency chains.
 
     The co-rank of output n splits the merge into two independent halves, and each half runs
     from both ends: a front chain takes the smaller head (a on ties), a back chain the larger
     tail (b on ties), the same order, so after n/2 steps each the four have written the four
     quarters. `a`, `b` and `out` are whole buffers (-inf, list, +inf), indexed list index + 1:
     a middle chain can start with one list empty on its side, and then reads a sentinel.
-    Decision bits are ORed into words[at:] in blocks of 32 (half a word).
     """
     i_mid = _corank(a[1:], b[1:], n, n, n)
     i0 = _U1
@@ -181,54 +228,32 @@ def _merge_big(a, b, n, out, words, at):  # pragma: no cover - compiled
     j2 = n - i_mid + _U1
     i3 = n
     j3 = n
-    o0 = _U0
-    o1 = n - _U1
-    o2 = n
-    o3 = n + n - _U1
-    for w in range(int64(n >> uint64(5))):
-        words[at + w] = _U0
-    for _ in range(int64(n >> uint64(6))):
-        w0 = _U0
-        w1 = _U0
-        w2 = _U0
-        w3 = _U0
-        for _ in range(32):
-            u = a[i0]
-            v = b[j0]
-            t = u <= v
-            out[o0 + _U1] = min(u, v)
-            w0 |= uint64(t) << (o0 & _LOW6)
-            i0 += uint64(t)
-            j0 += uint64(not t)
-            u = a[i1]
-            v = b[j1]
-            t = u > v
-            out[o1 + _U1] = max(u, v)
-            w1 |= uint64(t) << (o1 & _LOW6)
-            i1 -= uint64(t)
-            j1 -= uint64(not t)
-            u = a[i2]
-            v = b[j2]
-            t = u <= v
-            out[o2 + _U1] = min(u, v)
-            w2 |= uint64(t) << (o2 & _LOW6)
-            i2 += uint64(t)
-            j2 += uint64(not t)
-            u = a[i3]
-            v = b[j3]
-            t = u > v
-            out[o3 + _U1] = max(u, v)
-            w3 |= uint64(t) << (o3 & _LOW6)
-            i3 -= uint64(t)
-            j3 -= uint64(not t)
-            o0 += _U1
-            o1 -= _U1
-            o2 += _U1
-            o3 -= _U1
-        words[at + int64((o0 - _U1) >> _LOG64)] |= w0
-        words[at + int64((o1 + _U1) >> _LOG64)] |= w1
-        words[at + int64((o2 - _U1) >> _LOG64)] |= w2
-        words[at + int64((o3 + _U1) >> _LOG64)] |= w3
+    n1 = n + _U1
+    for s in range(_U0, n >> _U1):
+        u = a[i0]
+        v = b[j0]
+        t = u <= v
+        out[s + _U1] = min(u, v)
+        i0 += uint64(t)
+        j0 += uint64(not t)
+        u = a[i1]
+        v = b[j1]
+        t = u > v
+        out[n - s] = max(u, v)
+        i1 -= uint64(t)
+        j1 -= uint64(not t)
+        u = a[i2]
+        v = b[j2]
+        t = u <= v
+        out[n1 + s] = min(u, v)
+        i2 += uint64(t)
+        j2 += uint64(not t)
+        u = a[i3]
+        v = b[j3]
+        t = u > v
+        out[n + n - s] = max(u, v)
+        i3 -= uint64(t)
+        j3 -= uint64(not t)
 
 
 @njit(cache=True)
@@ -337,40 +362,39 @@ def _heads(a, c, pos, na, nc):  # pragma: no cover - compiled
     return int64(i), int64(pos - i)
 
 
-@njit(cache=True, inline="always")
-def _popcount(w):  # pragma: no cover - compiled
-    w = w - ((w >> uint64(1)) & uint64(0x5555555555555555))
-    w = (w & uint64(0x3333333333333333)) + ((w >> uint64(2)) & uint64(0x3333333333333333))
-    w = (w + (w >> uint64(4))) & uint64(0x0F0F0F0F0F0F0F0F)
-    return int64((w * uint64(0x0101010101010101)) >> uint64(56))
-
-
 @njit(cache=True)
-def _trace(words, h, pos):  # pragma: no cover - compiled
-    """Bit set of the coefficients in the subset at position `pos` of a built half's list.
+def _trace(levels, x, h, pos):  # pragma: no cover - compiled
+    """Bit set of the coefficients in the subset at position `pos` of a built half's top list.
 
-    Walks the levels backwards: at level e, the element came from L (x[e] not in the subset,
-    previous position = the number of earlier outputs taken from L) or from L + x[e].
+    Walks the levels backwards: the element at position p of level e + 1 = merge(L, L + x[e])
+    came from L (x[e] not in the subset; its position in L is the co-rank r of p) unless the
+    stable merge's next element after r from L and p - r from L + x[e] is the latter.
     """
-    at = 0
-    n = 1
-    for _ in range(h):
-        at += 1 if n < 64 else n // 32
-        n *= 2
     subset = 0
+    p = uint64(pos)
     for e in range(h - 1, -1, -1):
-        n //= 2
-        at -= 1 if n < 64 else n // 32
-        word = pos >> 6
-        bit = uint64(pos & 63)
-        before = 0
-        for w in range(word):
-            before += _popcount(words[at + w])
-        head = words[at + word]
-        before += _popcount(head & ((_U1 << bit) - _U1))
-        if (head >> bit) & _U1:
-            pos = before
+        n = _U1 << uint64(e)
+        low = levels[_off(e) + 1 :]  # level e's list L; low[n] is its +inf sentinel
+        xe = x[e]
+        r = _corank_shifted(low, xe, p, n)
+        if p - r >= n or low[r] <= _key(_value(low[p - r]) + xe):
+            p = r
         else:
-            pos -= before
+            p = p - r
             subset |= 1 << e
     return subset
+
+
+@njit(cache=True, inline="always")
+def _corank_shifted(a, xe, pos, n):  # pragma: no cover - compiled
+    """`_corank` of merge(a[:n], a[:n] + xe), the shifted list's keys recomputed as in `_build`
+    (the same float64 addition, so the same keys)."""
+    lo = pos - n if pos > n else _U0
+    hi = pos if pos < n else n
+    while lo < hi:
+        i = (lo + hi) >> _U1
+        if _key(_value(a[pos - i - _U1]) + xe) < a[i]:
+            hi = i
+        else:
+            lo = i + _U1
+    return lo

@@ -11,16 +11,17 @@ import torch
 
 from ...basics.errors import InvalidArgument
 from ._budget import max_valid_count, row_chunks
-from ._mitm_kernels import exact_rows
+from ._mitm_kernels import exact_rows, level_offset
 
 # Masks are traced into int64 bit sets; memory_budget binds long before this.
 MAX_VALID = 62
 
 
 def _lengths(c: int) -> tuple[int, int]:
-    """(floats per list buffer, decision words per half) for up to c valid coefficients."""
+    """(keys per worker's level store, keys in its shifted-list buffer) for up to c valid
+    coefficients: both halves' levels 0..h, h = ceil(c/2), and one list of 2^(h-1)."""
     h = (c + 1) // 2
-    return _padded(2**h + 2), _padded(2 ** (h + 1) // 64 + h + 1)
+    return _padded(2 * level_offset(h + 1)), _padded(2 ** max(h - 1, 0) + 2)
 
 
 def _padded(n: int, itemsize: int = 8) -> int:
@@ -34,12 +35,12 @@ def _padded(n: int, itemsize: int = 8) -> int:
 def workspace_bytes(c: int) -> int:
     """Bytes of one worker's workspace for instances of up to c valid coefficients.
 
-    Four float64 buffers of 2^ceil(c/2) + 2 entries (ping-pong lists for both halves and the
-    shifted copy L + x_e) and two halves' decision bits (2^(ceil(c/2)+1) bits each), each
-    padded by a cache line: about 32.5 * 2^ceil(c/2) bytes.
+    Every level of both halves' sorted lists (2^(h+1) + 2(h+1) keys per half, h = ceil(c/2))
+    and the shifted copy L + x_e of the longest merge's input (2^(h-1) + 2), each padded by a
+    cache line: about 36 * 2^ceil(c/2) bytes.
     """
-    floats, words = _lengths(c)
-    return 8 * (4 * floats + 2 * words)
+    store, shifted = _lengths(c)
+    return 8 * (store + shifted)
 
 
 def exact_numba(
@@ -57,14 +58,16 @@ def exact_numba(
             f"{MAX_VALID}"
         )
     ws = workspace_bytes(c_max)
-    lanes = max(1, min(numba.get_num_threads(), m, budget // ws))
-    # Per row: the float64 copy of coeffs (8k), targets (8) and valid (k) for the kernel.
+    # Per row: the float64 copy of coeffs (8k), targets (8) and valid (k) for the kernel; a
+    # second worker only where its workspace leaves room for a row.
+    per_row = 9 * k + 8
+    lanes = max(1, min(numba.get_num_threads(), m, (budget - per_row) // ws))
     chunks = row_chunks(
-        m, 9 * k + 8, budget, shared=lanes * ws, why=f"meet in the middle over {c_max} valid"
+        m, per_row, budget, shared=lanes * ws, why=f"meet in the middle over {c_max} valid"
     )
-    floats, words = _lengths(c_max)
-    lists = np.empty((lanes, 4, floats), dtype=np.float64)
-    decisions = np.empty((lanes, 2, words), dtype=np.uint64)
+    store_len, shifted_len = _lengths(c_max)
+    store = np.empty((lanes, store_len), dtype=np.int64)
+    shifted = np.empty((lanes, shifted_len), dtype=np.int64)
     # Per worker: the row's valid coefficients' magnitudes, signs and columns.
     x = np.empty((lanes, _padded(k)), dtype=np.float64)
     neg = np.empty((lanes, _padded(k, 1)), dtype=np.bool_)
@@ -81,8 +84,8 @@ def exact_numba(
                     targets[rows].to(torch.float64).contiguous().numpy(),
                     valid[rows].contiguous().numpy(),
                     chosen[rows],
-                    lists,
-                    decisions,
+                    store,
+                    shifted,
                     x,
                     neg,
                     cols,
