@@ -162,8 +162,8 @@ def solve(
         memory_budget: bytes of temporary memory the solver may hold at once; rows are
             processed in chunks to stay within it whatever m is. Workspace per instance with
             c valid coefficients, h = ceil(c/2):
-            exact on CPU: ~32.5 * 2^h bytes per worker thread (four float64 lists of 2^h
-            sums and the merges' decision bits; see `_numba_mitm`), plus 9k + 8 bytes per row
+            exact on CPU: ~36 * 2^h bytes per worker thread (every level of both halves'
+            sorted sums; see `_numba_mitm.workspace_bytes`), plus 9k + 8 bytes per row
             for the float64 copy of the input; exact with torch: ~40 * 2^h bytes per row for
             the sorted half plus ~100 bytes per enumerated subset of the other half, which is
             sliced when a row does not fit; brute: ~16 * 2^k bytes per row plus a 13k * 2^k
