@@ -113,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     torch.set_num_threads(1)
     nets = [((8, 4, 4), 12, 7)] if args.quick else NETS
-    print("| target | n | seed | reference | old reference | Adam best | default, 3 seeds "
+    print("| target | n | seed | reference | Adam + 30x searches | Adam best | default, 3 seeds "
           "(shortfall) | CPU s |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
     rows = []
