@@ -146,6 +146,8 @@ def test_empirical_error_never_exceeds_certified(name, kind, data, n):
         generator=generator(seed + 3),
         n_samples=256 if kind == "dense" else 128,
         ascent_steps=10 if kind == "dense" else 5,
+        restarts=0,  # restarts and polish only add points of the same map: this check needs
+        polish_steps=70,  # neither at the default budget (4x slower there)
     )
     assert emp.value <= cert.value + TOL[torch.float64]
 

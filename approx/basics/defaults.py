@@ -73,13 +73,25 @@ BURKHOLZ_LINEAR_SCALE = {"tanh": 1e-4, "sigmoid": 5e-3}
 BURKHOLZ_OFFSET_RANGE = 3.0
 
 # ---- the empirical error (sphere sampling + local search; approx.measurement.empirical) -------
-# Chosen against a much stronger reference search on 16- to 8-input nets (docs/error.md).
-EMPIRICAL_SAMPLES = 16384  # points of the unit sphere, one run
-ASCENT_STEPS = 30  # local-search steps (line searches + sign flips) from the best points
+# Chosen by measurement against a much stronger reference search on nets with 8 to 784 inputs
+# (docs/error.md: value and CPU seconds per choice).
+EMPIRICAL_SAMPLES = 4096  # points of the unit sphere, one run
+ASCENT_STEPS = 10  # local-search steps (line searches + sign flips) from the best points
 ASCENT_STARTS = 128  # points the local search starts from
 EMPIRICAL_POLISH_STEPS = 200  # projected Adam steps from the best half of them, at most
-EMPIRICAL_POLISH_PER_STEP = 7  # ... this many per local-search step (a cheap search stays cheap)
+EMPIRICAL_POLISH_PER_STEP = 20  # ... this many per local-search step (a cheap search stays cheap)
 EMPIRICAL_POLISH_LR = 0.01
+# Iterated local search after it: rounds of copies of the best points, moved and searched again.
+EMPIRICAL_RESTARTS = 3  # rounds
+EMPIRICAL_RESTART_STEPS = 10  # local-search steps per round
+EMPIRICAL_RESTART_ELITE = 8  # best points copied per round (ASCENT_STARTS copies in all)
+EMPIRICAL_RESTART_SIGMA = 0.3  # expected length of the move of a copy
+# Above this many inputs a local-search step gains less per evaluation than a polish step:
+# fewer starts, few local-search steps, no restarts, a longer polish (docs/error.md).
+EMPIRICAL_FULL_DIM = 64
+EMPIRICAL_HIGH_DIM_STARTS = 32
+EMPIRICAL_HIGH_DIM_STEPS = 3
+EMPIRICAL_HIGH_DIM_POLISH = 400
 EMPIRICAL_BATCH = 4096  # points per forward pass
 # A sweep runs many points: a cheaper empirical estimate per point (the certified bound, which
 # sweeps and figures read first, does not depend on it).

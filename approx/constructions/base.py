@@ -214,9 +214,7 @@ class Construction(Protocol):
     options beyond the common ones it takes, e.g. ("density",); default none),
     `for_run(widths, eps, density)` (a copy configured for one run, where the random network
     or the search depends on eps or on a requested density; default: the construction
-    itself), `density` (the ticket density it was configured for), and `drop_dead_units`
-    (True where its tickets keep few of very many hidden units, so that the empirical error's
-    forward pass drops the unused ones; default False), `realises_copies` (True where
+    itself), `density` (the ticket density it was configured for), `realises_copies` (True where
     `prune` returns `Pruned.copies` instead of half-line layers, which the sandwich of
     `approx.measurement.sandwich` does not bound; default False), `for_target(target)` (a copy
     that knows a given target's geometry, e.g. its kernels and input shape; default: itself),

@@ -182,7 +182,6 @@ class Orseau(HalfLineLayout):
     name = "orseau"
     default_C = defaults.C["orseau"]  # proven for our width derivation (docstring)
     search = "base-3/2 digit greedy (the solver is not used)"
-    drop_dead_units = True  # a few units per weight out of thousands per input
     theorem = Theorem(
         citation="Orseau et al. 2020, arXiv 2006.12156 (hyperbolic weights, base-3/2 digits)",
         statement=(

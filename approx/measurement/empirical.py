@@ -10,28 +10,22 @@ onto the ball).
 On the sphere, the error map of the depth-2l constructions is piecewise linear, with a linear
 piece per orthant of the input (the half-line layers act on `σ(x)` and `σ(−x)`) and per ReLU
 pattern; in 16 dimensions its local maxima differ by 10% and more. The sphere's search
-therefore mixes three moves, each kept only where it improves a point:
-- a line search along the great circles towards the local linear map's top right singular
-  vector (a power step), the gradient of `||e||²`, and the last successful step;
-- sign flips of single coordinates (a jump to a neighbouring orthant, which no small step
-  makes), for the `FLIPS` largest coordinates;
-- a final polish of the best points by projected Adam (ridges between pieces, where the other
-  moves stall).
-It runs on `error_map` when given (an exact and cheaper form of `e = g̃ − f`, such as
-`approx.measurement.difference.error_at`), and the value reported is `||f(x) − g̃(x)||`
-evaluated on the networks themselves at the points found.
+(`_schedule` sets its budget) mixes moves, each kept only where it improves a point: line
+searches along great circles (towards the local linear map's top right singular vector, the
+gradient of `||e||²`, the last successful step) and sign flips of the `FLIPS` largest
+coordinates (a jump to a neighbouring orthant); then restarts from moved copies of the best
+points (`_restarts`); then a polish of the best points by projected Adam (ridges between
+pieces, where the other moves stall). It runs on `error_map` when given (an exact and cheaper
+form of `e = g̃ − f`, such as `approx.measurement.difference.error_at`), and the value
+reported is `||f(x) − g̃(x)||` evaluated on the networks themselves at the points found.
 
-Memory and threads. The points are drawn in batches of `batch_size` and each batch is
-evaluated in chunks of `chunk_rows` rows, so the phase holds one chunk's activations per
-thread, whatever `n_samples`; only the best `n_ascent` points are kept between batches, and
-the local search's candidate points are evaluated in the same chunks. On CPU every matrix
-product runs single-threaded (torch's thread count is set to 1 for the phase and restored
-after it), and chunks run in parallel on a pool of that many threads instead. A
-single-threaded product gives each row the same bits whatever the other rows of its chunk
-(for chunks of at least `defaults.EMPIRICAL_MIN_ROWS` rows: smaller chunks are padded with
-zero rows), so the result depends neither on the thread count (MKL or OpenMP settings,
-`--workers`) nor on the chunk size; a multi-threaded product may split its sums differently
-per thread count, which changed the last digits before.
+Memory and threads. Points are drawn in batches of `batch_size` and evaluated in chunks of
+`chunk_rows` rows (one chunk's activations per thread, whatever `n_samples`). On CPU every
+matrix product runs single-threaded (torch's thread count is 1 for the phase, restored after
+it) and chunks run in parallel on a pool of that many threads instead: a single-threaded
+product gives each row the same bits whatever the other rows of its chunk (of at least
+`defaults.EMPIRICAL_MIN_ROWS` rows: smaller chunks are padded with zero rows), so the result
+depends neither on the thread count nor on the chunk size.
 """
 
 from __future__ import annotations
@@ -49,7 +43,6 @@ from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.sampling import unit_sphere
 
 Map = Callable[[torch.Tensor], torch.Tensor]
-
 DOMAINS = ("sphere", "ball")
 FLIPS = 16  # coordinates tried for a sign flip per step (the largest in magnitude)
 LINE_ANGLES = 12  # angles of each line search, log-spaced from 1e-5 to π/2
@@ -193,10 +186,77 @@ def _local_search(gap: Map, e: Map, x: torch.Tensor, best: torch.Tensor, steps: 
     return x, best
 
 
+def _restarts(gap: Map, e: Map, x, best, plan: _Schedule, generator: torch.Generator):
+    """Iterated local search (Lourenço, Martin & Stützle 2003): each round copies the
+    `EMPIRICAL_RESTART_ELITE` best points found so far (as many copies in all as the search
+    has starts), moves each copy by a Gaussian step of expected length `EMPIRICAL_RESTART_SIGMA`
+    (back onto the sphere), and runs `EMPIRICAL_RESTART_STEPS` (at most the search's steps) of
+    the local search from the copies: a round costs at most what the first search cost. A
+    local maximum's neighbourhood holds better ones (nearby orthants and ReLU patterns) out of
+    reach of moves that must each improve."""
+    d, steps = x.shape[1], min(defaults.EMPIRICAL_RESTART_STEPS, plan.steps)
+    for _ in range(plan.restarts):
+        elite = torch.topk(best, min(defaults.EMPIRICAL_RESTART_ELITE, len(best))).indices
+        copies = max(1, plan.starts // len(elite))
+        start = x[elite].repeat_interleave(copies, 0)  # (elite · copies, d)
+        noise = torch.randn(start.shape, generator=generator, dtype=torch.float64)
+        start = start + defaults.EMPIRICAL_RESTART_SIGMA / math.sqrt(d) * noise.to(start)
+        start = start / start.norm(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
+        with torch.no_grad():
+            values = gap(start)
+        found, value = _local_search(gap, e, start, values, steps)
+        x, best = torch.cat([x, found]), torch.cat([best, value])
+    return x, best
+
+
+@dataclass(frozen=True)
+class _Schedule:
+    starts: int  # points the local search starts from; then its steps, rounds of restarts,
+    steps: int  # polish steps and the number of best points polished
+    restarts: int
+    polish_steps: int
+    polish_points: int
+
+
+def _schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps) -> _Schedule:
+    """The sphere search's budget (`None`: the default; measured in docs/error.md). Up to
+    `EMPIRICAL_FULL_DIM` inputs: `ascent_steps` local-search steps from `ASCENT_STARTS` points,
+    `EMPIRICAL_RESTARTS` rounds of restarts, and the polish of the best half for
+    `min(EMPIRICAL_POLISH_STEPS, EMPIRICAL_POLISH_PER_STEP × ascent_steps)` steps. Above it an
+    evaluation costs more and a local-search step (~50 evaluations a point) gains less than a
+    polish step (one evaluation and its gradient): `EMPIRICAL_HIGH_DIM_STARTS` points, at most
+    `EMPIRICAL_HIGH_DIM_STEPS` local-search steps, no restarts, and `EMPIRICAL_HIGH_DIM_POLISH`
+    polish steps for all of them. No search at all when `ascent_steps` is 0."""
+    high = d_in > defaults.EMPIRICAL_FULL_DIM
+    starts = n_ascent or (defaults.EMPIRICAL_HIGH_DIM_STARTS if high else defaults.ASCENT_STARTS)
+    if not ascent_steps:
+        return _Schedule(starts, 0, 0, 0, 0)
+    if restarts is None:
+        restarts = 0 if high else defaults.EMPIRICAL_RESTARTS
+    if polish_steps is None:
+        per_step = defaults.EMPIRICAL_POLISH_PER_STEP * ascent_steps
+        polish_steps = (defaults.EMPIRICAL_HIGH_DIM_POLISH if high else
+                        min(defaults.EMPIRICAL_POLISH_STEPS, per_step))  # fmt: skip
+    steps = min(ascent_steps, defaults.EMPIRICAL_HIGH_DIM_STEPS) if high else ascent_steps
+    return _Schedule(starts, steps, restarts, polish_steps, starts if high else max(1, starts // 2))
+
+
+def _polish_in_pool(gap: Map, x, best, steps: int, pool: cf.Executor | None, threads: int):
+    """`_polish` of parts of the rows in parallel (each row's ascent is its own, and a part of
+    at least `EMPIRICAL_MIN_ROWS` rows gives each row the same bits as any other part)."""
+    rows = max(defaults.EMPIRICAL_MIN_ROWS, math.ceil(len(x) / threads))
+    starts = range(0, len(x), rows)
+    if pool is None or len(starts) == 1:
+        return _polish(gap, x, best, steps)
+    parts = list(
+        pool.map(lambda i: _polish(gap, x[i : i + rows], best[i : i + rows], steps), starts)
+    )
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
 def _polish(gap: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
-    """Projected Adam ascent from `x` (Kingma & Ba's update, β = 0.9, 0.999; the step
-    cosine-decayed to 0), keeping each point's best. Written out: `torch.optim` imports
-    `torch._dynamo` on first use, seconds of start-up for one optimiser."""
+    """Projected Adam ascent from `x` (Kingma & Ba, β = 0.9, 0.999; the step cosine-decayed to
+    0), keeping each point's best (written out: `torch.optim` imports `torch._dynamo`)."""
     z = x.clone()
     m, v = torch.zeros_like(z), torch.zeros_like(z)
     x, best = x.clone(), best.clone()
@@ -256,7 +316,7 @@ def empirical_error(
     generator: torch.Generator,
     n_samples: int = defaults.EMPIRICAL_SAMPLES,
     ascent_steps: int = defaults.ASCENT_STEPS,
-    n_ascent: int = defaults.ASCENT_STARTS,
+    n_ascent: int | None = None,
     batch_size: int = defaults.EMPIRICAL_BATCH,
     dtype: torch.dtype = torch.float64,
     device: torch.device | str = "cpu",
@@ -264,33 +324,30 @@ def empirical_error(
     error_map: Map | None = None,
     polish_steps: int | None = None,
     domain: str = "sphere",
+    restarts: int | None = None,
 ) -> EmpiricalError:
-    """Max of `||f(x) − g(x)||_2` over `n_samples` uniform points of the unit sphere, then
-    `ascent_steps` of local search (module docstring) from the `n_ascent` best points and
-    `polish_steps` of projected Adam from the best half of those (None: `EMPIRICAL_POLISH_STEPS`
-    but at most `EMPIRICAL_POLISH_PER_STEP × ascent_steps`, so none when ascent_steps is 0).
-    A lower estimate of the sup; `f`, `g` map `(batch, d_in)` to `(batch, d_out)`,
-    differentiable in torch. `error_map`: the same `g − f` computed another way, searched
-    instead of `f − g` (the value is still `f − g` at the points found). Points are evaluated
-    `chunk_rows` at a time (module docstring: memory, and why threads do not change the
-    result).
-
-    `domain="ball"`: every other point is moved inside, to radius `U^(1/d)` (so the points are
-    half uniform in the ball, half on the sphere), and the `ascent_steps` are normalised
-    gradient steps projected onto the ball (`x / max(1, ||x||)`; `_ball_ascent`).
-    """
+    """Max of `||f(x) − g(x)||_2` over `n_samples` uniform points of the unit sphere, then the
+    local search from the `n_ascent` best, `restarts` rounds of restarts and `polish_steps` of
+    projected Adam (module docstring; `_schedule` says what None means and when
+    `ascent_steps` is cut). A lower estimate of the sup; `f`, `g` map `(batch, d_in)` to
+    `(batch, d_out)`, differentiable. `error_map`: the same `g − f` computed another way,
+    searched instead (the value is still `f − g` at the points found). `domain="ball"`: every
+    other point moved inside, to radius `U^(1/d)`, and `ascent_steps` normalised gradient
+    steps projected onto the ball (`_ball_ascent`)."""
     check_positive_int("n_samples", n_samples)
     check_positive_int("batch_size", batch_size)
-    check_positive_int("n_ascent", n_ascent)
+    if n_ascent is not None:
+        check_positive_int("n_ascent", n_ascent)
     check_positive_int("chunk_rows", chunk_rows)
     if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
         raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
     if domain not in DOMAINS:
         raise InvalidArgument(f"domain={domain!r} is not one of {DOMAINS}")
-    if polish_steps is None:
-        polish_steps = min(
-            defaults.EMPIRICAL_POLISH_STEPS, defaults.EMPIRICAL_POLISH_PER_STEP * ascent_steps
-        )
+    if restarts is not None and (
+        isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 0
+    ):
+        raise InvalidArgument(f"restarts={restarts!r} must be an integer >= 0")
+    plan = _schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps)
 
     def plain(x: torch.Tensor) -> torch.Tensor:
         return g(x) - f(x)
@@ -304,7 +361,7 @@ def empirical_error(
         pool = cf.ThreadPoolExecutor(threads) if threads > 1 else None
         try:
             x, best = _best_points(
-                norm_of, n_samples, d_in, generator, n_ascent, batch_size, chunk_rows, dtype,
+                norm_of, n_samples, d_in, generator, plan.starts, batch_size, chunk_rows, dtype,
                 device, pool, domain == "ball",
             )  # fmt: skip
 
@@ -313,11 +370,14 @@ def empirical_error(
 
             if domain == "ball":
                 x, best = _ball_ascent(norm_of, x, best, ascent_steps)
-            elif ascent_steps:
-                x, best = _local_search(gap, e, x, best, ascent_steps)
-                keep = torch.topk(best, max(1, len(best) // 2)).indices
-                if polish_steps:
-                    px, pbest = _polish(norm_of, x[keep], best[keep], polish_steps)
+            elif plan.steps:
+                x, best = _local_search(gap, e, x, best, plan.steps)
+                x, best = _restarts(gap, e, x, best, plan, generator)
+                keep = torch.topk(best, min(plan.polish_points, len(best))).indices
+                if plan.polish_steps:
+                    px, pbest = _polish_in_pool(
+                        norm_of, x[keep], best[keep], plan.polish_steps, pool, threads
+                    )
                     x, best = torch.cat([x, px]), torch.cat([best, pbest])
             actual = evaluate_in_chunks(lambda z: plain(z).norm(dim=1), x, chunk_rows, pool)
         finally:

@@ -277,6 +277,11 @@ def _branch_and_bound(stored, best: _Best, max_boxes: int, rel_tol: float, secon
         kids_c = torch.cat([pc - step, pc + step])
         kids_r = torch.cat([kids_r, kids_r])
         upper, cands = _bound(stored, kids_c, kids_r, chunk)
+        # a kid's cone lies in its parent's, so the parent's upper value holds for it too: the
+        # relaxation of a smaller box is not always tighter, and without the cap the upper
+        # value could grow with the budget
+        parent = torch.tensor([-t[0] for t in take], dtype=upper.dtype)
+        upper = torch.minimum(upper, torch.cat([parent, parent]))
         best.offer(stored, cands)
         boxes += kids_c.shape[0]
         settled = max(settled, _push(heap, upper, kids_c, kids_r, best.value * (1 + rel_tol), tie))

@@ -85,7 +85,6 @@ def search(
     stored: tuple[StoredLayer, ...],
     *,
     generator: torch.Generator,
-    drop_dead_units: bool,
     **options,
 ) -> EmpiricalError:
     """The empirical search (`options`: `empirical_error`'s). With half-line matrices
@@ -94,10 +93,12 @@ def search(
     float32 run evaluates the realisation as `f + (g̃ − f)` with the exact difference form, so
     neither float32 rounding can lift the value above the certified bound nor does a float64
     copy of the random network cost memory. Without them (copies) it searches the networks in
-    the run's dtype."""
+    the run's dtype. The random network is evaluated as the compacted ticket
+    (`approx.basics.ticket.compact`: the hidden units no kept weight enters or leaves removed,
+    most of them at a theorem's width), the masked network's function up to rounding."""
 
-    def network() -> Map:  # the masked random network (a masked copy of its weights)
-        return masked_forward(random_net, pruned.masks, drop_dead_units=drop_dead_units)
+    def network() -> Map:  # the ticket, compacted: its dead hidden units removed
+        return masked_forward(random_net, pruned.masks, drop_dead_units=True)
 
     if not stored:  # (a convolutional target: on flattened inputs and outputs)
         return empirical_error(

@@ -274,7 +274,6 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         pruned,
         stored,
         generator=torch.Generator().manual_seed(plan.seeds[2]),
-        drop_dead_units=getattr(cons, "drop_dead_units", False),
         n_samples=empirical_samples,
         ascent_steps=ascent_steps,
         device=plan.device,
