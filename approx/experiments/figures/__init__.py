@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ...basics.defaults import PLOT_FORMATS
 from ...basics.errors import InvalidArgument
 from ...basics.files import check_writable_dir
 from ..store import load_rows
 from .candidates import plot_candidates_vs_eps
 from .cnn import fig_dacunha_cnn, plot_dacunha_cnn
-from ...basics.defaults import PLOT_FORMATS
 from .common import STYLES, png_bytes, save
 from .common import style as use_style
 from .compare import fig_error_vs_params, plot_benchmarks

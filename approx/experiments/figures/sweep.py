@@ -70,8 +70,8 @@ def _theorem_marks(ax, name, shape, rs, color, C, lim, outside: dict) -> None:
     for eps in sorted({r["eps"] for r in rs if "eps" in r}):
         w = theorem_hidden_width(name, shape, eps, delta, c)
         if lim[0] <= w <= lim[1]:
-            ax.axvline(w, color=color, ls="-.", lw=1,
-                       label=f"{name}: theorem's width at eps (C={c:g}, delta={delta:g})")  # fmt: skip
+            label = f"{name}: theorem's width at eps (C={c:g}, delta={delta:g})"
+            ax.axvline(w, color=color, ls="-.", lw=1, label=label)
         else:
             outside.setdefault((name, eps, c), []).append(w)
     ws, eps_curve = theorem_width_curve(name, shape, delta, c)
