@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 from torch import nn
@@ -169,27 +170,33 @@ def masked_forward(
     for tickets that keep few of very many units (a different summation order, so the values
     may differ from the dense pass in the last bits)."""
     if drop_dead_units:
-        net, masks = without_dead_units(net, masks)
-    sub = masks.apply(net)
+        small, masks = without_dead_units(net, masks)
+        # compact's weights are the kept ones already (its masks are `w != 0`): no second copy
+        sub = small if small is not net else masks.apply(net)
+    else:
+        sub = masks.apply(net)
     if not sub.is_dense:
         return sub.forward
-    steps: list[tuple[str, torch.Tensor, torch.Tensor | None]] = []
-    for w, m in zip(sub.weights, masks.masks, strict=True):
-        m = m.to(w.device)
+    # per layer what the pass needs, and nothing else: a gather layer's dense weights (most of
+    # a construction's parameters) are freed when this returns, not held by the closure
+    steps: list[tuple[str, torch.Tensor, torch.Tensor | None, torch.Tensor | None, Any]] = []
+    for layer, m in zip(sub.layers, masks.masks, strict=True):
+        w, m = layer.weight, m.to(layer.weight.device)
         if bool((m.sum(1) <= 1).all()):
             col = m.to(torch.uint8).argmax(1)  # (d_out,): the kept column (0 if none)
             val = w.gather(1, col[:, None]).squeeze(1)  # (d_out,): 0 where nothing is kept
-            steps.append(("gather", col, val))
+            steps.append(("gather", col, val, layer.bias, layer.activation))
         else:
-            steps.append(("dense", w, None))
+            steps.append(("dense", w, None, layer.bias, layer.activation))
+    del sub
 
     def forward(x: torch.Tensor) -> torch.Tensor:
         h = x
-        for (kind, a, b), layer in zip(steps, sub.layers, strict=True):
+        for kind, a, b, bias, activation in steps:
             h = h[:, a] * b if kind == "gather" else h @ a.T  # (batch, d_{i+1})
-            if layer.bias is not None:
-                h = h + layer.bias
-            h = layer.activation(h)
+            if bias is not None:
+                h = h + bias
+            h = activation(h)
         return h
 
     return forward
