@@ -61,11 +61,11 @@ def test_the_parallel_polish_equals_the_serial_one_bit_for_bit():
 
 
 def test_many_inputs_get_fewer_starts_and_steps_and_a_longer_polish():
-    low = empirical._schedule(16, 10, None, None, None)
-    high = empirical._schedule(defaults.EMPIRICAL_FULL_DIM + 1, 10, None, None, None)
+    low = empirical.search_schedule(16, 10, None, None, None)
+    high = empirical.search_schedule(defaults.EMPIRICAL_FULL_DIM + 1, 10, None, None, None)
     assert (low.starts, low.steps, low.restarts) == (
         defaults.ASCENT_STARTS, 10, defaults.EMPIRICAL_RESTARTS
     )  # fmt: skip
     assert high.starts < low.starts and high.steps < low.steps and high.restarts == 0
     assert high.polish_steps > low.polish_steps
-    assert empirical._schedule(16, 0, None, None, None).polish_steps == 0  # no search at all
+    assert empirical.search_schedule(16, 0, None, None, None).polish_steps == 0  # no search at all

@@ -10,7 +10,7 @@ onto the ball).
 On the sphere, the error map of the depth-2l constructions is piecewise linear, with a linear
 piece per orthant of the input (the half-line layers act on `σ(x)` and `σ(−x)`) and per ReLU
 pattern; in 16 dimensions its local maxima differ by 10% and more. The sphere's search
-(`_schedule` sets its budget) mixes moves, each kept only where it improves a point: line
+(`search_schedule` sets its budget) mixes moves, each kept only where it improves a point: line
 searches along great circles (towards the local linear map's top right singular vector, the
 gradient of `||e||²`, the last successful step) and sign flips of the `FLIPS` largest
 coordinates (a jump to a neighbouring orthant); then restarts from moved copies of the best
@@ -186,7 +186,7 @@ def _local_search(gap: Map, e: Map, x: torch.Tensor, best: torch.Tensor, steps: 
     return x, best
 
 
-def _restarts(gap: Map, e: Map, x, best, plan: _Schedule, generator: torch.Generator):
+def _restarts(gap: Map, e: Map, x, best, plan: Schedule, generator: torch.Generator):
     """Iterated local search (Lourenço, Martin & Stützle 2003): each round copies the
     `EMPIRICAL_RESTART_ELITE` best points found so far (as many copies in all as the search
     has starts), moves each copy by a Gaussian step of expected length `EMPIRICAL_RESTART_SIGMA`
@@ -210,7 +210,7 @@ def _restarts(gap: Map, e: Map, x, best, plan: _Schedule, generator: torch.Gener
 
 
 @dataclass(frozen=True)
-class _Schedule:
+class Schedule:
     starts: int  # points the local search starts from; then its steps, rounds of restarts,
     steps: int  # polish steps and the number of best points polished
     restarts: int
@@ -218,7 +218,7 @@ class _Schedule:
     polish_points: int
 
 
-def _schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps) -> _Schedule:
+def search_schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps) -> Schedule:
     """The sphere search's budget (`None`: the default; measured in docs/error.md). Up to
     `EMPIRICAL_FULL_DIM` inputs: `ascent_steps` local-search steps from `ASCENT_STARTS` points,
     `EMPIRICAL_RESTARTS` rounds of restarts, and the polish of the best half for
@@ -230,7 +230,7 @@ def _schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps) -> _Schedule
     high = d_in > defaults.EMPIRICAL_FULL_DIM
     starts = n_ascent or (defaults.EMPIRICAL_HIGH_DIM_STARTS if high else defaults.ASCENT_STARTS)
     if not ascent_steps:
-        return _Schedule(starts, 0, 0, 0, 0)
+        return Schedule(starts, 0, 0, 0, 0)
     if restarts is None:
         restarts = 0 if high else defaults.EMPIRICAL_RESTARTS
     if polish_steps is None:
@@ -238,7 +238,7 @@ def _schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps) -> _Schedule
         polish_steps = (defaults.EMPIRICAL_HIGH_DIM_POLISH if high else
                         min(defaults.EMPIRICAL_POLISH_STEPS, per_step))  # fmt: skip
     steps = min(ascent_steps, defaults.EMPIRICAL_HIGH_DIM_STEPS) if high else ascent_steps
-    return _Schedule(starts, steps, restarts, polish_steps, starts if high else max(1, starts // 2))
+    return Schedule(starts, steps, restarts, polish_steps, starts if high else max(1, starts // 2))
 
 
 def _polish_in_pool(gap: Map, x, best, steps: int, pool: cf.Executor | None, threads: int):
@@ -328,7 +328,7 @@ def empirical_error(
 ) -> EmpiricalError:
     """Max of `||f(x) − g(x)||_2` over `n_samples` uniform points of the unit sphere, then the
     local search from the `n_ascent` best, `restarts` rounds of restarts and `polish_steps` of
-    projected Adam (module docstring; `_schedule` says what None means and when
+    projected Adam (module docstring; `search_schedule` says what None means and when
     `ascent_steps` is cut). A lower estimate of the sup; `f`, `g` map `(batch, d_in)` to
     `(batch, d_out)`, differentiable. `error_map`: the same `g − f` computed another way,
     searched instead (the value is still `f − g` at the points found). `domain="ball"`: every
@@ -347,7 +347,7 @@ def empirical_error(
         isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 0
     ):
         raise InvalidArgument(f"restarts={restarts!r} must be an integer >= 0")
-    plan = _schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps)
+    plan = search_schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps)
 
     def plain(x: torch.Tensor) -> torch.Tensor:
         return g(x) - f(x)

@@ -31,20 +31,22 @@ was announced at 343 MiB and peaked at 1.2 GB resident, 453 MiB of it the unfold
 the 3×3 convolution for 1024 points; docs/cnn.md.)
 
 Time model: sampling ~10 ns per weight; pruning from `solve_cost` (the subset-sum solvers;
-`any_size_cost` for rows beyond one meet in the middle, as `solve_any_size` routes them) or
-~5 ns per candidate (Malach's argmin); the empirical phase ~20 ns per point and hidden unit
-(gathers and activations, memory-bound) plus ~0.04 ns per multiply-add (single-threaded
-BLAS), divided among the threads for the sphere points. Where the construction realises
-half-line layers the search runs on the exact difference form (~4 target units and 3 target
-multiply-adds per point). A local-search step evaluates `3·LINE_ANGLES + min(FLIPS, d_0)`
-candidate points per start (in parallel chunks) and the Jacobian of its starts (a forward and
-two passes per output up to `JACOBIAN_ROWS`), plus ~5 ms; a polish step ~3 evaluations of half
-the starts plus ~0.5 ms (`approx.measurement.empirical`). Constants of the sampling fitted to
-the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0 ms per point measured,
-2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's checked on one loaded
-machine against its CPU time on one thread (docs/error.md: 16-16-16-4 default 0.96 s, 64-32-10
-at n = 12 1.3 s, Burkholz 16-16-16-4 18.8 s); good to a factor of ~2-3, slower in wall time
-on a loaded machine. Memory is what a run is refused on, time is only announced.
+`any_size_cost` for rows beyond one meet in the middle, as `solve_any_size` routes them) or ~5
+ns per candidate (Malach's argmin); the empirical phase ~20 ns per point and hidden unit
+(gathers and activations, memory-bound) plus ~0.04 ns per multiply-add (single-threaded BLAS),
+divided among the threads for the sphere points. Where the construction realises half-line
+layers the search runs on the exact difference form (~4 target units and 3 target multiply-adds
+per point). A local-search step evaluates `3·LINE_ANGLES + min(FLIPS, d_0)` candidate points
+per start (in parallel chunks) and the Jacobian of its starts (a forward and two passes per
+output up to `JACOBIAN_ROWS`), plus ~5 ms; a polish step ~3 evaluations of the points it
+polishes plus ~0.5 ms; starts, steps, restart rounds and polish as the search plans them
+(`approx.measurement.empirical.search_schedule`: 784-500-10 at n = 21 is estimated at 7.2 s and
+took 3.2 s on quiet cores, the default run 1.3 s against 0.9 s). Constants of the sampling
+fitted to the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0 ms per point
+measured, 2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's checked on one
+loaded machine against its CPU time on one thread (docs/error.md: 16-16-16-4 default 0.96 s,
+64-32-10 at n = 12 1.3 s, Burkholz 16-16-16-4 18.8 s); good to a factor of ~2-3, slower in wall
+time on a loaded machine. Memory is what a run is refused on, time is only announced.
 """
 
 from __future__ import annotations
@@ -63,7 +65,7 @@ from ..basics.units import format_bytes, format_seconds
 from ..constructions import Construction
 from ..engine.subset_sum import solve_cost
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, any_size_cost
-from ..measurement.empirical import FLIPS, JACOBIAN_ROWS, LINE_ANGLES
+from ..measurement.empirical import FLIPS, JACOBIAN_ROWS, LINE_ANGLES, search_schedule
 from ..measurement.max_norm import CHUNK_ROWS as MAX_NORM_CHUNK_ROWS
 
 _SAMPLE_S_PER_WEIGHT = 1e-8
@@ -228,17 +230,17 @@ def _empirical_cost(
         else per_point
     )
     seconds = samples * searched / threads
-    if ascent_steps:
-        polish = min(
-            defaults.EMPIRICAL_POLISH_STEPS, defaults.EMPIRICAL_POLISH_PER_STEP * ascent_steps
-        )
+    plan = search_schedule(target_widths[0], ascent_steps, None, None, None)
+    if plan.steps:
+        # the local search, then its restart rounds (as many starts, fewer steps each)
+        steps = plan.steps + plan.restarts * min(defaults.EMPIRICAL_RESTART_STEPS, plan.steps)
         candidates = 3 * LINE_ANGLES + min(FLIPS, target_widths[0])  # per start and step, no grad
         jacobian = 1 + 2 * (1 + min(JACOBIAN_ROWS, target_widths[-1]))  # forward + backwards
-        seconds += ascent_steps * (
-            starts * (candidates / threads + jacobian) * searched + _ASCENT_S_PER_STEP
+        seconds += steps * (
+            plan.starts * (candidates / threads + jacobian) * searched + _ASCENT_S_PER_STEP
         )
-        seconds += polish * (3 * (starts // 2) * searched + _POLISH_S_PER_STEP)
-        seconds += (starts + starts // 2) * per_point  # the value at the points found
+        seconds += plan.polish_steps * (3 * plan.polish_points * searched + _POLISH_S_PER_STEP)
+        seconds += (plan.starts + plan.polish_points) * per_point  # the value at the points found
     return chunk_bytes + ascent_bytes, seconds, rows, per_point
 
 

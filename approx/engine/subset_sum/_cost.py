@@ -1,10 +1,16 @@
 """What a `solve` call will cost, before it is made: bytes of workspace and seconds.
 
 The byte counts are the solvers' own (the workspace each numba lane or row chunk allocates,
-capped by the memory budget that chunking enforces). The seconds are a model, not a promise:
-per-row constants measured with one thread on a loaded 2-core x86 machine (numba 0.60, torch
-2.13; `exact` ~7 ns and `fewest` ~30 ns per visited half-sum and coefficient, `brute` ~3 ns
-per subset and coefficient, `greedy` ~10 ns per coefficient pair), good to a factor of a few.
+capped by the memory budget that chunking enforces). The seconds are a model, not a promise,
+good to a factor of two on a quiet machine and a few on a loaded one. `exact` and `fewest`
+walk `3(2^h1 + 2^h2)` element steps for c valid coefficients (h1 + h2 = c, h2 = ceil(c/2));
+measured with one thread on 2 quiet x86 cores (numba 0.60, torch 2.13,
+`scripts/bench_subset_sum.py`, `scripts/bench_pipeline.py`): `exact` 1.1–1.6 ns per step
+(15 µs per instance at 21 valid), `fewest` ~6 ns (56 µs at 21), costed here at 2.5 and 8 ns
+with the per-row overhead, which leaves room for a neighbour on the cores. (The previous
+model, ~7 ns per half-sum and coefficient, estimated the 784-500-10 run's prune at 44 s
+against 8.9 s measured.) `brute` ~3 ns per subset and coefficient, `greedy` ~10 ns per
+coefficient pair.
 """
 
 from __future__ import annotations
@@ -13,9 +19,9 @@ from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ._numba_fewest import workspace_bytes as fewest_workspace_bytes
 from ._numba_mitm import workspace_bytes
 
-_ROW_OVERHEAD_S = 5e-6
-_EXACT_S = 7e-9
-_FEWEST_S = 30e-9
+_ROW_OVERHEAD_S = 1e-6
+_EXACT_STEP_S = 2.5e-9
+_FEWEST_STEP_S = 8e-9
 _BRUTE_S = 3e-9
 _GREEDY_S = 1e-8
 _MILP_ROW_S = 1e-2
@@ -36,11 +42,11 @@ def solve_cost(
     at most `valid_max` (default `valid`; it sets the workspace), on `threads` threads."""
     c = min(k, max(0, round(valid)))
     c_max = min(k, max(c, round(valid if valid_max is None else valid_max)))
-    half = c / 2
     if method in ("exact", "fewest", "fixed"):  # fixed: costed like exact
         per_lane = workspace_bytes(c_max) if method == "exact" else fewest_workspace_bytes(c_max)
         workspace = min(memory_budget, max(1, threads) * per_lane)
-        per_row = (_EXACT_S if method == "exact" else _FEWEST_S) * 2**half * max(half, 1)
+        steps = 3 * (2 ** (c // 2) + 2 ** (c - c // 2))  # the merges and the final sweep
+        per_row = (_EXACT_STEP_S if method != "fewest" else _FEWEST_STEP_S) * steps
     elif method == "brute":
         workspace = min(memory_budget, rows * 2**k * 9)
         per_row = _BRUTE_S * 2**k * k
