@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from approx.basics import defaults
 from approx.basics.devices import DTYPES
 from approx.basics.threads import available_cores, quiet_thread_pools
 from approx.cli import COMMANDS, implementation, main
@@ -54,7 +55,7 @@ def test_parser_names_match_their_sources():
     assert names.CONSTRUCTIONS == tuple(sorted(CONSTRUCTIONS))
     assert names.SOLVERS == tuple(SOLVERS)
     assert names.DTYPES == tuple(sorted(DTYPES))
-    assert names.SEARCH_METHODS == tuple(METHODS)
+    assert defaults.COMPARE_METHODS == tuple(METHODS)  # approx compare's 'all', in its help
     assert names.PLOT_STYLES == tuple(STYLES)
     assert names.EXPORT_FORMATS == tuple(FORMATS)
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from ...basics import defaults
 from ..common import add_empirical_options, float_list, int_list
-from .names import CONSTRUCTIONS, SEARCH_METHODS
+from .names import CONSTRUCTIONS
 
 
 def add_parser(sub) -> None:
@@ -49,7 +49,7 @@ def add_parser(sub) -> None:
     )
     s.add_argument(
         "--methods",
-        help=f"comma-separated, or all (default all): {', '.join(SEARCH_METHODS)}",
+        help=f"comma-separated, or all (default all): {', '.join(d.COMPARE_METHODS)}",
     )
     s.add_argument(
         "--densities",
