@@ -14,10 +14,17 @@ from hypothesis import strategies as st
 
 from approx.measurement.certified import certified_error
 from approx.measurement.sandwich import sandwich
-from approx.measurement.stored import stored_layers, two_product, two_sum
+from approx.measurement.stored import (
+    _accumulate_cpu,
+    _accumulate_torch,
+    _slots,
+    stored_layers,
+    two_product,
+    two_sum,
+)
 from approx.pipeline.run import run
 
-from .support import seeds
+from .support import generator, seeds
 
 
 def exact_half_line(w, m1, m2, k1, k2):
@@ -54,6 +61,41 @@ def test_stored_sums_are_exact_within_their_bound(dtype, widths, n):
                 assert gap <= Fraction(float(err[k, j]))
                 # the bound is a few ulps of the entry, not a blanket tolerance
                 assert float(err[k, j]) <= 4e-16 * abs(float(want[k][j])) + 1e-30
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    seed=seeds,
+    d_out=st.integers(1, 5),
+    d_in=st.integers(1, 5),
+    hidden=st.integers(1, 24),
+    exact_products=st.booleans(),
+    scale=st.sampled_from([1.0, 1e-3, 2.0**-60]),
+)
+def test_fused_accumulation_equals_the_torch_loop_bit_for_bit(
+    seed, d_out, d_in, hidden, exact_products, scale
+):
+    """The numba loop (CPU) and the torch loop (other devices) run the same IEEE operations in
+    the same order: every running sum, correction and magnitude sum is equal to the last bit,
+    including signed zeros (a unit with a = 0 and units serving no input)."""
+    g = generator(seed)
+    w = torch.rand(d_out, d_in, generator=g, dtype=torch.float64) * 2 - 1
+    a = (torch.rand(hidden, generator=g, dtype=torch.float64) * 2 - 1) * scale
+    a[torch.rand(hidden, generator=g) < 0.2] = 0.0
+    b = torch.rand(d_out, hidden, generator=g, dtype=torch.float64) * 2 - 1
+    if exact_products:  # float32 weights: products exact in float64
+        a, b = a.float().double(), b.float().double()
+    col = torch.randint(-1, d_in, (hidden,), generator=g)  # -1: a unit serving no input
+    a, b = torch.cat([a, a.new_zeros(1)]), torch.cat([b, b.new_zeros(d_out, 1)], dim=1)
+    slots = _slots(col, d_in)
+    fused = _accumulate_cpu(w, a, b, slots, exact_products)
+    loop = _accumulate_torch(w, a, b, slots, exact_products)
+    for key, acc in loop.items():
+        other = fused[key]
+        assert other.count == acc.count
+        for x, y in ((other.s, acc.s), (other.c, acc.c), (other.abs, acc.abs)):
+            assert torch.equal(x, y) and torch.equal(x.signbit(), y.signbit()), key
+        assert all(map(torch.equal, other.result(), acc.result()))
 
 
 @settings(max_examples=200)

@@ -34,6 +34,7 @@ import torch
 from ..basics.errors import InvalidArgument
 from ..basics.masks import Masks
 from ..basics.network import Network
+from ._stored_kernel import KEYS, accumulators
 
 U64 = 2.0**-53  # unit roundoff of float64
 _SPLIT = 2.0**27 + 1  # Dekker's splitter for float64
@@ -69,6 +70,14 @@ class _Sum2:
         self.c = torch.zeros_like(first)
         self.abs = first.abs()
         self.count = 1
+
+    @classmethod
+    def of(cls, s: torch.Tensor, c: torch.Tensor, total: torch.Tensor, count: int) -> _Sum2:
+        """The accumulator after `count` terms, from its running sum `s`, correction `c` and
+        sum of magnitudes `total` (`approx.measurement._stored_kernel`'s)."""
+        out = cls.__new__(cls)
+        out.s, out.c, out.abs, out.count = s, c, total, count
+        return out
 
     def add(self, t: torch.Tensor) -> None:
         self.s, e = two_sum(self.s, t)
@@ -146,6 +155,35 @@ def stored_layer(w: torch.Tensor, m1, m2, mask1, mask2, i: int) -> StoredLayer:
     slots = _slots(col, d_in)  # (d_in, G)
     wd = w.double()
     exact_products = m1.dtype in (torch.float32, torch.float16, torch.bfloat16)
+    if wd.device.type == "cpu":
+        acc = _accumulate_cpu(wd, a, b, slots, exact_products)
+    else:
+        acc = _accumulate_torch(wd, a, b, slots, exact_products)
+    extra = 0.0 if exact_products else _UNDERFLOW * (slots.shape[1] + 1)
+    out = {}
+    for key, s in acc.items():
+        out[key], out[key + "_err"] = s.result(torch.full_like(wd, extra))
+    return StoredLayer(W=wd, **out)
+
+
+def _accumulate_cpu(wd, a, b, slots, exact_products: bool) -> dict[str, _Sum2]:
+    """The five accumulators of `stored_layer` by the fused numba loop (the same numbers)."""
+    arrays = accumulators(
+        wd.detach().contiguous().numpy(),
+        a.detach().contiguous().numpy(),
+        b.detach().contiguous().numpy(),
+        slots.to(torch.int64).contiguous().numpy(),
+        exact_products,
+    )
+    count = 1 + slots.shape[1] * (1 if exact_products else 2)
+    acc = torch.from_numpy(arrays)
+    return {key: _Sum2.of(*acc[i], count) for i, key in enumerate(KEYS)}
+
+
+def _accumulate_torch(wd, a, b, slots, exact_products: bool) -> dict[str, _Sum2]:
+    """The five accumulators of `stored_layer`, one `(d_out, d_in)` tensor operation at a time
+    (any device; the oracle of `_accumulate_cpu`)."""
+    d_out, d_in = wd.shape
     acc = {k: _Sum2(torch.zeros_like(wd)) for k in ("P", "N")}
     acc["DP"], acc["DN"], acc["PN"] = _Sum2(-wd), _Sum2(-wd), _Sum2(torch.zeros_like(wd))
     for g in range(slots.shape[1]):
@@ -158,11 +196,7 @@ def stored_layer(w: torch.Tensor, m1, m2, mask1, mask2, i: int) -> StoredLayer:
             tp, tn = torch.where(pos, t, 0.0), torch.where(pos, 0.0, t)
             for key, term in (("P", tp), ("N", tn), ("DP", tp), ("DN", tn), ("PN", tp - tn)):
                 acc[key].add(term)  # tp − tn: one of them is 0, so exact
-    extra = 0.0 if exact_products else _UNDERFLOW * (slots.shape[1] + 1)
-    out = {}
-    for key, s in acc.items():
-        out[key], out[key + "_err"] = s.result(torch.full_like(wd, extra))
-    return StoredLayer(W=wd, **out)
+    return acc
 
 
 def stored_layers(target: Network, random_net: Network, masks: Masks) -> tuple[StoredLayer, ...]:
