@@ -243,9 +243,9 @@ def network_from_state_dict(
         w = state[f"{h}.weight" if h else "weight"]
         if w.ndim not in (2, 4) or (w.ndim == 4 and input_shape is None):
             raise InvalidArgument(
-                f"state dict entry {h + '.weight'!r} has shape {tuple(w.shape)}; a state dict "
-                "loads dense (d_out, d_in) weights, and convolution weights (c_out, c_in, k, k) "
-                "with stride 1, no padding and a given input shape (--input-shape C,H,W)"
+                f"state dict entry {h + '.weight'!r} has shape {tuple(w.shape)}; it loads dense "
+                "(d_out, d_in) weights, and (c_out, c_in, k, k) convolutions with stride 1, no "
+                "padding and an input shape (--input-shape C,H,W of run, compare, tightness)"
             )
         weights.append(_tensor(w, dtype))
         biases.append(_bias(state.get(f"{h}.bias" if h else "bias"), dtype))
