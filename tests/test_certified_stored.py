@@ -12,7 +12,13 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from approx.measurement.certified import certified_error
+from approx.measurement.certified import (
+    _certified_error_recorded,
+    _norm_near,
+    certified_error,
+    certified_error_stored,
+    certify,
+)
 from approx.measurement.sandwich import sandwich
 from approx.measurement.stored import (
     _accumulate_cpu,
@@ -96,6 +102,44 @@ def test_fused_accumulation_equals_the_torch_loop_bit_for_bit(
         for x, y in ((other.s, acc.s), (other.c, acc.c), (other.abs, acc.abs)):
             assert torch.equal(x, y) and torch.equal(x.signbit(), y.signbit()), key
         assert all(map(torch.equal, other.result(), acc.result()))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    seed=seeds,
+    m=st.integers(1, 6),
+    n=st.integers(1, 6),
+    scale=st.sampled_from([0.0, 1e-15, 1e-6, 1e-2]),
+)
+def test_norm_from_a_nearby_svd_is_an_upper_bound(seed, m, n, scale):
+    """`_norm_near` bounds ||x|| from the SVD of a perturbed y: at least ||x|| (up to the SVD's
+    own 1e-13), at most ||y|| + ||x − y||_F (+ the same): dropping the distance term fails
+    where ||y|| < ||x||, counting it twice fails the upper check."""
+    g = generator(seed)
+    x = torch.rand(m, n, generator=g, dtype=torch.float64) * 2 - 1
+    delta = (torch.rand(m, n, generator=g, dtype=torch.float64) * 2 - 1) * scale
+    y = x + delta
+    sigma_x = float(torch.linalg.matrix_norm(x, ord=2))
+    sigma_y = float(torch.linalg.matrix_norm(y, ord=2))
+    got = _norm_near(x, torch.zeros_like(x), y, sigma_y)
+    assert got >= sigma_x * (1 - 1e-13)
+    assert got <= (sigma_y + float(torch.linalg.vector_norm(y - x))) * (1 + 1e-13) + 1e-300
+
+
+@pytest.mark.parametrize("widths,n,seed", [((3, 4, 2), 6, 0), ((4, 3), 9, 1), ((2, 5, 3, 2), 5, 2)])
+def test_float64_proven_bound_reusing_the_legacy_svds(widths, n, seed):
+    """In float64 `certify` proves the construction's bound with the SVDs it already took
+    (`_norm_near`): within 1e-12 of the bound from the stored matrices' own SVDs, and the
+    value reported is the construction's bound, as before."""
+    r = run(widths=widths, n=n, seed=seed, empirical_samples=1, ascent_steps=0)
+    a = r.artifacts
+    stored = stored_layers(a.target, a.random_net, a.pruned.masks)
+    legacy, seen = _certified_error_recorded(a.target, a.pruned.layers)
+    near = certified_error_stored(stored, nearby=seen).value
+    own = certified_error_stored(stored).value
+    assert near == pytest.approx(own, rel=1e-12)
+    assert legacy.value == certified_error(a.target, a.pruned.layers).value
+    assert certify(a.target, a.pruned, stored).value == legacy.value == r.certified_error
 
 
 @settings(max_examples=200)

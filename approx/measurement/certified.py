@@ -27,6 +27,7 @@ from ..basics.network import Activation, Network
 from ..constructions.base import CopyRealisation, HalfLineLayer, Pruned
 from .conv_norm import conv_norm_2
 from .stored import U64, StoredLayer, gamma
+from .threads import one_torch_thread
 
 # Spectral norms come from an SVD in float64, backward stable to a few ulps of the largest
 # singular value; every norm is inflated by this relative margin so the bound stays an upper
@@ -49,6 +50,19 @@ def _norm_upper(x: torch.Tensor, err: torch.Tensor) -> float:
         return 0.0
     sigma = float(torch.linalg.matrix_norm(x, ord=2))
     frob = float(torch.linalg.vector_norm(err)) * (1 + 2 * gamma(err.numel() + 1))
+    return (sigma * (1 + 10 * max(m, n) * U64) + frob) * (1 + 4 * U64)
+
+
+def _norm_near(x: torch.Tensor, err: torch.Tensor, y: torch.Tensor, sigma: float) -> float:
+    """`_norm_upper(x, err)` without an SVD of x, from a float64 matrix y of x's shape and the
+    computed largest singular value σ̂ of y: `||X|| ≤ ||y|| + ||X − y||_F` with
+    `|X − y| ≤ err + |x − y|` entrywise, and `|x − y| ≤ |fl(x − y)| / (1 − u)`. Close to
+    `_norm_upper`'s value when y is x up to rounding (the construction's own float64 sums)."""
+    m, n = x.shape
+    if x.numel() == 0:
+        return 0.0
+    gap = err + (x - y).abs() * (1 + 2 * U64)
+    frob = float(torch.linalg.vector_norm(gap)) * (1 + 2 * gamma(gap.numel() + 2))
     return (sigma * (1 + 10 * max(m, n) * U64) + frob) * (1 + 4 * U64)
 
 
@@ -106,26 +120,54 @@ def certified_error(target: Network, layers: tuple[HalfLineLayer, ...]) -> Certi
         raise InvalidArgument(
             f"layers has {len(layers)} entries but the target has depth {target.depth}"
         )
+    return _certified_error_recorded(target, layers)[0]
+
+
+def _layer_terms(i: int, norm_of) -> tuple[float, float, float]:
+    """`(e_i, Lip_i, ||W_i||)` of `certified_error`'s proof for layer i (0-based) from
+    `norm_of(name)`, an upper bound on the norm of the layer's matrix `name`: ``PN`` `P − N`,
+    ``cat`` `[P − W, N − W]`, ``DP`` `P − W`, ``DN`` `N − W`, ``both`` `[P, N]`, ``P``, ``N``,
+    ``W``."""
+    if i == 0:
+        gap = norm_of("PN")
+        e = min(norm_of("cat"), norm_of("DP") + gap, norm_of("DN") + gap)
+        lip = min(norm_of("both"), norm_of("P") + gap, norm_of("N") + gap)
+    else:
+        e, lip = norm_of("DP"), norm_of("P")
+    return e, lip, norm_of("W")
+
+
+def _certified_error_recorded(target: Network, layers: tuple[HalfLineLayer, ...]):
+    """`certified_error` and, for a dense target, per layer the float64 matrices whose
+    spectral norms it took with their computed largest singular values, `{name: (matrix,
+    σ̂)}` (`_layer_terms`' names; None for a convolutional target)."""
     norms_of = _layer_norms(target)
-    per_layer = []
+    per_layer, seen = [], [] if target.is_dense else None
     for i, (lay, w) in enumerate(zip(layers, target.weights, strict=True)):
-        norm = norms_of[i]  # the layer's operator-norm bound
-        if i == 0:
-            gap = norm(lay.P - lay.N)
-            e = min(
-                norm(torch.cat([lay.P - w, lay.N - w], dim=1)),
-                norm(lay.P - w) + gap,
-                norm(lay.N - w) + gap,
-            )
-            lip = min(
-                norm(torch.cat([lay.P, lay.N], dim=1)),
-                norm(lay.P) + gap,
-                norm(lay.N) + gap,
-            )
-        else:
-            e, lip = norm(lay.P - w), norm(lay.P)
-        per_layer.append((e, lip, norm(w)))
-    return _compose(per_layer)
+        matrices = {
+            "PN": lambda lay=lay: lay.P - lay.N,
+            "cat": lambda lay=lay, w=w: torch.cat([lay.P - w, lay.N - w], dim=1),
+            "DP": lambda lay=lay, w=w: lay.P - w,
+            "DN": lambda lay=lay, w=w: lay.N - w,
+            "both": lambda lay=lay: torch.cat([lay.P, lay.N], dim=1),
+            "P": lambda lay=lay: lay.P,
+            "N": lambda lay=lay: lay.N,
+            "W": lambda w=w: w,
+        }
+        if seen is None:  # the layer's operator-norm bound (a convolution's for conv layers)
+            norm = norms_of[i]
+            per_layer.append(_layer_terms(i, lambda name, f=norm, m=matrices: f(m[name]())))
+            continue
+        seen.append({})
+
+        def norm_of(name: str, record=seen[-1], matrices=matrices) -> float:
+            if name not in record:
+                y = matrices[name]().double()
+                record[name] = (y, float(torch.linalg.matrix_norm(y, ord=2)))
+            return record[name][1] * (1 + _ROUNDING_MARGIN)  # `_norm2`
+
+        per_layer.append(_layer_terms(i, norm_of))
+    return _compose(per_layer), seen
 
 
 def _compose(per_layer: list[tuple[float, float, float]], factor: float = 1.0) -> CertifiedBound:
@@ -159,31 +201,36 @@ def _layer_norms(target: Network) -> list:
     return out
 
 
-def certified_error_stored(stored: tuple[StoredLayer, ...]) -> CertifiedBound:
+def certified_error_stored(
+    stored: tuple[StoredLayer, ...], nearby: list[dict] | None = None
+) -> CertifiedBound:
     """`certified_error`'s bound for the exact half-line matrices of the stored weights
     (`approx.measurement.stored`), proven in exact arithmetic of those weights whatever
     their dtype: each norm is an upper bound of the exact matrix's norm (`_norm_upper`), and
     the recursion — a formula in nonnegative numbers with additions, products and minima, at
-    most 8 roundings deep per layer — is multiplied by `1 + γ_{8l+2}`."""
+    most 8 roundings deep per layer — is multiplied by `1 + γ_{8l+2}`. `nearby`: per layer,
+    float64 matrices near the exact ones with their computed largest singular values
+    (`_certified_error_recorded`'s), whose SVDs the norms then reuse (`_norm_near`)."""
     per_layer = []
     for i, s in enumerate(stored):
-        if i == 0:
-            gap = _norm_upper(s.PN, s.PN_err)
-            cat = torch.cat([s.DP, s.DN], dim=1), torch.cat([s.DP_err, s.DN_err], dim=1)
-            e = min(
-                _norm_upper(*cat),
-                _norm_upper(s.DP, s.DP_err) + gap,
-                _norm_upper(s.DN, s.DN_err) + gap,
-            )
-            both = torch.cat([s.P, s.N], dim=1), torch.cat([s.P_err, s.N_err], dim=1)
-            lip = min(
-                _norm_upper(*both),
-                _norm_upper(s.P, s.P_err) + gap,
-                _norm_upper(s.N, s.N_err) + gap,
-            )
-        else:
-            e, lip = _norm_upper(s.DP, s.DP_err), _norm_upper(s.P, s.P_err)
-        per_layer.append((e, lip, _norm_upper(s.W, torch.zeros_like(s.W))))
+        exact = {
+            "PN": (s.PN, s.PN_err),
+            "cat": (torch.cat([s.DP, s.DN], dim=1), torch.cat([s.DP_err, s.DN_err], dim=1)),
+            "DP": (s.DP, s.DP_err),
+            "DN": (s.DN, s.DN_err),
+            "both": (torch.cat([s.P, s.N], dim=1), torch.cat([s.P_err, s.N_err], dim=1)),
+            "P": (s.P, s.P_err),
+            "N": (s.N, s.N_err),
+            "W": (s.W, torch.zeros_like(s.W)),
+        }
+        near = None if nearby is None else nearby[i]
+
+        def norm_of(name: str, exact=exact, near=near) -> float:
+            if near is None or name not in near:
+                return _norm_upper(*exact[name])
+            return _norm_near(*exact[name], *near[name])
+
+        per_layer.append(_layer_terms(i, norm_of))
     return _compose(per_layer, 1 + 2 * gamma(8 * len(stored) + 2))
 
 
@@ -202,10 +249,11 @@ def certify(
         return certified_error_copies(target, pruned.copies)
     if stored is None:
         return certified_error(target, pruned.layers)
-    proven = certified_error_stored(stored)
-    if target.dtype != torch.float64:
-        return proven
-    legacy = certified_error(target, pruned.layers)
+    with one_torch_thread():  # (its SVDs: `approx.measurement.threads`)
+        if target.dtype != torch.float64:
+            return certified_error_stored(stored)
+        legacy, seen = _certified_error_recorded(target, pruned.layers)
+        proven = certified_error_stored(stored, nearby=seen)  # (the same SVDs: `_norm_near`)
     return legacy if legacy.value >= proven.value else proven
 
 
