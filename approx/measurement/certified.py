@@ -246,7 +246,8 @@ def certify(
     matrices are rounded by up to 1% of the error they measure). Without `stored`:
     `certified_error` of the construction's matrices as given."""
     if pruned.copies is not None:
-        return certified_error_copies(target, pruned.copies)
+        with one_torch_thread():  # (its SVDs: `approx.measurement.threads`)
+            return certified_error_copies(target, pruned.copies)
     if stored is None:
         return certified_error(target, pruned.layers)
     with one_torch_thread():  # (its SVDs: `approx.measurement.threads`)
