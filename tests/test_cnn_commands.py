@@ -6,7 +6,9 @@ refusal."""
 from __future__ import annotations
 
 import csv
+import math
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,8 +21,9 @@ from approx.constructions import CONSTRUCTIONS
 from approx.experiments.conv_targets import build_conv_target
 from approx.experiments.grid import load_config, run_points
 from approx.experiments.points import evaluate
-from approx.experiments.runner import sweep
-from approx.experiments.store import load_rows
+from approx.experiments.runner import Runner, sweep
+from approx.experiments.store import ResultStore, canonical_json, load_rows
+from approx.experiments.tightness import tightness, tightness_from_results
 from approx.pipeline.run import run
 
 REPO = Path(__file__).resolve().parents[1]
@@ -198,3 +201,19 @@ def test_a_float32_conv_run_says_its_certified_bound_is_not_proven(tmp_path, cap
     assert "certified (convolutions, float32): proven for the kernels as the construction" in out
     assert main(args) == 0
     assert "not proven" not in capsys.readouterr().out
+
+
+def test_tightness_rows_from_a_store_of_conv_probes(tmp_path):
+    """The report's tightness table settles a conv target's row from the store, the same row
+    as the search that filled it, given the stored points' target specs (the result alone
+    lacks the kernels and padding: without them the conv results settle nothing)."""
+    spec = run_points({**CONV, **FAST})[0]["target"]
+    widths = build_conv_target(spec, 0).feature_widths
+    with ResultStore(tmp_path / "t.sqlite") as st, Runner(st, 1, progress=False) as runner:
+        row = tightness(runner, "cnn", widths, 0.5, 0.5, seeds=2, target=canonical_json(spec))
+        ok = [r for r in st.rows() if r.status == "ok"]
+    assert math.isfinite(row.n_needed)
+    results = [r.result for r in ok]
+    (again,) = tightness_from_results(results, [canonical_json(r.config["target"]) for r in ok])
+    assert replace(again, n_max=row.n_max) == row  # the store does not know the search's reach
+    assert tightness_from_results(results) == []

@@ -309,45 +309,62 @@ def _row(
     )
 
 
-def tightness_from_results(results: Sequence[dict]) -> list[Tightness]:
+def tightness_from_results(
+    results: Sequence[dict], targets: Sequence[str] | None = None
+) -> list[Tightness]:
     """The tightness rows a store's run results (`RunResult.to_json()`) settle, without running
     anything: per (construction, target, eps, delta, solver, what counts) group, a seed's
     threshold `N_s` is settled when the group holds a success at n (the probe's upper value
     `error_upper` ≤ ε — the certified error for runs without one —, n the same for every
     layer) and a failure at n − 1 (or n = 1), as the probes of `approx tightness --store` leave
     it; a group is a row when it has ≥ 2 seeds, seeds 0..S−1, all settled. Probes counted by the
-    certified bound and by the sandwich form separate groups. Theorem n at the default C."""
+    certified bound and by the sandwich form separate groups. Theorem n at the default C.
+
+    `targets`: per result, its convolutional target's spec as canonical JSON (the stored
+    point's `target`; "" for a dense one). A conv result needs it — its geometry (kernels,
+    padding) is not in the result — and is left out without it; so is a group whose target
+    file cannot be read back here (moved, or changed since: its SHA-256 no longer matches)."""
     by_group: dict = {}
-    for r in results:
+    for r, target in zip(results, targets or [""] * len(results), strict=True):
         ns = set(r["n_per_layer"])
-        if len(ns) != 1 or len(r.get("input_shape") or ()) == 3:
-            continue  # (a conv target's geometry is not in its result: `approx tightness` only)
+        if len(ns) != 1 or (len(r.get("input_shape") or ()) == 3 and not target):
+            continue
         method = r.get("error_method") or "certified"
         counted = "certified" if method == "certified" else "sandwich"
         key = (
             r["construction"], tuple(r["target_widths"]), r["eps"], r["delta"], r["solver"],
-            counted,
+            counted, target,
         )  # fmt: skip
         group = by_group.setdefault(key, ({}, set()))
         group[1].add(method)
         group[0].setdefault(r["seed"], {})[ns.pop()] = _upper(r) <= r["eps"]
     rows = []
-    for (name, widths, eps, delta, *_), (seeds, methods) in sorted(
+    for (name, widths, eps, delta, *_, target), (seeds, methods) in sorted(
         by_group.items(), key=lambda kv: kv[0]
     ):
-        if len(seeds) < 2 or sorted(seeds) != list(range(len(seeds))):
+        ths = _settled_thresholds(seeds)
+        if ths is None:
             continue
-        ths = []
-        for s in range(len(seeds)):
-            ok = [n for n, good in seeds[s].items() if good]
-            n = min(ok, default=None)
-            if n is None or (n > 1 and seeds[s].get(n - 1) is not False):
-                break
-            ths.append(float(n))
-        else:
-            reach = max(n for outcome in seeds.values() for n in outcome)
-            rows.append(_row(name, widths, eps, delta, ths, reach, None, methods))
+        reach = max(n for outcome in seeds.values() for n in outcome)
+        try:
+            rows.append(_row(name, widths, eps, delta, ths, reach, None, methods, target))
+        except InvalidArgument:  # (a target file not readable here)
+            continue
     return rows
+
+
+def _settled_thresholds(seeds: dict) -> list[float] | None:
+    """Per seed 0..S−1 (S ≥ 2) the smallest n with a success whose n − 1 failed (or n = 1);
+    None unless every seed is settled."""
+    if len(seeds) < 2 or sorted(seeds) != list(range(len(seeds))):
+        return None
+    ths = []
+    for s in range(len(seeds)):
+        n = min((n for n, good in seeds[s].items() if good), default=None)
+        if n is None or (n > 1 and seeds[s].get(n - 1) is not False):
+            return None
+        ths.append(float(n))
+    return ths
 
 
 @dataclass(frozen=True)

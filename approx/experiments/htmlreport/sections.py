@@ -14,7 +14,7 @@ import torch
 from ...basics.statistics import wilson_interval
 from ...basics.versions import software_versions
 from ...constructions import get_construction
-from ..store import Row
+from ..store import Row, canonical_json
 from ..tightness import fit_C, tightness_from_results
 from ..tightness_table import COLUMNS, table_cells
 from .markup import num, paragraph, table
@@ -105,8 +105,9 @@ def success_table(rows: Sequence[Row]) -> str:
 def tightness_section(rows: Sequence[Row]) -> str | None:
     """The tightness table the store's runs settle (None if they settle no row), with C fitted
     per construction."""
-    results = [r.result for r in rows if r.kind == "run" and r.status == "ok"]
-    tight = tightness_from_results(results)
+    ok = [r for r in rows if r.kind == "run" and r.status == "ok"]
+    targets = [canonical_json(r.config["target"]) if "target" in r.config else "" for r in ok]
+    tight = tightness_from_results([r.result for r in ok], targets)
     if not tight:
         return None
     fits = []
