@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
                                        **measure(st, widths[0], overrides)})  # fmt: skip
                 bar.update(1)
             rows.append(row)
-            values = " | ".join(", ".join(f"{v:.5g}" for v in t["values"]) for t in row["targets"])
+            values = " | ".join(", ".join(f"{v:.8g}" for v in t["values"]) for t in row["targets"])
             cpu = ", ".join(f"{t['cpu_seconds']:.2f}" for t in row["targets"])
             bar.write(f"| {name} | {values} | {cpu} |")
     if args.json:
