@@ -189,18 +189,18 @@ def _local_search(gap: Map, e: Map, x: torch.Tensor, best: torch.Tensor, steps: 
 def _restarts(gap: Map, e: Map, x, best, plan: Schedule, generator: torch.Generator):
     """Iterated local search (Lourenço, Martin & Stützle 2003): each round copies the
     `EMPIRICAL_RESTART_ELITE` best points found so far (as many copies in all as the search
-    has starts), moves each copy by a Gaussian step of expected length `EMPIRICAL_RESTART_SIGMA`
-    (back onto the sphere), and runs `EMPIRICAL_RESTART_STEPS` (at most the search's steps) of
-    the local search from the copies: a round costs at most what the first search cost. A
-    local maximum's neighbourhood holds better ones (nearby orthants and ReLU patterns) out of
-    reach of moves that must each improve."""
+    has starts), moves each copy by a Gaussian step of expected length the round's entry of
+    `EMPIRICAL_RESTART_SIGMAS` (taken in turn; back onto the sphere), and runs
+    `EMPIRICAL_RESTART_STEPS` (at most the search's steps) of the local search from the copies.
+    A local maximum's neighbourhood holds better ones (nearby orthants and ReLU patterns) out
+    of reach of moves that must each improve."""
     d, steps = x.shape[1], min(defaults.EMPIRICAL_RESTART_STEPS, plan.steps)
-    for _ in range(plan.restarts):
+    for sigma in (defaults.EMPIRICAL_RESTART_SIGMAS * plan.restarts)[: plan.restarts]:
         elite = torch.topk(best, min(defaults.EMPIRICAL_RESTART_ELITE, len(best))).indices
         copies = max(1, plan.starts // len(elite))
         start = x[elite].repeat_interleave(copies, 0)  # (elite · copies, d)
         noise = torch.randn(start.shape, generator=generator, dtype=torch.float64)
-        start = start + defaults.EMPIRICAL_RESTART_SIGMA / math.sqrt(d) * noise.to(start)
+        start = start + sigma / math.sqrt(d) * noise.to(start)
         start = start / start.norm(dim=1, keepdim=True).clamp_min(torch.finfo(x.dtype).tiny)
         with torch.no_grad():
             values = gap(start)

@@ -41,12 +41,13 @@ per start (in parallel chunks) and the Jacobian of its starts (a forward and two
 output up to `JACOBIAN_ROWS`), plus ~5 ms; a polish step ~3 evaluations of the points it
 polishes plus ~0.5 ms; starts, steps, restart rounds and polish as the search plans them
 (`approx.measurement.empirical.search_schedule`: 784-500-10 at n = 21 is estimated at 7.2 s and
-took 3.2 s on quiet cores, the default run 1.3 s against 0.9 s). Constants of the sampling
-fitted to the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0 ms per point
-measured, 2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's checked on one
-loaded machine against its CPU time on one thread (docs/error.md: 16-16-16-4 default 0.96 s,
-64-32-10 at n = 12 1.3 s, Burkholz 16-16-16-4 18.8 s); good to a factor of ~2-3, slower in wall
-time on a loaded machine. Memory is what a run is refused on, time is only announced.
+took 3.2 s on quiet cores, the default run 1.3 s against 0.9 s, 1.5 s since its 16 restart
+rounds). Constants of the sampling fitted to the CPU time of one thread on an x86 machine
+(784-500-10 at n = 21: 2.0 ms per point measured, 2.2 estimated; Malach 4-4-2 at n = 20,000:
+6.0 and 6.5); the search's checked on one loaded machine against its CPU time on one thread
+(docs/error.md: 16-16-16-4 default 0.96 s, 64-32-10 at n = 12 1.3 s, Burkholz 16-16-16-4
+18.8 s); good to a factor of ~2-3, slower in wall time on a loaded machine. Memory is what a
+run is refused on, time is only announced.
 """
 
 from __future__ import annotations
