@@ -109,8 +109,8 @@ def _solve_row(
         # The idle ping-pong popcount lists take the buckets' sums.
         sums = (counts[0, 1 - (h1 & 1)].view(np.float64), counts[1, 1 - (h2 & 1)].view(np.float64))
         i, j = _fewest_by_buckets(a, ca, na, h1, b, cb, nb, h2, t, tol, sums, ends, starts)
-    if i < 0:
-        i, j, _ = _closest(a, 0, na, b, 0, nb, t)
+    elif i < 0:
+        i, j = _nearest(a, na, b, nb, t, ends[0])
     subset_a = _trace(levels_a, x[:h1], h1, i)
     subset_b = _trace(levels_b, x[h1:c], h2, j)
     for e in range(h1):
@@ -146,7 +146,7 @@ def _build(x, levels, shifted, counts):  # pragma: no cover - compiled
             dst[1], dst[2] = min(src[1], shifted[1]), max(src[1], shifted[1])
             c_dst[1], c_dst[2] = 1 - first, first
         else:
-            _merge_big(src, shifted, c_src, n, dst, c_dst)
+            _merge_big(src, shifted, xe, c_src, n, dst, c_dst)
         n += n
         dst[n + _U1] = _POS_INF
 
@@ -160,33 +160,18 @@ def _as_values(keys):  # pragma: no cover - compiled
 
 
 @njit(cache=True, inline="always")
-def _corank(a, b, pos, na, nb):  # pragma: no cover - compiled
-    """How many of the first `pos` elements of merge(a[:na], b[:nb]) come from a (a first on
-    ties): the smallest i with b[pos - i - 1] < a[i]. Binary search, O(log(na + nb))."""
-    lo = pos - nb if pos > nb else _U0
-    hi = pos if pos < na else na
-    while lo < hi:
-        i = (lo + hi) >> _U1
-        if b[pos - i - _U1] < a[i]:
-            hi = i
-        else:
-            lo = i + _U1
-    return lo
-
-
-@njit(cache=True, inline="always")
 def _pick(t, u, v):  # pragma: no cover - compiled
     """u if t else v (indices), branch-free: which list a merge takes from is a coin flip."""
     return v ^ ((u ^ v) & uint64(-int64(t)))
 
 
 @njit(cache=True, inline="always")
-def _merge_big(a, b, ca, n, out, c_out):  # pragma: no cover - compiled
+def _merge_big(a, b, xe, ca, n, out, c_out):  # pragma: no cover - compiled
     """out[:2n] = stable merge(a[:n], b[:n]) for even n, b = a + x_e, as four dependency
     chains (`_mitm_kernels._merge_big`: the co-rank of output n splits it in two, each half
     run from both ends); c_out the popcounts, those of a, plus one for b's, loaded through
     the index the chain took. All arrays are whole buffers (-inf, list, +inf)."""
-    i_mid = _corank(a[1:], b[1:], n, n, n)
+    i_mid = _corank_shifted(a[1:], xe, n, n)
     i0, j0 = _U1, _U1
     i1, j1 = i_mid, n - i_mid
     i2, j2 = i_mid + _U1, n - i_mid + _U1
@@ -240,7 +225,8 @@ def _trace(levels, x, h, pos):  # pragma: no cover - compiled
 
 @njit(cache=True, inline="always")
 def _corank_shifted(a, xe, pos, n):  # pragma: no cover - compiled
-    """`_corank` of merge(a[:n], a[:n] + xe), the shifted keys recomputed as in `_build`."""
+    """How many of the first `pos` elements of merge(a[:n], a[:n] + xe) come from a (a first on
+    ties), by binary search, the shifted keys recomputed as in `_build` (the same keys)."""
     lo = pos - n if pos > n else _U0
     hi = pos if pos < n else n
     while lo < hi:
@@ -254,12 +240,10 @@ def _corank_shifted(a, xe, pos, n):  # pragma: no cover - compiled
 
 @njit(cache=True)
 def _ranks(g, na, b, nb, at):  # pragma: no cover - compiled
-    """at[i] = how many keys of b's list lie below g[i], for keys g non-increasing in i. Two
-    walks, over g's upper and lower half, each by two chains towards each other: from the
-    half's top (counting up from the other half's bottom, or 0) and from its bottom (counting
-    down from a binary search); the four chains step together, branch-free (which one
-    advances is a coin flip). b is the whole buffer: index k + 1 is list index k; a top
-    chain's i counts down as i - 1."""
+    """at[i] = how many keys of b's list lie below g[i], for keys g non-increasing in i: two
+    walks, over g's upper and lower half, each by two chains towards each other (from the
+    top counting up, from the bottom down from a binary search), four branch-free chains in
+    all. b is the whole buffer (index k + 1 = list index k); a top chain's i counts as i - 1."""
     mid = uint64(na >> 1)
     k_mid = uint64(np.searchsorted(b[1 : nb + 1], g[mid]))
     i0, k0, i1, k1 = uint64(na), _U0, mid, k_mid
@@ -299,12 +283,10 @@ def _best_pair(a, ca, na, b, cb, nb, t, tol, lo_at):  # pragma: no cover - compi
     first i (the buckets' order); for that i the first j with (a_i + b_j) - t >= 0 at the
     least error, else the last below. (-1, -1) if every window is empty; (_TOO_LONG, 0) as
     soon as one is longer than _SCAN. lo_at[i], a lower bound of the low end (`_ranks`), is
-    moved up to it, and the high end on from the previous (larger) a's or the low end, by the
-    float64 tests of every pair (monotone in b, so each end is a prefix count): they almost
-    always fail at once, so the branches are predictable."""
-    bi, bj = -1, -1
+    moved up to it (and kept), the high end on from the previous a's, by the float64 tests:
+    they almost always fail at once, so the branches are predictable."""
+    bi, bj, hi = -1, -1, 0
     best_p, best_d, best_q, best_v = 1 << 30, np.inf, 0, 0.0
-    hi = 0
     for i in range(na - 1, -1, -1):
         ai = a[i]
         lo = lo_at[i]
@@ -312,6 +294,7 @@ def _best_pair(a, ca, na, b, cb, nb, t, tol, lo_at):  # pragma: no cover - compi
         while v < -tol:
             lo += 1
             v = (ai + b[lo]) - t
+        lo_at[i] = lo
         if hi <= lo:
             hi = lo
             if v > tol:
@@ -336,6 +319,23 @@ def _best_pair(a, ca, na, b, cb, nb, t, tol, lo_at):  # pragma: no cover - compi
 
 
 @njit(cache=True)
+def _nearest(a, na, b, nb, t, lo_at):  # pragma: no cover - compiled
+    """`_closest` over all of a and b when every window is empty: the first sum of b at or
+    above t - a_i is then the window's end lo_at[i], so this is the sweep's pair."""
+    best, bi, bj = np.inf, 0, 0
+    for i in range(na):
+        j = min(lo_at[i], nb - 1)
+        d = abs((a[i] + b[j]) - t)
+        if d < best:
+            best, bi, bj = d, i, j
+        if j > 0:
+            d = abs((a[i] + b[j - 1]) - t)
+            if d < best:
+                best, bi, bj = d, i, j - 1
+    return bi, bj
+
+
+@njit(cache=True)
 def _fewest_by_buckets(
     a, ca, na, h1, b, cb, nb, h2, t, tol, sums, ends, starts
 ):  # pragma: no cover
@@ -346,7 +346,7 @@ def _fewest_by_buckets(
     _bucket(a, ca, na, h1, sums[0], ends[0], starts[0])
     _bucket(b, cb, nb, h2, sums[1], ends[1], starts[1])
     for p in range(h1 + h2 + 1):
-        err, bi, bj = np.inf, 0, 0
+        err, bi, bj = np.inf, -1, -1
         for qa in range(max(0, p - h2), min(h1, p) + 1):
             lo_a, hi_a = starts[0, qa], starts[0, qa + 1]
             lo_b, hi_b = starts[1, p - qa], starts[1, p - qa + 1]
@@ -382,8 +382,7 @@ def _bucket(s, q, n, h, out_s, out_pos, starts):  # pragma: no cover - compiled
 def _closest(a, lo_a, hi_a, b, lo_b, hi_b, t):  # pragma: no cover - compiled
     """Positions (i, j) in a[lo_a:hi_a], b[lo_b:hi_b] (both ascending, non-empty) minimising
     |(a_i + b_j) − t|, and that distance. As a_i grows the best b_j can only move down."""
-    best, bi, bj = np.inf, lo_a, lo_b
-    j = hi_b - 1
+    best, bi, bj, j = np.inf, lo_a, lo_b, hi_b - 1
     for i in range(lo_a, hi_a):
         ai = a[i]
         while j > lo_b and (ai + b[j - 1]) - t >= 0.0:
