@@ -181,25 +181,25 @@ def _merge_big(a, b, xe, ca, n, out, c_out):  # pragma: no cover - compiled
         u, v = a[i0], b[j0]
         t = u <= v
         out[s + _U1] = min(u, v)
-        c_out[s + _U1] = ca[_pick(t, i0, j0)] + uint64(not t)
+        c_out[s + _U1] = ca[_pick(t, i0, j0)] + int64(not t)
         i0 += uint64(t)
         j0 += uint64(not t)
         u, v = a[i1], b[j1]
         t = u > v
         out[n - s] = max(u, v)
-        c_out[n - s] = ca[_pick(t, i1, j1)] + uint64(not t)
+        c_out[n - s] = ca[_pick(t, i1, j1)] + int64(not t)
         i1 -= uint64(t)
         j1 -= uint64(not t)
         u, v = a[i2], b[j2]
         t = u <= v
         out[n1 + s] = min(u, v)
-        c_out[n1 + s] = ca[_pick(t, i2, j2)] + uint64(not t)
+        c_out[n1 + s] = ca[_pick(t, i2, j2)] + int64(not t)
         i2 += uint64(t)
         j2 += uint64(not t)
         u, v = a[i3], b[j3]
         t = u > v
         out[n + n - s] = max(u, v)
-        c_out[n + n - s] = ca[_pick(t, i3, j3)] + uint64(not t)
+        c_out[n + n - s] = ca[_pick(t, i3, j3)] + int64(not t)
         i3 -= uint64(t)
         j3 -= uint64(not t)
 
