@@ -96,7 +96,7 @@ def _solve_row(
     nb = 1 << h2
     a = _as_values(levels_a[_off(h1) : _off(h1) + na + 2])[1:]
     # The low ends' guesses: the keys of t - tol - a_i ranked among B's keys, lowered by more
-    # than rounding can move the float64 test's boundary: a sum below counts as below.
+    # than rounding can move the float64 test's boundary, so each is a lower bound.
     low = (t - tol) - (_ROUNDING * (size + abs(t) + tol) + 1e-300)
     for i in range(na):
         ends[1, i] = _key(low - a[i])
