@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 import torch
 from hypothesis import given
@@ -16,7 +15,6 @@ from approx.basics.errors import InvalidArgument
 from approx.cli import main
 from approx.engine.subset_sum import fewest_in_memory, max_coefficients, solve
 from approx.engine.subset_sum._brute import subset_bits
-from approx.engine.subset_sum._fewest_kernels import _fewest_by_deque, _fewest_count
 from approx.engine.subset_sum._numba_fewest import workspace_bytes
 from approx.measurement.bounds import default_weight_tolerance
 from approx.pipeline.run import run
@@ -213,33 +211,3 @@ def test_cli_run_with_fewest_and_weight_tol(capsys):
     out = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert out["solver"] == "fewest" and out["weight_tolerance"] == 0.01
     assert "per-weight tolerance 0.01" in out["search"]
-
-
-@given(
-    seed=seeds,
-    ks=st.tuples(st.integers(1, 11), st.integers(1, 11)),
-    tol=st.sampled_from([1e-9, 2.8e-6, 1e-4, 1e-2, 0.3, 2.0]),
-    kind=st.sampled_from(["f64", "int"]),
-)
-def test_window_count_equals_the_deque(seed, ks, tol, kind):
-    """The branch-free window ends and short-window scan give the deque's fewest count (the
-    deque is the previous implementation and stays as the long-window path), on sorted subset
-    sums of both halves, with popcounts, for 16 targets per draw."""
-    g = generator(seed)
-    halves = []
-    for h in ks:
-        if kind == "int":  # many equal sums
-            x = torch.randint(-4, 5, (h,), generator=g).to(F64) / 4
-        else:
-            x = torch.rand(h, generator=g, dtype=F64) * 2 - 1
-        bits = (torch.arange(2**h)[:, None] >> torch.arange(h)) & 1  # (2^h, h)
-        sums, order = (bits.to(F64) * x).sum(1).sort(stable=True)
-        halves.append((sums.numpy(), bits.sum(1)[order].to(torch.uint8).numpy()))
-    (a, ca), (b, cb) = halves
-    na, nb = len(a), len(b)
-    buffer = np.concatenate([[-np.inf], b, [np.inf]])
-    for t in (torch.rand(16, generator=g, dtype=F64) * 4 - 2).tolist():
-        lo, hi = np.empty(na, np.int64), np.empty(na, np.int64)
-        deque = np.empty(nb + 2, np.int64)
-        want = _fewest_by_deque(a, ca, na, b, cb, nb, t, tol, deque)
-        assert _fewest_count(a, ca, na, buffer, cb, nb, t, tol, deque, lo, hi) == want

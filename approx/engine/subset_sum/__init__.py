@@ -16,7 +16,7 @@ Methods (`SOLVERS`):
 - ``brute``: all 2^n subsets; the test oracle (n <= 20).
 - ``fewest``: among the subsets with error <= `tolerance`, one with the fewest kept
   coefficients (ties: the smaller error); where no subset is that close, the ``exact`` optimum.
-  Exact, by meet in the middle with popcounts and a sliding-window minimum (`_numba_fewest`),
+  Exact, by meet in the middle with popcounts carried through the sorted halves (`_numba_fewest`),
   O(n 2^(n/2)) like ``exact``; computed on CPU for tensors on any device. Sparser tickets:
   Natale et al. 2024's question.
 - ``fixed``: among the subsets of exactly `size` valid coefficients (all of them where a row has
@@ -168,7 +168,7 @@ def solve(
             the sorted half plus ~100 bytes per enumerated subset of the other half, which is
             sliced when a row does not fit; brute: ~16 * 2^k bytes per row plus a 13k * 2^k
             byte subset table; greedy: ~40k bytes per row; milp: one instance at a time.
-            fewest: ~74 * 2^h bytes per worker thread (`_numba_fewest.workspace_bytes`)
+            fewest: ~84 * 2^h bytes per worker thread (`_numba_fewest.workspace_bytes`)
             plus 9k + 8 bytes per row. fixed: 64 * Σ_{q ≤ size} C(h, q) bytes per worker
             thread (`_fixed.workspace_bytes`) plus 9k + 16 bytes per row. A budget below
             one instance's workspace raises InvalidArgument naming coeffs.

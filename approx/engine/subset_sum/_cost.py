@@ -6,10 +6,12 @@ good to a factor of two on a quiet machine and a few on a loaded one. `exact` an
 walk `3(2^h1 + 2^h2)` element steps for c valid coefficients (h1 + h2 = c, h2 = ceil(c/2));
 measured with one thread on 2 quiet x86 cores (numba 0.60, torch 2.13,
 `scripts/bench_subset_sum.py`, `scripts/bench_pipeline.py`): `exact` 1.1–1.6 ns per step
-(15 µs per instance at 21 valid), `fewest` ~6 ns (56 µs at 21), costed here at 2.5 and 8 ns
-with the per-row overhead, which leaves room for a neighbour on the cores. (The previous
-model, ~7 ns per half-sum and coefficient, estimated the 784-500-10 run's prune at 44 s
-against 8.9 s measured.) `brute` ~3 ns per subset and coefficient, `greedy` ~10 ns per
+(15 µs per instance at 21 valid), `fewest` 1.4–1.5 times that (~2 ns per step on the
+784-500-10 run's instances, one thread, CPU time on a shared machine; it was ~6 ns before its
+kernels took the exact engine's sorted lists), costed here at 2.5 and 3.5 ns with the per-row
+overhead, which leaves room for a neighbour on the cores. (The previous model, ~7 ns per
+half-sum and coefficient, estimated the 784-500-10 run's prune at 44 s against 8.9 s
+measured.) `brute` ~3 ns per subset and coefficient, `greedy` ~10 ns per
 coefficient pair.
 """
 
@@ -21,7 +23,7 @@ from ._numba_mitm import workspace_bytes
 
 _ROW_OVERHEAD_S = 1e-6
 _EXACT_STEP_S = 2.5e-9
-_FEWEST_STEP_S = 8e-9
+_FEWEST_STEP_S = 3.5e-9
 _BRUTE_S = 3e-9
 _GREEDY_S = 1e-8
 _MILP_ROW_S = 1e-2

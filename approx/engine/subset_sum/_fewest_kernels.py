@@ -1,72 +1,118 @@
-"""The compiled kernels of the ``fewest`` (and ``fixed``) CPU solvers; the algorithm is
-described in `_numba_fewest`. All njit functions live in this one module: numba's on-disk cache
-is invalidated by a change of the file that holds a function, not of the files it calls into.
+"""The compiled kernels of the ``fewest`` CPU solver; the algorithm is described in
+`_numba_fewest`. All njit functions live in this one module: numba's on-disk cache is
+invalidated by a change of the file that holds a function, not of the files it calls into (so
+the keys, merges and traceback are copies of `_mitm_kernels`', with popcounts carried along).
 """
 
 from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import njit, prange, uint64
+from llvmlite import ir
+from numba import int64, njit, prange, types, uint64
+from numba.extending import intrinsic
+
+_U0 = np.uint64(0)
+_U1 = np.uint64(1)
+_MAG = np.int64(0x7FFFFFFFFFFFFFFF)
+_NEG_INF = np.int64(-0x7FF0000000000001)  # key of -inf
+_POS_INF = np.int64(0x7FF0000000000000)  # key of +inf
+# A window longer than this hands the instance to `_fewest_by_buckets`.
+_SCAN = 16
+_ROUNDING = 2.0**-50  # 8 units in the last place
+_TOO_LONG = -2
+
+
+@intrinsic
+def _bits(typingctx, value):  # pragma: no cover - compiled  (float64 bits as int64)
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.IntType(64))
+
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _double(typingctx, bits):  # pragma: no cover - compiled
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], ir.DoubleType())
+
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, inline="always")
+def _flip(k):  # pragma: no cover - compiled
+    """Key <-> bits (an involution): negative doubles get their magnitude bits flipped."""
+    return k ^ ((k >> np.int64(63)) & _MAG)
+
+
+@njit(cache=True, inline="always")
+def _key(value):  # pragma: no cover - compiled
+    return _flip(_bits(value))
+
+
+@njit(cache=True, inline="always")
+def _value(key):  # pragma: no cover - compiled
+    return _double(_flip(key))
+
+
+def level_offset(e: int) -> int:
+    """Where level e (2^e sums between two sentinels) starts in a half's store."""
+    return (1 << e) - 1 + 2 * e
+
+
+_off = njit(cache=True, inline="always")(level_offset)
 
 
 @njit(cache=True, parallel=True)
 def fewest_rows(
-    coeffs, targets, valid, tol, chosen, sums, masks, counts, deque, starts, cols
+    coeffs, targets, valid, tol, chosen, store, shifted, counts, ends, starts, x, cols
 ):  # pragma: no cover - compiled
+    """Solve every row; each worker thread uses its own slice of the workspace arrays."""
     for r in prange(coeffs.shape[0]):
         lane = numba.get_thread_id()
         _solve_row(
-            coeffs[r], targets[r], valid[r], tol, chosen[r], sums[lane], masks[lane],
-            counts[lane], deque[lane], starts[lane], cols[lane],
+            coeffs[r], targets[r], valid[r], tol, chosen[r], store[lane], shifted[lane],
+            counts[lane], ends[lane], starts[lane], x[lane], cols[lane],
         )  # fmt: skip
 
 
 @njit(cache=True)
 def _solve_row(
-    coeffs, t, valid, tol, chosen, sums, masks, counts, deque, starts, cols
+    coeffs, t, valid, tol, chosen, store, shifted, counts, ends, starts, x, cols
 ):  # pragma: no cover - compiled
-    c = 0
+    c, size = 0, 0.0
     for col in range(coeffs.shape[0]):
         if valid[col]:
-            cols[c] = col
-            c += 1
+            cols[c], x[c], size, c = col, coeffs[col], size + abs(coeffs[col]), c + 1
     if c == 0:
         return
     h1 = c // 2
     h2 = c - h1
-    pa = _build(coeffs, cols[:h1], sums[0], masks[0], counts[0])
-    pb = _build(coeffs, cols[h1:c], sums[1], masks[1], counts[1])
-    a, ma, ca = sums[0, pa, 1:], masks[0, pa, 1:], counts[0]
-    b, mb, cb = sums[1, pb, 1:], masks[1, pb, 1:], counts[1]
+    levels_a = store[: _off(h1 + 1)]
+    levels_b = store[_off(h1 + 1) :]
+    _build(x[:h1], levels_a, shifted, counts[0])
+    _build(x[h1:c], levels_b, shifted, counts[1])
     na = 1 << h1
     nb = 1 << h2
-    lo_at, hi_at = masks[0, 1 - pa], masks[1, 1 - pb]  # idle until the buckets
-    best = _fewest_count(a, ca, na, sums[1, pb], cb, nb, t, tol, deque, lo_at, hi_at)
-    if best < 0:
-        i, j, _ = _closest(a, 0, na, b, 0, nb, t)
-        subset_a = ma[i]
-        subset_b = mb[j]
-    else:
-        # The idle ping-pong buffers take the popcount buckets.
-        sa, ka = sums[0, 1 - pa, 1:], masks[0, 1 - pa, 1:]
-        sb, kb = sums[1, 1 - pb, 1:], masks[1, 1 - pb, 1:]
-        _bucket(a, ma, ca, na, h1, sa, ka, starts[0])
-        _bucket(b, mb, cb, nb, h2, sb, kb, starts[1])
-        err = np.inf
-        subset_a = 0
-        subset_b = 0
-        for qa in range(max(0, best - h2), min(h1, best) + 1):
-            qb = best - qa
-            lo_a, hi_a = starts[0, qa], starts[0, qa + 1]
-            lo_b, hi_b = starts[1, qb], starts[1, qb + 1]
-            if lo_a == hi_a or lo_b == hi_b:
-                continue
-            i, j, d = _closest(sa, lo_a, hi_a, sb, lo_b, hi_b, t)
-            if d < err:
-                err = d
-                subset_a = ka[i]
-                subset_b = kb[j]
+    a = _as_values(levels_a[_off(h1) : _off(h1) + na + 2])[1:]
+    # The low ends' guesses: the keys of t - tol - a_i ranked among B's keys, lowered by more
+    # than rounding can move the float64 test's boundary, so each is a lower bound.
+    low = (t - tol) - (_ROUNDING * (size + abs(t) + tol) + 1e-300)
+    for i in range(na):
+        ends[1, i] = _key(low - a[i])
+    _ranks(ends[1], na, levels_b[_off(h2) :], nb, ends[0])
+    b = _as_values(levels_b[_off(h2) : _off(h2) + nb + 2])[1:]
+    ca = counts[0, h1 & 1, 1:]
+    cb = counts[1, h2 & 1, 1:]
+    i, j = _best_pair(a, ca, na, b, cb, nb, t, tol, ends[0])
+    if i == _TOO_LONG:
+        # The idle ping-pong popcount lists take the buckets' sums.
+        sums = (counts[0, 1 - (h1 & 1)].view(np.float64), counts[1, 1 - (h2 & 1)].view(np.float64))
+        i, j = _fewest_by_buckets(a, ca, na, h1, b, cb, nb, h2, t, tol, sums, ends, starts)
+    elif i < 0:
+        i, j = _nearest(a, na, b, nb, t, ends[0])
+    subset_a = _trace(levels_a, x[:h1], h1, i)
+    subset_b = _trace(levels_b, x[h1:c], h2, j)
     for e in range(h1):
         chosen[cols[e]] = (subset_a >> e) & 1 == 1
     for e in range(h2):
@@ -74,205 +120,250 @@ def _solve_row(
 
 
 @njit(cache=True)
-def _build(coeffs, cols, sums, masks, counts):  # pragma: no cover - compiled
-    """Ascending subset sums of coeffs[cols] with their masks and popcounts, ping-ponging
-    between buffers 0 and 1 of `sums` (and `masks`); returns which one holds the result.
-
-    A buffer holds −inf, the list, +inf (list index + 1), the sentinels of the merges. Buffer 2
-    takes L + x_e and its masks first, so the merge's chain has no add. Each merge runs as two
-    independent, branch-free chains (which list the next sum comes from is a coin flip on
-    random data): from the front taking the smaller head (L on ties) and from the back taking
-    the larger tail (L + x_e on ties), the same order, n steps each.
-    """
-    p = 0
-    sums[p, 1] = 0.0
-    masks[p, 1] = 0
-    n = 1
-    sh, msh = sums[2], masks[2]
-    for e in range(cols.shape[0]):
-        x = coeffs[cols[e]]
-        bit = np.int64(1) << e
-        src, dst = sums[p], sums[1 - p]
-        msrc, mdst = masks[p], masks[1 - p]
-        src[0] = -np.inf
-        src[n + 1] = np.inf
-        sh[0] = -np.inf
-        sh[n + 1] = np.inf
-        for s in range(1, n + 1):
-            sh[s] = src[s] + x
-            msh[s] = msrc[s] | bit
-        i0 = 1
-        j0 = 1
-        o0 = 1
-        i1 = n
-        j1 = n
-        o1 = n + n
-        for _ in range(n):
-            u = src[i0]
-            v = sh[j0]
-            t = u <= v
-            dst[o0] = min(u, v)
-            mi = msrc[i0]
-            mj = msh[j0]
-            mdst[o0] = mj ^ ((mi ^ mj) & -np.int64(t))
-            i0 += t
-            j0 += not t
-            o0 += 1
-            u = src[i1]
-            v = sh[j1]
-            t = u > v
-            dst[o1] = max(u, v)
-            mi = msrc[i1]
-            mj = msh[j1]
-            mdst[o1] = mj ^ ((mi ^ mj) & -np.int64(t))
-            i1 -= t
-            j1 -= not t
-            o1 -= 1
+def _build(x, levels, shifted, counts):  # pragma: no cover - compiled
+    """Keys of the sorted subset sums of x, level by level, and their subsets' popcounts.
+    Level e (the sums of the first e coefficients, formed in that order from 0.0) is kept at
+    levels[_off(e):], as -inf, its 2^e sums, +inf (sentinels); `shifted` holds L + x_e;
+    counts[e % 2] holds level e's popcounts at the same indices (the last two levels')."""
+    levels[0] = _NEG_INF
+    levels[1] = _key(0.0)
+    levels[2] = _POS_INF
+    shifted[0] = _NEG_INF
+    counts[0, 1] = 0
+    n = _U1
+    for e in range(x.shape[0]):
+        src = levels[_off(e) :]
+        dst = levels[_off(e + 1) :]
+        c_src = counts[e & 1]
+        c_dst = counts[1 - (e & 1)]
+        xe = x[e]
+        for s in range(_U1, n + _U1):
+            shifted[s] = _key(_value(src[s]) + xe)
+        shifted[n + _U1] = _POS_INF
+        dst[0] = _NEG_INF
+        if n == _U1:  # 0 and x_0, 0 first on ties
+            first = src[1] <= shifted[1]
+            dst[1], dst[2] = min(src[1], shifted[1]), max(src[1], shifted[1])
+            c_dst[1], c_dst[2] = 1 - first, first
+        else:
+            _merge_big(src, shifted, xe, c_src, n, dst, c_dst)
         n += n
-        p = 1 - p
-    sums[p, 0] = -np.inf
-    sums[p, n + 1] = np.inf
-    for s in range(1, n + 1):
-        w = masks[p, s]
-        q = 0
-        while w:
-            w &= w - 1
-            q += 1
-        counts[s - 1] = q
-    return p
-
-
-# A window longer than this hands the instance to `_fewest_by_deque`.
-_SCAN = 16
-
-
-@njit(cache=True)
-def _fewest_count(a, ca, na, b, cb, nb, t, tol, deque, lo_at, hi_at):  # pragma: no cover
-    """`_fewest_by_deque`'s count, faster when the windows are short (a small tol). `b` is the
-    whole buffer (−inf, list, +inf). Each a's window [lo_at[i], hi_at[i]) of b's list comes from
-    branch-free chains (`_window_ends`: the pointers' advance is a coin flip, so a branchy loop
-    mispredicts about once per a); every window of at most _SCAN sums is scanned for its least
-    popcount, and a longer one (a large tol) hands the instance to the deque (linear)."""
-    _window_ends(a, na, b, nb, t, tol, lo_at, hi_at)
-    best = -1
-    for i in range(na - 1, -1, -1):
-        lo = lo_at[i]
-        hi = hi_at[i]
-        if lo < hi:
-            if hi - lo > _SCAN:
-                return _fewest_by_deque(a, ca, na, b[1:], cb, nb, t, tol, deque)
-            q = cb[lo]
-            for j in range(lo + 1, hi):
-                q = min(q, cb[j])
-            p = np.int64(ca[i]) + np.int64(q)
-            if best < 0 or p < best:
-                best = p
-    return best
+        dst[n + _U1] = _POS_INF
 
 
 @njit(cache=True, inline="always")
-def _below(ai, bk, t, tol, low_end):  # pragma: no cover - compiled
-    """Whether b_k lies below a_i's window's low end (low_end) or not above its high end."""
-    d = (ai + bk) - t
-    return (d < -tol) if low_end else (d <= tol)
+def _as_values(keys):  # pragma: no cover - compiled
+    """The doubles a list of keys stands for, in place (the same memory, viewed as float64)."""
+    for s in range(keys.shape[0]):
+        keys[s] = _flip(keys[s])
+    return keys.view(np.float64)
+
+
+@njit(cache=True, inline="always")
+def _pick(t, u, v):  # pragma: no cover - compiled
+    """u if t else v (indices), branch-free: which list a merge takes from is a coin flip."""
+    return v ^ ((u ^ v) & uint64(-int64(t)))
+
+
+@njit(cache=True, inline="always")
+def _merge_big(a, b, xe, ca, n, out, c_out):  # pragma: no cover - compiled
+    """out[:2n] = stable merge(a[:n], b[:n]) for even n, b = a + x_e, as four dependency
+    chains (`_mitm_kernels._merge_big`: the co-rank of output n splits it in two, each half
+    run from both ends); c_out the popcounts, those of a, plus one for b's, loaded through
+    the index the chain took. All arrays are whole buffers (-inf, list, +inf)."""
+    i_mid = _corank_shifted(a[1:], xe, n, n)
+    i0, j0 = _U1, _U1
+    i1, j1 = i_mid, n - i_mid
+    i2, j2 = i_mid + _U1, n - i_mid + _U1
+    i3, j3 = n, n
+    n1 = n + _U1
+    for s in range(_U0, n >> _U1):
+        u, v = a[i0], b[j0]
+        t = u <= v
+        out[s + _U1] = min(u, v)
+        c_out[s + _U1] = ca[_pick(t, i0, j0)] + int64(not t)
+        i0 += uint64(t)
+        j0 += uint64(not t)
+        u, v = a[i1], b[j1]
+        t = u > v
+        out[n - s] = max(u, v)
+        c_out[n - s] = ca[_pick(t, i1, j1)] + int64(not t)
+        i1 -= uint64(t)
+        j1 -= uint64(not t)
+        u, v = a[i2], b[j2]
+        t = u <= v
+        out[n1 + s] = min(u, v)
+        c_out[n1 + s] = ca[_pick(t, i2, j2)] + int64(not t)
+        i2 += uint64(t)
+        j2 += uint64(not t)
+        u, v = a[i3], b[j3]
+        t = u > v
+        out[n + n - s] = max(u, v)
+        c_out[n + n - s] = ca[_pick(t, i3, j3)] + int64(not t)
+        i3 -= uint64(t)
+        j3 -= uint64(not t)
 
 
 @njit(cache=True)
-def _window_ends(a, na, b, nb, t, tol, lo_at, hi_at):  # pragma: no cover - compiled
-    """lo_at[i], hi_at[i] = how many of b's list lie `_below` a[i]'s window's low end, and
-    not above its high end, for all i (non-increasing in i). Each is walked by two chains
-    towards each other: one from a's top (count 0 upwards), one from a's bottom (its count
-    found by binary search, downwards), so each does half the walk; the four chains step
-    together. Buffer index k + 1 is list index k; a top chain's i counts down as i − 1."""
-    one = uint64(1)
-    i0, k0, i1 = uint64(na), uint64(0), uint64(0)
-    k1 = _count_below(a[0], b, nb, t, tol, True)
-    i2, k2, i3 = uint64(na), uint64(0), uint64(0)
-    k3 = _count_below(a[0], b, nb, t, tol, False)
+def _trace(levels, x, h, pos):  # pragma: no cover - compiled
+    """Bit set of the subset at position `pos` of a built half's top list, traced back through
+    the levels by co-ranks, L first on ties (`_mitm_kernels._trace`)."""
+    subset = 0
+    p = uint64(pos)
+    for e in range(h - 1, -1, -1):
+        n = _U1 << uint64(e)
+        low = levels[_off(e) + 1 :]  # level e's list L; low[n] is its +inf sentinel
+        xe = x[e]
+        r = _corank_shifted(low, xe, p, n)
+        if p - r >= n or low[r] <= _key(_value(low[p - r]) + xe):
+            p = r
+        else:
+            p = p - r
+            subset |= 1 << e
+    return subset
+
+
+@njit(cache=True, inline="always")
+def _corank_shifted(a, xe, pos, n):  # pragma: no cover - compiled
+    """How many of the first `pos` elements of merge(a[:n], a[:n] + xe) come from a (a first on
+    ties), by binary search, the shifted keys recomputed as in `_build` (the same keys)."""
+    lo = pos - n if pos > n else _U0
+    hi = pos if pos < n else n
+    while lo < hi:
+        i = (lo + hi) >> _U1
+        if _key(_value(a[pos - i - _U1]) + xe) < a[i]:
+            hi = i
+        else:
+            lo = i + _U1
+    return lo
+
+
+@njit(cache=True)
+def _ranks(g, na, b, nb, at):  # pragma: no cover - compiled
+    """at[i] = how many keys of b's list lie below g[i], for keys g non-increasing in i: two
+    walks, over g's upper and lower half, each by two chains towards each other (from the
+    top counting up, from the bottom down from a binary search), four branch-free chains in
+    all. b is the whole buffer (index k + 1 = list index k); a top chain's i counts as i - 1."""
+    mid = uint64(na >> 1)
+    k_mid = uint64(np.searchsorted(b[1 : nb + 1], g[mid]))
+    i0, k0, i1, k1 = uint64(na), _U0, mid, k_mid
+    i2, k2, i3 = mid, k_mid, _U0
+    k3 = uint64(np.searchsorted(b[1 : nb + 1], g[0]))
     while i0 > i1 and i2 > i3:
-        i0, k0, i1, k1 = _walk(a, b, t, tol, True, lo_at, i0, k0, i1, k1)
-        i2, k2, i3, k3 = _walk(a, b, t, tol, False, hi_at, i2, k2, i3, k3)
+        i0, k0, i1, k1 = _walk(g, b, at, i0, k0, i1, k1)
+        i2, k2, i3, k3 = _walk(g, b, at, i2, k2, i3, k3)
     while i0 > i1:
-        i0, k0, i1, k1 = _walk(a, b, t, tol, True, lo_at, i0, k0, i1, k1)
+        i0, k0, i1, k1 = _walk(g, b, at, i0, k0, i1, k1)
     while i2 > i3:
-        i2, k2, i3, k3 = _walk(a, b, t, tol, False, hi_at, i2, k2, i3, k3)
-    # The elements the chains of a walk were on when they met may hold a partial count of the
-    # chain that stopped, written after the other chain's final one: count them again.
-    for low_end, at, i_top, i_bottom in ((True, lo_at, i0, i1), (False, hi_at, i2, i3)):
-        if i_top > 0:
-            at[i_top - one] = _count_below(a[i_top - one], b, nb, t, tol, low_end)
-        if i_bottom < na:
-            at[i_bottom] = _count_below(a[i_bottom], b, nb, t, tol, low_end)
+        i2, k2, i3, k3 = _walk(g, b, at, i2, k2, i3, k3)
+    for i in (i0 - _U1, i1, i2 - _U1, i3):  # where chains met: maybe a partial count
+        if i < uint64(na):
+            at[i] = np.searchsorted(b[1 : nb + 1], g[i])
 
 
 @njit(cache=True, inline="always")
-def _walk(a, b, t, tol, low_end, at, i0, k0, i1, k1):  # pragma: no cover - compiled
-    """One step of each of a walk's two chains (`_window_ends`), branch-free."""
-    one = uint64(1)
-    step = _below(a[i0 - one], b[k0 + one], t, tol, low_end)
-    at[i0 - one] = k0
+def _walk(g, b, at, i0, k0, i1, k1):  # pragma: no cover - compiled
+    """One step of each of a walk's two chains (`_ranks`), branch-free."""
+    step = b[k0 + _U1] < g[i0 - _U1]
+    at[i0 - _U1] = k0
     k0 += uint64(step)
     i0 -= uint64(not step)
-    done = _below(a[i1], b[k1], t, tol, low_end)  # b[k1] is list index k1 − 1
+    done = b[k1] < g[i1]  # b[k1] is list index k1 - 1
     at[i1] = k1
     i1 += uint64(done)
     k1 -= uint64(not done)
     return i0, k0, i1, k1
 
 
-@njit(cache=True, inline="always")
-def _count_below(ai, b, nb, t, tol, low_end):  # pragma: no cover - compiled
-    """How many of b's list (buffer index k + 1 = list index k) lie `_below` ai: a prefix."""
-    one = uint64(1)
-    lo = uint64(0)
-    hi = uint64(nb)
-    while lo < hi:
-        k = (lo + hi) >> one
-        if _below(ai, b[k + one], t, tol, low_end):
-            lo = k + one
-        else:
-            hi = k
-    return lo
-
-
 @njit(cache=True)
-def _fewest_by_deque(a, ca, na, b, cb, nb, t, tol, deque):  # pragma: no cover - compiled
-    """Least popcount(a) + popcount(b) over pairs with |(a + b) − t| ≤ tol; −1 if none.
-
-    a descending: the window [lo, hi) of b with −tol ≤ (a + b) − t ≤ tol moves right; `deque`
-    holds window positions with increasing popcounts (a position behind one with no larger
-    popcount can never be the minimum again), so its front is the window's minimum."""
-    best = -1
-    lo = 0
-    hi = 0
-    front = 0
-    back = 0
+def _best_pair(a, ca, na, b, cb, nb, t, tol, lo_at):  # pragma: no cover - compiled
+    """List positions (i, j) of the pair the buckets' sweeps (`_fewest_by_buckets`) pick,
+    found among the windows [lo, hi) of b where -tol <= (a_i + b_j) - t <= tol: the fewest
+    popcounts, then the least error |(a_i + b_j) - t|, then the lowest popcount of a_i and the
+    first i (the buckets' order); for that i the first j with (a_i + b_j) - t >= 0 at the
+    least error, else the last below. (-1, -1) if every window is empty; (_TOO_LONG, 0) as
+    soon as one is longer than _SCAN. lo_at[i], a lower bound of the low end (`_ranks`), is
+    moved up to it (and kept), the high end on from the previous a's, by the float64 tests:
+    they almost always fail at once, so the branches are predictable."""
+    bi, bj, hi = -1, -1, 0
+    best_p, best_d, best_q, best_v = 1 << 30, np.inf, 0, 0.0
     for i in range(na - 1, -1, -1):
         ai = a[i]
-        while hi < nb and (ai + b[hi]) - t <= tol:
-            q = cb[hi]
-            while back > front and cb[deque[back - 1]] >= q:
-                back -= 1
-            deque[back] = hi
-            back += 1
-            hi += 1
-        while lo < hi and (ai + b[lo]) - t < -tol:
+        lo = lo_at[i]
+        v = (ai + b[lo]) - t
+        while v < -tol:
             lo += 1
-        while back > front and deque[front] < lo:
-            front += 1
-        if back > front:
-            p = np.int64(ca[i]) + np.int64(cb[deque[front]])
-            if best < 0 or p < best:
-                best = p
-                if best == 0:
-                    break
-    return best
+            v = (ai + b[lo]) - t
+        lo_at[i] = lo
+        if hi <= lo:
+            hi = lo
+            if v > tol:
+                continue
+        while hi < nb and (ai + b[hi]) - t <= tol:
+            hi += 1
+        if lo < hi:
+            if hi - lo > _SCAN:
+                return _TOO_LONG, 0
+            q = ca[i]
+            for j in range(lo, hi):
+                p = q + cb[j]
+                v = (ai + b[j]) - t
+                d = abs(v)
+                if p == best_p and d == best_d:
+                    take = q < best_q or (q == best_q and (i != bi or best_v < 0))
+                else:
+                    take = p < best_p or (p == best_p and d < best_d)
+                if take:
+                    bi, bj, best_p, best_d, best_q, best_v = i, j, p, d, q, v
+    return bi, bj
 
 
 @njit(cache=True)
-def _bucket(s, m, q, n, h, out_s, out_m, starts):  # pragma: no cover - compiled
-    """Stable counting sort of positions 0..n−1 by popcount q: bucket p is
-    out_s[starts[p]:starts[p + 1]], still ascending."""
+def _nearest(a, na, b, nb, t, lo_at):  # pragma: no cover - compiled
+    """`_closest` over all of a and b when every window is empty: the first sum of b at or
+    above t - a_i is then the window's end lo_at[i], so this is the sweep's pair."""
+    best, bi, bj = np.inf, 0, 0
+    for i in range(na):
+        j = min(lo_at[i], nb - 1)
+        d = abs((a[i] + b[j]) - t)
+        if d < best:
+            best, bi, bj = d, i, j
+        if j > 0:
+            d = abs((a[i] + b[j - 1]) - t)
+            if d < best:
+                best, bi, bj = d, i, j - 1
+    return bi, bj
+
+
+@njit(cache=True)
+def _fewest_by_buckets(
+    a, ca, na, h1, b, cb, nb, h2, t, tol, sums, ends, starts
+):  # pragma: no cover
+    """`_best_pair`'s pair, by popcount buckets (stable counting sorts: each stays ascending):
+    for p = 0, 1, ..., per split p = q_A + q_B (q_A ascending) the closest pair of the two
+    buckets (`_closest`), the first split first on ties, until p's best is within tol; p is
+    small for long windows (a large tol). sums, ends take the buckets' sums and positions."""
+    _bucket(a, ca, na, h1, sums[0], ends[0], starts[0])
+    _bucket(b, cb, nb, h2, sums[1], ends[1], starts[1])
+    for p in range(h1 + h2 + 1):
+        err, bi, bj = np.inf, -1, -1
+        for qa in range(max(0, p - h2), min(h1, p) + 1):
+            lo_a, hi_a = starts[0, qa], starts[0, qa + 1]
+            lo_b, hi_b = starts[1, p - qa], starts[1, p - qa + 1]
+            if lo_a == hi_a or lo_b == hi_b:
+                continue
+            i, j, d = _closest(sums[0], lo_a, hi_a, sums[1], lo_b, hi_b, t)
+            if d < err:
+                err, bi, bj = d, ends[0, i], ends[1, j]
+        if err <= tol:
+            return bi, bj
+    return -1, -1
+
+
+@njit(cache=True)
+def _bucket(s, q, n, h, out_s, out_pos, starts):  # pragma: no cover - compiled
+    """Stable counting sort of positions 0..n-1 by popcount q: bucket p is
+    out_s[starts[p]:starts[p + 1]], still ascending, out_pos the positions it came from."""
     for p in range(h + 2):
         starts[p] = 0
     for i in range(n):
@@ -283,7 +374,7 @@ def _bucket(s, m, q, n, h, out_s, out_m, starts):  # pragma: no cover - compiled
     for i in range(n):
         at = fill[q[i]]
         out_s[at] = s[i]
-        out_m[at] = m[i]
+        out_pos[at] = i
         fill[q[i]] = at + 1
 
 
@@ -291,110 +382,16 @@ def _bucket(s, m, q, n, h, out_s, out_m, starts):  # pragma: no cover - compiled
 def _closest(a, lo_a, hi_a, b, lo_b, hi_b, t):  # pragma: no cover - compiled
     """Positions (i, j) in a[lo_a:hi_a], b[lo_b:hi_b] (both ascending, non-empty) minimising
     |(a_i + b_j) − t|, and that distance. As a_i grows the best b_j can only move down."""
-    best = np.inf
-    bi = lo_a
-    bj = lo_b
-    j = hi_b - 1
+    best, bi, bj, j = np.inf, lo_a, lo_b, hi_b - 1
     for i in range(lo_a, hi_a):
         ai = a[i]
         while j > lo_b and (ai + b[j - 1]) - t >= 0.0:
             j -= 1
         d = abs((ai + b[j]) - t)
         if d < best:
-            best = d
-            bi = i
-            bj = j
+            best, bi, bj = d, i, j
         if j > lo_b:
             d = abs((ai + b[j - 1]) - t)
             if d < best:
-                best = d
-                bi = i
-                bj = j - 1
+                best, bi, bj = d, i, j - 1
     return bi, bj, best
-
-
-# Exactly s coefficients (method "fixed"); here because they call `_closest`.
-
-
-@njit(cache=True, parallel=True)
-def fixed_rows(
-    coeffs, targets, valid, sizes, chosen, sums, masks, lens, offs, cols
-):  # pragma: no cover - compiled
-    for r in prange(coeffs.shape[0]):
-        lane = numba.get_thread_id()
-        _fixed_row(
-            coeffs[r], targets[r], valid[r], sizes[r], chosen[r], sums[lane], masks[lane],
-            lens[lane], offs[lane], cols[lane],
-        )  # fmt: skip
-
-
-@njit(cache=True)
-def _fixed_row(
-    coeffs, t, valid, s, chosen, sums, masks, lens, offs, cols
-):  # pragma: no cover - compiled
-    """Exactly min(s, c) of the c valid coefficients, closest to t: the best over the splits
-    s = q_A + q_B of the closest pair of half A's size-q_A and half B's size-q_B sums."""
-    c = 0
-    for col in range(coeffs.shape[0]):
-        if valid[col]:
-            cols[c] = col
-            c += 1
-    s = min(s, c)
-    h1 = c // 2
-    h2 = c - h1
-    pa = _build_by_count(coeffs, cols[:h1], min(s, h1), sums[0], masks[0], lens[0], offs[0])
-    pb = _build_by_count(coeffs, cols[h1:c], min(s, h2), sums[1], masks[1], lens[1], offs[1])
-    err, subset_a, subset_b = np.inf, 0, 0
-    for qa in range(max(0, s - h2), min(h1, s) + 1):
-        qb = s - qa
-        lo_a, lo_b = offs[0, qa], offs[1, qb]
-        i, j, d = _closest(
-            sums[0, pa], lo_a, lo_a + lens[0, qa], sums[1, pb], lo_b, lo_b + lens[1, qb], t
-        )
-        if d < err:
-            err = d
-            subset_a = masks[0, pa, i]
-            subset_b = masks[1, pb, j]
-    for e in range(h1):
-        chosen[cols[e]] = (subset_a >> e) & 1 == 1
-    for e in range(h2):
-        chosen[cols[h1 + e]] = (subset_b >> e) & 1 == 1
-
-
-@njit(cache=True)
-def _build_by_count(coeffs, cols, top, sums, masks, lens, offs):  # pragma: no cover - compiled
-    """Ascending sums of the subsets of coeffs[cols] with q = 0..top elements, one list per q
-    at offs[q] (room for C(h, q) sums, h = len(cols)), lens[q] long, ping-ponging between
-    buffers 0 and 1; returns which one holds the result. Adding element x turns list q into
-    merge(list q, list q-1 + x), q from the top down so that list q-1 is still the old one."""
-    h = cols.shape[0]
-    offs[0] = 0
-    binom = 1
-    for q in range(top + 1):
-        offs[q + 1] = offs[q] + binom
-        binom = binom * (h - q) // (q + 1)
-        lens[q] = 0
-    p = 0
-    sums[p, 0], masks[p, 0], lens[0] = 0.0, 0, 1
-    for e in range(h):
-        x = coeffs[cols[e]]
-        bit = np.int64(1) << e
-        src, dst, msrc, mdst = sums[p], sums[1 - p], masks[p], masks[1 - p]
-        for q in range(min(e + 1, top), 0, -1):
-            i, i_end = offs[q], offs[q] + lens[q]
-            j, j_end = offs[q - 1], offs[q - 1] + lens[q - 1]
-            o = offs[q]
-            while i < i_end or j < j_end:
-                if j == j_end or (i < i_end and src[i] <= src[j] + x):
-                    dst[o] = src[i]
-                    mdst[o] = msrc[i]
-                    i += 1
-                else:
-                    dst[o] = src[j] + x
-                    mdst[o] = msrc[j] | bit
-                    j += 1
-                o += 1
-            lens[q] += lens[q - 1]
-        dst[0], mdst[0] = 0.0, 0  # list 0: the empty subset
-        p = 1 - p
-    return p

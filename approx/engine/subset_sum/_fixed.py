@@ -1,5 +1,5 @@
 """Exactly s coefficients per row, on CPU: meet in the middle over sizes — the driver
-(workspace sizing, chunking, threads) of the kernel `fixed_rows` in `_numba_fewest`.
+(workspace sizing, chunking, threads) of the kernel `fixed_rows` in `_fixed_kernels`.
 
 Per instance with c valid coefficients, target t and size s' = min(s, c): among the subsets with
 exactly s' elements, one whose sum is closest to t (the random fixed-size subset-sum problem of
@@ -27,7 +27,7 @@ import torch
 
 from ...basics.errors import InvalidArgument
 from ._budget import max_valid_count, row_chunks
-from ._fewest_kernels import fixed_rows
+from ._fixed_kernels import fixed_rows
 
 MAX_FIXED_VALID = 124  # valid coefficients per row: each half's subsets are int64 bit masks
 MAX_COUNT = 64  # lists per half: subset sizes 0..62, and the end offset
