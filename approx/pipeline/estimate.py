@@ -36,18 +36,21 @@ ns per candidate (Malach's argmin); the empirical phase ~20 ns per point and hid
 (gathers and activations, memory-bound) plus ~0.04 ns per multiply-add (single-threaded BLAS),
 divided among the threads for the sphere points. Where the construction realises half-line
 layers the search runs on the exact difference form (~4 target units and 3 target multiply-adds
-per point). A local-search step evaluates `3·LINE_ANGLES + min(FLIPS, d_0)` candidate points
-per start (in parallel chunks) and the Jacobian of its starts (a forward and two passes per
-output up to `JACOBIAN_ROWS`), plus ~5 ms; a polish step ~3 evaluations of the points it
-polishes plus ~0.5 ms; starts, steps, restart rounds and polish as the search plans them
-(`approx.measurement.empirical.search_schedule`: 784-500-10 at n = 21 is estimated at 7.2 s and
-took 3.2 s on quiet cores, the default run 1.3 s against 0.9 s, 1.5 s since its 16 restart
-rounds). Constants of the sampling fitted to the CPU time of one thread on an x86 machine
-(784-500-10 at n = 21: 2.0 ms per point measured, 2.2 estimated; Malach 4-4-2 at n = 20,000:
-6.0 and 6.5); the search's checked on one loaded machine against its CPU time on one thread
-(docs/error.md: 16-16-16-4 default 0.96 s, 64-32-10 at n = 12 1.3 s, Burkholz 16-16-16-4
-18.8 s); good to a factor of ~2-3, slower in wall time on a loaded machine. Memory is what a
-run is refused on, time is only announced.
+per point, ~6 ns per unit: its rows are batched). A local-search step evaluates `3·LINE_ANGLES
++ min(FLIPS, d_0)` candidate points per start (in parallel chunks) and the Jacobian of its
+starts (a forward and two passes per output up to `JACOBIAN_ROWS`), plus ~10 ms; a polish step
+~3 evaluations of the points it polishes plus ~0.5 ms; starts, steps, restart rounds and polish
+as the search plans them (`approx.measurement.empirical.search_schedule`). The difference
+form's unit cost and the step overhead were fitted to the empirical phase of six Pensia runs on
+quiet cores (wall, two threads): estimated / measured 0.79 (the default run, 1.25 s), 0.98
+(8-8-8-2), 1.07 (64-32-10, n = 12), 1.15 (784-500-10, n = 21, 3.4 s), 1.24 (32-64-10, n = 14),
+1.26 (128-64-10, n = 16); before, 20 ns per unit and 5 ms per step gave 1.03-2.65. Constants of
+the sampling fitted to the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0
+ms per point measured, 2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's
+checked on one loaded machine against its CPU time on one thread (docs/error.md: 16-16-16-4
+default 0.96 s, 64-32-10 at n = 12 1.3 s, Burkholz 16-16-16-4 18.8 s); good to a factor of
+~2-3, slower in wall time on a loaded machine. Memory is what a run is refused on, time is only
+announced.
 """
 
 from __future__ import annotations
@@ -73,7 +76,8 @@ _SAMPLE_S_PER_WEIGHT = 1e-8
 _ARGMIN_S_PER_CANDIDATE = 5e-9
 _EMPIRICAL_S_PER_UNIT = 20e-9
 _EMPIRICAL_S_PER_MAC = 0.04e-9
-_ASCENT_S_PER_STEP = 5e-3  # a local-search step's own overhead (line searches, flips, SVD)
+_DIFFERENCE_S_PER_UNIT = 6e-9  # the difference form's units: batched, elementwise
+_ASCENT_S_PER_STEP = 10e-3  # a local-search step's own overhead (line searches, flips, SVD)
 _POLISH_S_PER_STEP = 0.5e-3
 # What the process holds before a run allocates anything: the interpreter, torch, numba and
 # their compiled kernels. Peak resident memory of a tiny run (`approx run --construction cnn`
@@ -226,7 +230,7 @@ def _empirical_cost(
     per_point = sum(hidden) * _EMPIRICAL_S_PER_UNIT + macs * _EMPIRICAL_S_PER_MAC
     # half-line layers: the search runs on the exact difference form, target-sized
     searched = (
-        4 * sum(target_widths) * _EMPIRICAL_S_PER_UNIT + 3 * target_macs * _EMPIRICAL_S_PER_MAC
+        4 * sum(target_widths) * _DIFFERENCE_S_PER_UNIT + 3 * target_macs * _EMPIRICAL_S_PER_MAC
         if half_line
         else per_point
     )
