@@ -41,6 +41,7 @@ import torch
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.sampling import unit_sphere
+from .threads import one_torch_thread
 
 Map = Callable[[torch.Tensor], torch.Tensor]
 DOMAINS = ("sphere", "ball")
@@ -67,12 +68,8 @@ def single_threaded_products(device: torch.device) -> Iterator[int]:
     if torch.device(device).type != "cpu":
         yield 1
         return
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
+    with one_torch_thread() as threads:
         yield threads
-    finally:
-        torch.set_num_threads(threads)
 
 
 def _padded(x: torch.Tensor, rows: int) -> torch.Tensor:

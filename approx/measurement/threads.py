@@ -4,7 +4,8 @@ LAPACK's SVD on a few hundred rows is many short parallel regions; torch's OpenM
 spends more time at barriers than computing whenever another process holds a core: on two
 shared cores, four SVDs of 500 x 784 and 500 x 1,568 matrices took 1.1-3.4 s wall and as many
 CPU-seconds on two threads against 0.39-0.45 s on one (docs/performance.md). The certified
-bound's norms run on one thread.
+bound's norms run on one thread; so do the empirical search's products, whose chunks run in
+parallel threads of their own (`approx.measurement.empirical.single_threaded_products`).
 """
 
 from __future__ import annotations
