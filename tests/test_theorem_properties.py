@@ -322,6 +322,8 @@ def test_malach_refuses_an_entry_above_one_over_sqrt_fan_in(data, seed, over):
 
 
 @pytest.mark.parametrize("name", NAMES)
+@settings(max_examples=20)  # 100 runs over the five constructions; a search of 10 steps or more
+# (16 restart rounds) costs ~1 s even on these small nets
 @given(
     data=st.data(),
     widths=widths_st,
