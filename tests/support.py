@@ -30,6 +30,22 @@ def subset_sum_instances(seed: int, m: int, k: int, p_valid: float = 0.7, dtype=
     return coeffs, targets, valid
 
 
+def kinds_of_instances(seed: int, m: int, k: int, p_valid: float, kind: str):
+    """(coeffs, targets, valid) for the kernels' equality tests against their frozen references:
+    U[-1, 1] float64 (``kind`` "f64"), U[-1, 1] rounded to float32 (the sampled networks'
+    weights, "f32"), or small integers (many exactly equal sums and distances, "int")."""
+    g = generator(seed)
+    if kind == "int":
+        coeffs = torch.randint(-4, 5, (m, k), generator=g).to(torch.float64)
+        targets = (torch.randint(-2 * k, 2 * k + 1, (m,), generator=g) / 2).to(torch.float64)
+    else:
+        dtype = torch.float32 if kind == "f32" else torch.float64
+        coeffs = (torch.rand(m, k, generator=g, dtype=dtype) * 2 - 1).to(torch.float64)
+        targets = (torch.rand(m, generator=g, dtype=dtype) * 2 - 1).to(torch.float64)
+    valid = torch.rand(m, k, generator=g) < p_valid
+    return coeffs, targets, valid
+
+
 @st.composite
 def conv_targets(draw):
     """A small bias-free ReLU CNN in the theorem's class (every kernel's l1 norm 1): one or two

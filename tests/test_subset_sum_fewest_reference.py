@@ -23,27 +23,12 @@ from approx.engine.subset_sum._fewest_kernels import _best_pair, _fewest_by_buck
 from approx.engine.subset_sum._numba_fewest import fewest_numba
 
 from .fewest_reference_kernels import reference_fewest
-from .support import generator, seeds
+from .support import generator, kinds_of_instances, seeds
 
 F64 = torch.float64
 BUDGET = 2**30
 # From windows of a fraction of a sum (the run's 2.8e-6) to windows of thousands of sums.
 TOLERANCES = (1e-9, 2.8e-6, 1e-4, 1e-2, 0.05, 0.5, 1.0, 3.0)
-
-
-def _instances(seed: int, m: int, k: int, p_valid: float, kind: str):
-    """(coeffs, targets, valid): U[-1, 1] float64, U[-1, 1] rounded to float32 (the sampled
-    networks' weights), or small integers (many exactly equal sums and errors)."""
-    g = generator(seed)
-    if kind == "int":
-        coeffs = torch.randint(-4, 5, (m, k), generator=g).to(F64)
-        targets = (torch.randint(-2 * k, 2 * k + 1, (m,), generator=g) / 2).to(F64)
-    else:
-        dtype = torch.float32 if kind == "f32" else F64
-        coeffs = (torch.rand(m, k, generator=g, dtype=dtype) * 2 - 1).to(F64)
-        targets = (torch.rand(m, generator=g, dtype=dtype) * 2 - 1).to(F64)
-    valid = torch.rand(m, k, generator=g) < p_valid
-    return coeffs, targets, valid
 
 
 def _same_choice(coeffs, targets, valid, tol) -> None:
@@ -62,7 +47,7 @@ def _same_choice(coeffs, targets, valid, tol) -> None:
     tol=st.sampled_from(TOLERANCES),
 )
 def test_same_subset_as_the_previous_kernels(seed, k, p_valid, kind, tol):
-    _same_choice(*_instances(seed, 48, k, p_valid, kind), tol)
+    _same_choice(*kinds_of_instances(seed, 48, k, p_valid, kind), tol)
 
 
 def _half_sum(x: list[float]) -> float:
@@ -128,8 +113,8 @@ def test_same_subset_on_edge_cases():
         (3_000, 21, 1.0, "f64", 0.05),  # long windows: the buckets
     ],
 )
-def test_same_subset_on_many_instances(m, k, p_valid, kind, tol):
-    _same_choice(*_instances(1, m, k, p_valid, kind), tol)
+def test_same_subset_on_manykinds_of_instances(m, k, p_valid, kind, tol):
+    _same_choice(*kinds_of_instances(1, m, k, p_valid, kind), tol)
 
 
 @pytest.mark.slow
@@ -143,8 +128,8 @@ def test_same_subset_on_many_instances(m, k, p_valid, kind, tol):
         (10_000, 30, 1.0, "f64", 1e-6),
     ],
 )
-def test_same_subset_on_a_million_instances(m, k, p_valid, kind, tol):
-    _same_choice(*_instances(2, m, k, p_valid, kind), tol)
+def test_same_subset_on_a_millionkinds_of_instances(m, k, p_valid, kind, tol):
+    _same_choice(*kinds_of_instances(2, m, k, p_valid, kind), tol)
 
 
 @given(

@@ -17,29 +17,14 @@ from hypothesis import strategies as st
 from approx.engine.subset_sum._numba_mitm import exact_numba
 
 from .mitm_reference_kernels import reference_exact
-from .support import generator, seeds
+from .support import kinds_of_instances, seeds
 
 F64 = torch.float64
 BUDGET = 2**30
 
 
-def _instances(seed: int, m: int, k: int, p_valid: float, kind: str):
-    """(coeffs, targets, valid): U[-1, 1] float64, U[-1, 1] rounded to float32 (the sampled
-    networks' weights), or small integers (many exactly equal sums and distances)."""
-    g = generator(seed)
-    if kind == "int":
-        coeffs = torch.randint(-4, 5, (m, k), generator=g).to(F64)
-        targets = (torch.randint(-2 * k, 2 * k + 1, (m,), generator=g) / 2).to(F64)
-    else:
-        dtype = torch.float32 if kind == "f32" else F64
-        coeffs = (torch.rand(m, k, generator=g, dtype=dtype) * 2 - 1).to(F64)
-        targets = (torch.rand(m, generator=g, dtype=dtype) * 2 - 1).to(F64)
-    valid = torch.rand(m, k, generator=g) < p_valid
-    return coeffs, targets, valid
-
-
 def _same_choice(seed, m, k, p_valid, kind) -> None:
-    coeffs, targets, valid = _instances(seed, m, k, p_valid, kind)
+    coeffs, targets, valid = kinds_of_instances(seed, m, k, p_valid, kind)
     want = reference_exact(coeffs, targets, valid)
     got = exact_numba(coeffs, targets, valid, BUDGET)
     differ = (want != got).any(1)
@@ -60,7 +45,7 @@ def test_same_subset_as_the_previous_kernels(seed, k, p_valid, kind):
     ("m", "k", "p_valid", "kind"),
     [(20_000, 21, 1.0, "f64"), (20_000, 42, 0.5, "f32"), (20_000, 16, 1.0, "int")],
 )
-def test_same_subset_on_many_instances(m, k, p_valid, kind):
+def test_same_subset_on_manykinds_of_instances(m, k, p_valid, kind):
     _same_choice(1, m, k, p_valid, kind)
 
 
@@ -75,5 +60,5 @@ def test_same_subset_on_many_instances(m, k, p_valid, kind):
         (20_000, 28, 1.0, "f64"),
     ],
 )
-def test_same_subset_on_a_million_instances(m, k, p_valid, kind):
+def test_same_subset_on_a_millionkinds_of_instances(m, k, p_valid, kind):
     _same_choice(2, m, k, p_valid, kind)
