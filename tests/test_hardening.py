@@ -36,6 +36,7 @@ from approx.experiments.grid import run_points
 from approx.experiments.store import ResultStore
 from approx.measurement.empirical import empirical_error, single_threaded_products
 from approx.pipeline import run as run_mod
+from approx.pipeline.estimate import _search_chunk_rows
 from approx.pipeline.plan import plan_run
 from approx.pipeline.run import run
 from approx.pipeline.search import compare as compare_mod
@@ -159,6 +160,11 @@ def test_the_red_teams_large_runs_are_sized_to_bounded_chunks():
     ]
     assert many[0].estimate.peak_bytes == many[1].estimate.peak_bytes < 2**30
     assert many[1].estimate.seconds > 100 * many[0].estimate.seconds
+    # the searched difference form is target-sized: whole batches per chunk on a small target,
+    # a chunk within the budget on a wide one
+    assert many[0].estimate.search_chunk_rows == 4096
+    rows, row_bytes = _search_chunk_rows((100_000, 10), threads=2, budget=2**30)
+    assert rows == 64 and 2 * rows * row_bytes <= 2**30
 
 
 def test_the_running_best_points_equal_evaluating_every_point_at_once():

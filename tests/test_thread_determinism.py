@@ -64,15 +64,17 @@ def test_one_and_two_threads_give_identical_results():
 
 
 def test_chunk_size_and_thread_count_do_not_change_the_empirical_error():
-    """The chunk rows (set by the memory budget) and torch's thread count change only how the
-    points are grouped and who computes them: every value is bit-identical."""
+    """The chunk rows (set by the memory budget; the searched map's and the networks' apart)
+    and torch's thread count change only how the points are grouped and who computes them:
+    every value is bit-identical."""
     r = run(widths=(6, 6, 2), n=6, seed=3, empirical_samples=16, ascent_steps=0)
     art = r.artifacts
     g = masked_forward(art.random_net, art.pruned.masks)
     values = set()
     before = torch.get_num_threads()
     try:
-        for threads, rows in ((1, 16), (2, 16), (2, 48), (1, 256), (2, 256)):
+        variants = ((1, 16, None), (2, 16, None), (2, 48, 4096), (1, 256, 48), (2, 256, 1000))
+        for threads, rows, search_rows in variants:
             torch.set_num_threads(threads)
             e = empirical_error(
                 art.target.forward,
@@ -82,6 +84,8 @@ def test_chunk_size_and_thread_count_do_not_change_the_empirical_error():
                 n_samples=300,  # batches of 1024 cut into chunks, the last one padded
                 ascent_steps=5,
                 chunk_rows=rows,
+                error_map=lambda x: g(x) - art.target.forward(x),
+                search_chunk_rows=search_rows,
             )
             values.add((e.value, tuple(e.argmax.tolist())))
     finally:

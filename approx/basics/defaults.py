@@ -135,6 +135,12 @@ EMPIRICAL_MEMORY_BUDGET = 2**30
 # approx.measurement.empirical), so neither number changes a result.
 EMPIRICAL_CHUNK_ROWS = 256
 EMPIRICAL_MIN_ROWS = 16
+# The searched difference form (target-sized) is cheap per row; in chunks of 256 rows torch's
+# per-operation overhead was most of its cost (default run's empirical phase: 1.2-1.5 s in
+# chunks of 256, 0.63-0.75 s in chunks of 3,328, same values). Its chunks hold up to this many
+# bytes (at least EMPIRICAL_CHUNK_ROWS rows, at most EMPIRICAL_BATCH), and a call with fewer
+# rows than that is split evenly over the threads.
+EMPIRICAL_SEARCH_CHUNK_BYTES = 16 * 2**20
 # Target files: refuse one whose tensors would need more than this as float64, before any of
 # them is copied (a 1 KB file can hold an expanded tensor of billions of entries).
 MAX_TARGET_BYTES = 2**30

@@ -83,11 +83,14 @@ def evaluate_in_chunks(
     x: torch.Tensor,
     chunk_rows: int,
     pool: cf.Executor | None,
+    threads: int = 1,
 ) -> torch.Tensor:
-    """`gap` of every row of `x` `(batch, d_in)` -> `(batch,)`, evaluated `chunk_rows` rows at a
-    time (a chunk shorter than `EMPIRICAL_MIN_ROWS` is padded with zero rows), in `pool` if
-    given."""
+    """`gap` of every row of `x` `(batch, d_in)` -> `(batch,)`, evaluated at most `chunk_rows`
+    rows at a time and in at least `threads` chunks where the rows allow (a chunk shorter than
+    `EMPIRICAL_MIN_ROWS` is padded with zero rows), in `pool` if given."""
     minimum = defaults.EMPIRICAL_MIN_ROWS
+    even = -(-math.ceil(len(x) / max(1, threads)) // minimum) * minimum  # a multiple of it
+    chunk_rows = max(1, min(chunk_rows, even))
 
     def one(start: int) -> torch.Tensor:
         part = x[start : start + chunk_rows]
@@ -108,10 +111,11 @@ def _into_ball(x: torch.Tensor, start: int, generator: torch.Generator) -> torch
 
 
 def _best_points(
-    gap, n_samples, d_in, generator, n_ascent, batch_size, chunk_rows, dtype, device, pool, ball
+    values_of, n_samples, d_in, generator, n_ascent, batch_size, dtype, device, ball
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """The `min(n_ascent, n_samples)` points with the largest gap, best first, and their
-    gaps: a running top-k over batches, so memory does not grow with `n_samples`."""
+    """The `min(n_ascent, n_samples)` points with the largest gap (`values_of`: the gaps of a
+    batch), best first, and their gaps: a running top-k over batches, so memory does not grow
+    with `n_samples`."""
     top_x = torch.empty((0, d_in), dtype=dtype, device=device)
     top_v = torch.empty((0,), dtype=dtype, device=device)
     with torch.no_grad():
@@ -119,7 +123,7 @@ def _best_points(
             x = unit_sphere(min(batch_size, n_samples - start), d_in, generator, dtype, device)
             if ball:
                 x = _into_ball(x, start, generator)
-            values = evaluate_in_chunks(gap, x, chunk_rows, pool)
+            values = values_of(x)
             cand_x, cand_v = torch.cat([top_x, x]), torch.cat([top_v, values])
             keep = torch.topk(cand_v, min(n_ascent, len(cand_v))).indices
             top_x, top_v = cand_x[keep], cand_v[keep]
@@ -319,6 +323,7 @@ def empirical_error(
     device: torch.device | str = "cpu",
     chunk_rows: int = defaults.EMPIRICAL_CHUNK_ROWS,
     error_map: Map | None = None,
+    search_chunk_rows: int | None = None,
     polish_steps: int | None = None,
     domain: str = "sphere",
     restarts: int | None = None,
@@ -328,7 +333,9 @@ def empirical_error(
     projected Adam (module docstring; `search_schedule` says what None means and when
     `ascent_steps` is cut). A lower estimate of the sup; `f`, `g` map `(batch, d_in)` to
     `(batch, d_out)`, differentiable. `error_map`: the same `g − f` computed another way,
-    searched instead (the value is still `f − g` at the points found). `domain="ball"`: every
+    searched instead (the value is still `f − g` at the points found), in chunks of at most
+    `search_chunk_rows` rows (None: `chunk_rows`, which bounds the chunks of `f` and `g`
+    themselves). `domain="ball"`: every
     other point moved inside, to radius `U^(1/d)`, and `ascent_steps` normalised gradient
     steps projected onto the ball (`_ball_ascent`)."""
     check_positive_int("n_samples", n_samples)
@@ -336,6 +343,8 @@ def empirical_error(
     if n_ascent is not None:
         check_positive_int("n_ascent", n_ascent)
     check_positive_int("chunk_rows", chunk_rows)
+    search_rows = chunk_rows if search_chunk_rows is None else search_chunk_rows
+    check_positive_int("search_chunk_rows", search_rows)
     if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
         raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
     if domain not in DOMAINS:
@@ -357,13 +366,14 @@ def empirical_error(
     with single_threaded_products(torch.device(device)) as threads:
         pool = cf.ThreadPoolExecutor(threads) if threads > 1 else None
         try:
-            x, best = _best_points(
-                norm_of, n_samples, d_in, generator, plan.starts, batch_size, chunk_rows, dtype,
-                device, pool, domain == "ball",
-            )  # fmt: skip
 
             def gap(x: torch.Tensor) -> torch.Tensor:
-                return evaluate_in_chunks(norm_of, x, chunk_rows, pool)
+                return evaluate_in_chunks(norm_of, x, search_rows, pool, threads)
+
+            x, best = _best_points(
+                gap, n_samples, d_in, generator, plan.starts, batch_size, dtype, device,
+                domain == "ball",
+            )  # fmt: skip
 
             if domain == "ball":
                 x, best = _ball_ascent(norm_of, x, best, ascent_steps)
@@ -376,7 +386,9 @@ def empirical_error(
                         norm_of, x[keep], best[keep], plan.polish_steps, pool, threads
                     )
                     x, best = torch.cat([x, px]), torch.cat([best, pbest])
-            actual = evaluate_in_chunks(lambda z: plain(z).norm(dim=1), x, chunk_rows, pool)
+            actual = evaluate_in_chunks(
+                lambda z: plain(z).norm(dim=1), x, chunk_rows, pool, threads
+            )
         finally:
             if pool is not None:
                 pool.shutdown()

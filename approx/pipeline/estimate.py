@@ -100,6 +100,7 @@ class RunEstimate:
     available_bytes: int | None
     limit_bytes: int | None = None
     process_bytes: int = PROCESS_BYTES  # held before the run starts (not in peak_bytes)
+    search_chunk_rows: int = defaults.EMPIRICAL_CHUNK_ROWS  # of the searched difference form
 
     @property
     def seconds(self) -> float:
@@ -197,6 +198,19 @@ def _max_norm_seconds(per_point: float, samples: int, ascent_steps: int, threads
     return samples * per_point / threads + ascent_steps * starts * 3 * per_point
 
 
+def _search_chunk_rows(target_widths, threads: int, budget: int) -> tuple[int, int]:
+    """(rows per chunk, bytes per row) of the searched difference form
+    (`approx.measurement.difference.error_at` holds ~10 float64 numbers per row and unit of
+    its widest layer): `EMPIRICAL_SEARCH_CHUNK_BYTES` a chunk, between `EMPIRICAL_CHUNK_ROWS`
+    and `EMPIRICAL_BATCH` rows, and `threads` of them within `budget`."""
+    row_bytes = 10 * max(target_widths) * 8
+    lo, hi = defaults.EMPIRICAL_CHUNK_ROWS, defaults.EMPIRICAL_BATCH
+    rows = max(lo, min(hi, defaults.EMPIRICAL_SEARCH_CHUNK_BYTES // row_bytes))
+    fit = budget // max(1, threads * row_bytes)
+    m = defaults.EMPIRICAL_MIN_ROWS
+    return int(max(m, min(rows, fit) // m * m)), row_bytes
+
+
 def _empirical_cost(
     random_widths,
     target_widths,
@@ -208,7 +222,7 @@ def _empirical_cost(
     half_line,
 ) -> tuple[int, float, int, float]:
     """(bytes of the chunks and the ascent, seconds, chunk rows, seconds per point on the
-    random network) of the empirical phase."""
+    random network, chunk rows of the searched map) of the empirical phase."""
     hidden = random_widths[1:-1] or (1,)
     widest = max(hidden)
     row_bytes = 3 * widest * itemsize
@@ -224,6 +238,10 @@ def _empirical_cost(
         else 0
     )
     chunk_bytes = in_flight * max(rows, defaults.EMPIRICAL_MIN_ROWS) * row_bytes
+    search_rows = rows
+    if half_line:  # the searched chunks are held while searching, the network's at the end
+        search_rows, search_row_bytes = _search_chunk_rows(target_widths, threads, budget)
+        chunk_bytes = max(chunk_bytes, threads * search_rows * search_row_bytes)
     # the first layer of each pair is a gather (one kept input per unit): no multiply-adds
     target_macs = sum(a * b for a, b in itertools.pairwise(target_widths))
     macs = sum(a * b for a, b in itertools.pairwise(random_widths[1:])) + target_macs
@@ -246,7 +264,7 @@ def _empirical_cost(
         )
         seconds += plan.polish_steps * (3 * plan.polish_points * searched + _POLISH_S_PER_STEP)
         seconds += (plan.starts + plan.polish_points) * per_point  # the value at the points found
-    return chunk_bytes + ascent_bytes, seconds, rows, per_point
+    return chunk_bytes + ascent_bytes, seconds, rows, per_point, search_rows
 
 
 def estimate_run(
@@ -286,7 +304,7 @@ def estimate_run(
     half_line = not getattr(cons, "realises_copies", False)
     # a convolutional target has no stored sums: its search runs on the random network
     difference_form = half_line and getattr(cons, "difference_form", True)
-    emp_bytes, emp_s, rows, per_point = _empirical_cost(
+    emp_bytes, emp_s, rows, per_point, search_rows = _empirical_cost(
         random_widths, target_widths, s, empirical_samples, ascent_steps, threads, budget,
         difference_form,
     )  # fmt: skip
@@ -316,6 +334,7 @@ def estimate_run(
         chunk_rows=rows,
         available_bytes=available_memory(device),
         limit_bytes=limit,
+        search_chunk_rows=search_rows,
     )
 
 

@@ -101,6 +101,7 @@ def search(
         return masked_forward(random_net, pruned.masks, drop_dead_units=True)
 
     if not stored:  # (a convolutional target: on flattened inputs and outputs)
+        options.pop("search_chunk_rows", None)  # the networks are searched: their chunks
         return empirical_error(
             flat_forward(target.forward, target.input_shape),
             flat_forward(network(), target.input_shape),

@@ -278,9 +278,7 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
         ascent_steps=ascent_steps,
         device=plan.device,
         **({} if positively_homogeneous(target) else {"domain": "ball"}),
-        chunk_rows=(
-            defaults.EMPIRICAL_CHUNK_ROWS if plan.estimate is None else plan.estimate.chunk_rows
-        ),
+        **_chunk_options(plan.estimate),
     )
     max_norm = None
     if getattr(cons, "max_norm_error", False) and pruned.copies is None:  # the theorem's norm
@@ -296,6 +294,14 @@ def _phases(plan: RunPlan, target: Network, empirical_samples: int, ascent_steps
     phases["empirical"] = time.perf_counter() - t
     next_phase("done")
     return _Measured(random_net, pruned, cert, emp, target, phases, stored, max_norm=max_norm)
+
+
+def _chunk_options(estimate) -> dict:
+    """The empirical phase's chunk rows: the estimate's (sized to its memory budget), or the
+    library's default where the run was not estimated."""
+    if estimate is None:
+        return {"chunk_rows": defaults.EMPIRICAL_CHUNK_ROWS}
+    return {"chunk_rows": estimate.chunk_rows, "search_chunk_rows": estimate.search_chunk_rows}
 
 
 def _result(
