@@ -15,7 +15,7 @@ import torch
 
 from approx.basics import defaults
 from approx.basics.sampling import unit_sphere
-from approx.measurement import empirical
+from approx.measurement import ascent, empirical
 from approx.measurement.difference import error_at
 from approx.measurement.stored import stored_layers
 from approx.pipeline.run import run
@@ -61,12 +61,12 @@ def test_the_parallel_polish_equals_the_serial_one_bit_for_bit():
     x = unit_sphere(40, 8, generator(3))
     with torch.no_grad():
         best = gap(x)
-    serial = empirical._polish(gap, x, best, 15)
+    serial = ascent.polish(gap, x, best, 15)
     with (
         empirical.single_threaded_products(torch.device("cpu")),
         cf.ThreadPoolExecutor(2) as pool,
     ):
-        parallel = empirical._polish_in_pool(gap, x, best, 15, pool, 2)
+        parallel = ascent.polish_in_pool(gap, x, best, 15, pool, 2)
     assert torch.equal(serial[0], parallel[0]) and torch.equal(serial[1], parallel[1])
     assert bool((serial[1] >= best).all())
 

@@ -130,16 +130,12 @@ MAX_RANDOM_NET_BYTES = 12 * 2**30
 # in chunks of rows that fit (at least EMPIRICAL_MIN_ROWS rows per chunk).
 EMPIRICAL_MEMORY_BUDGET = 2**30
 # Rows per chunk of the empirical phase: at most this many (parallel chunks on CPU threads), at
-# least EMPIRICAL_MIN_ROWS. A row's value does not depend on the chunk it is computed in (CPU
-# matrix products are single-threaded there and every chunk has >= 16 rows; see
-# approx.measurement.empirical), so neither number changes a result.
+# least EMPIRICAL_MIN_ROWS. A row's value does not depend on its chunk (single-threaded products,
+# >= 16 rows; approx.measurement.empirical), so neither number changes a result.
 EMPIRICAL_CHUNK_ROWS = 256
 EMPIRICAL_MIN_ROWS = 16
-# The searched difference form (target-sized) is cheap per row; in chunks of 256 rows torch's
-# per-operation overhead was most of its cost (default run's empirical phase: 1.2-1.5 s in
-# chunks of 256, 0.63-0.75 s in chunks of 3,328, same values). Its chunks hold up to this many
-# bytes (at least EMPIRICAL_CHUNK_ROWS rows, at most EMPIRICAL_BATCH), and a call with fewer
-# rows than that is split evenly over the threads.
+# Chunks of the searched difference form (target-sized): this many bytes, 256-4,096 rows, split
+# over the threads (in chunks of 256, torch's per-call overhead cost the default run 0.6 s).
 EMPIRICAL_SEARCH_CHUNK_BYTES = 16 * 2**20
 # Target files: refuse one whose tensors would need more than this as float64, before any of
 # them is copied (a 1 KB file can hold an expanded tensor of billions of entries).

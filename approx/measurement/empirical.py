@@ -41,6 +41,7 @@ import torch
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.sampling import unit_sphere
+from .ascent import ball_ascent, polish_in_pool
 from .threads import one_torch_thread
 
 Map = Callable[[torch.Tensor], torch.Tensor]
@@ -242,71 +243,17 @@ def search_schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps) -> Sch
     return Schedule(starts, steps, restarts, polish_steps, starts if high else max(1, starts // 2))
 
 
-def _polish_in_pool(gap: Map, x, best, steps: int, pool: cf.Executor | None, threads: int):
-    """`_polish` of parts of the rows in parallel (each row's ascent is its own, and a part of
-    at least `EMPIRICAL_MIN_ROWS` rows gives each row the same bits as any other part)."""
-    rows = max(defaults.EMPIRICAL_MIN_ROWS, math.ceil(len(x) / threads))
-    starts = range(0, len(x), rows)
-    if pool is None or len(starts) == 1:
-        return _polish(gap, x, best, steps)
-    parts = list(
-        pool.map(lambda i: _polish(gap, x[i : i + rows], best[i : i + rows], steps), starts)
-    )
-    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
-
-
-def _polish(gap: Map, x: torch.Tensor, best: torch.Tensor, steps: int):
-    """Projected Adam ascent from `x` (Kingma & Ba, β = 0.9, 0.999; the step cosine-decayed to
-    0), keeping each point's best (written out: `torch.optim` imports `torch._dynamo`)."""
-    z = x.clone()
-    m, v = torch.zeros_like(z), torch.zeros_like(z)
-    x, best = x.clone(), best.clone()
-    for t in range(1, steps + 1):
-        z.requires_grad_(True)
-        zn = z / z.norm(dim=1, keepdim=True)
-        val = gap(zn)
-        (grad,) = torch.autograd.grad(val.sum(), z)
-        with torch.no_grad():
-            better = val > best
-            best = torch.where(better, val, best)
-            x[better] = zn[better]
-            m = 0.9 * m + 0.1 * grad
-            v = 0.999 * v + 0.001 * grad * grad
-            lr = defaults.EMPIRICAL_POLISH_LR * (1 + math.cos(math.pi * (t - 1) / steps)) / 2
-            step = (m / (1 - 0.9**t)) / ((v / (1 - 0.999**t)).sqrt() + 1e-8)
-            z = z.detach() + lr * step
-    return x, best
-
-
-def _ball_ascent(gap: Map, x: torch.Tensor, best_val: torch.Tensor, steps: int):
-    """Normalised gradient steps (0.1, decaying by 0.97 a step) projected onto the ball,
-    keeping each point's best; each point is evaluated once per step (the next step's forward
-    pass is the value of the point reached)."""
-    best_x, best_val = x.clone(), best_val.clone()
-    step = 0.1
-
-    def keep_better(x: torch.Tensor, new: torch.Tensor) -> None:
-        nonlocal best_val
-        better = new > best_val
-        best_val = torch.where(better, new, best_val)
-        best_x[better] = x[better]
-
-    for t in range(steps):
-        x.requires_grad_(True)
-        val = gap(x)  # also the value at the point the previous step reached
-        if t:
-            keep_better(x.detach(), val.detach())
-        (grad,) = torch.autograd.grad(val.sum(), x)
-        with torch.no_grad():
-            x = x + step * grad / grad.norm(dim=1, keepdim=True).clamp_min(
-                torch.finfo(x.dtype).tiny
-            )
-            x = x / x.norm(dim=1, keepdim=True).clamp_min(1.0)  # back into the ball
-        step *= 0.97
-    if steps:
-        with torch.no_grad():
-            keep_better(x, gap(x))
-    return best_x, best_val
+def _check_options(*, domain: str, **counts) -> None:
+    """`empirical_error`'s counts (None: its default) and domain, each named where wrong."""
+    for name in ("n_samples", "batch_size", "n_ascent", "chunk_rows", "search_chunk_rows"):
+        if counts[name] is not None:
+            check_positive_int(name, counts[name])
+    for name in ("ascent_steps", "restarts"):
+        v = counts[name]
+        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+            raise InvalidArgument(f"{name}={v!r} must be an integer >= 0")
+    if domain not in DOMAINS:
+        raise InvalidArgument(f"domain={domain!r} is not one of {DOMAINS}")
 
 
 def empirical_error(
@@ -335,24 +282,15 @@ def empirical_error(
     `(batch, d_out)`, differentiable. `error_map`: the same `g − f` computed another way,
     searched instead (the value is still `f − g` at the points found), in chunks of at most
     `search_chunk_rows` rows (None: `chunk_rows`, which bounds the chunks of `f` and `g`
-    themselves). `domain="ball"`: every
-    other point moved inside, to radius `U^(1/d)`, and `ascent_steps` normalised gradient
-    steps projected onto the ball (`_ball_ascent`)."""
-    check_positive_int("n_samples", n_samples)
-    check_positive_int("batch_size", batch_size)
-    if n_ascent is not None:
-        check_positive_int("n_ascent", n_ascent)
-    check_positive_int("chunk_rows", chunk_rows)
+    themselves). `domain="ball"`: every other point moved inside, to radius `U^(1/d)`, and
+    `ascent_steps` normalised gradient steps projected onto the ball
+    (`approx.measurement.ascent.ball_ascent`)."""
     search_rows = chunk_rows if search_chunk_rows is None else search_chunk_rows
-    check_positive_int("search_chunk_rows", search_rows)
-    if isinstance(ascent_steps, bool) or not isinstance(ascent_steps, int) or ascent_steps < 0:
-        raise InvalidArgument(f"ascent_steps={ascent_steps!r} must be an integer >= 0")
-    if domain not in DOMAINS:
-        raise InvalidArgument(f"domain={domain!r} is not one of {DOMAINS}")
-    if restarts is not None and (
-        isinstance(restarts, bool) or not isinstance(restarts, int) or restarts < 0
-    ):
-        raise InvalidArgument(f"restarts={restarts!r} must be an integer >= 0")
+    _check_options(
+        n_samples=n_samples, batch_size=batch_size, n_ascent=n_ascent, chunk_rows=chunk_rows,
+        search_chunk_rows=search_rows, ascent_steps=ascent_steps, restarts=restarts,
+        domain=domain,
+    )  # fmt: skip
     plan = search_schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps)
 
     def plain(x: torch.Tensor) -> torch.Tensor:
@@ -376,13 +314,13 @@ def empirical_error(
             )  # fmt: skip
 
             if domain == "ball":
-                x, best = _ball_ascent(norm_of, x, best, ascent_steps)
+                x, best = ball_ascent(norm_of, x, best, ascent_steps)
             elif plan.steps:
                 x, best = _local_search(gap, e, x, best, plan.steps)
                 x, best = _restarts(gap, e, x, best, plan, generator)
                 keep = torch.topk(best, min(plan.polish_points, len(best))).indices
                 if plan.polish_steps:
-                    px, pbest = _polish_in_pool(
+                    px, pbest = polish_in_pool(
                         norm_of, x[keep], best[keep], plan.polish_steps, pool, threads
                     )
                     x, best = torch.cat([x, px]), torch.cat([best, pbest])

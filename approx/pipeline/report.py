@@ -3,6 +3,8 @@ prints it."""
 
 from __future__ import annotations
 
+from ..basics import defaults
+from ..measurement.empirical import search_schedule
 from .result import RunResult
 from .search.compare import Comparison
 
@@ -76,9 +78,7 @@ def format_run(r: RunResult) -> str:
         f"  {'certified upper bound  sup||f - g|| <=':<44}{r.certified_error:>12.3e}   "
         f"{_check(r.certified_within_eps)}" + _conv_rounding_mark(r),
         f"  {'empirical estimate     sup||f - g|| >=':<44}{r.empirical_error:>12.3e}   "
-        f"{_check(r.empirical_within_eps)}   ({r.empirical_samples:,} points"
-        + (" of the ball" if r.empirical_domain == "ball" else "")
-        + f" + {r.ascent_steps} search steps)",
+        f"{_check(r.empirical_within_eps)}   ({_search_label(r)})",
         *_sandwich_rows(r),
         *_max_norm_rows(r),
         "",
@@ -89,6 +89,21 @@ def format_run(r: RunResult) -> str:
         + f"   seed {r.seed}",
     ]
     return "\n".join(lines)
+
+
+def _search_label(r: RunResult) -> str:
+    """What the empirical search did: its points, then its local-search steps (restart rounds
+    included) and polish steps (`search_schedule`)."""
+    points = f"{r.empirical_samples:,} points"
+    if r.empirical_domain == "ball":
+        return f"{points} of the ball + {r.ascent_steps} gradient steps"
+    plan = search_schedule(r.target_widths[0], r.ascent_steps, None, None, None)
+    steps = plan.steps + plan.restarts * min(defaults.EMPIRICAL_RESTART_STEPS, plan.steps)
+    if not steps:
+        return points
+    return f"{points} + {steps} search" + (
+        f" and {plan.polish_steps} polish steps" if plan.polish_steps else " steps"
+    )
 
 
 def _per_weight_rows(r: RunResult) -> list[str]:
