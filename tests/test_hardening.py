@@ -483,6 +483,7 @@ TRACEBACKS = [
     (["run", "--eps", "1e-320", "--solver", "brute"], "subset-sum instances of up to"),
     (["run", "--construction", "malach", "--eps", "1e-17"], "--eps=1e-17 is too small"),
     (["run", "--construction", "malach", "--eps", "5e-324"], "too small"),
+    (["run", "--construction", "burkholz", "--eps", "1e-320"], "needs a random net of"),
     (["run", "--widths", "1" + "0" * 154 + ",2"], "give a target of"),
     (["run", "--widths", "1" + "0" * 400 + ",2"], "give a target of"),
     (["tightness", "--widths", "4"], "--widths=[4] must be >= 2"),
@@ -566,3 +567,24 @@ def test_json_contract_only_gains_keys(capsys):
     assert main(["run", "--widths", "3,2", "--n", "3", *TINY, "--json"]) == 0
     keys = set(json.loads(capsys.readouterr().out))
     assert {"empirical_error", "certified_error", "phase_seconds", "n_per_layer"} <= keys
+
+
+@pytest.mark.parametrize("eps", [1e-300, 1e-320, 5e-324])
+def test_width_formulas_and_lower_bounds_stay_finite_for_a_subnormal_eps(eps):
+    """`d · l / ε` overflows to inf for a subnormal ε although its logarithm is an ordinary
+    number (a fuzzed `approx tightness --construction burkholz --eps 1e-320` died on it, and
+    the packing count came out inf, which JSON refuses). Below the overflow the values are the
+    plain formulas' bits."""
+    import math
+
+    from approx.constructions.burkholz import burkholz_samples_per_weight
+    from approx.constructions.cnn import cnn_samples_per_weight, dense_specs
+    from approx.measurement.bounds import packing_lower_bound_params, rfss_sufficient_n
+
+    for n in (burkholz_samples_per_weight((4, 4, 4), eps, 0.1),
+              cnn_samples_per_weight(dense_specs((4, 4, 4)), eps, 0.1)):  # fmt: skip
+        assert all(isinstance(k, int) and 1_000 < k < 10_000 for k in n)
+    assert math.isfinite(packing_lower_bound_params(4, 4, eps))
+    assert rfss_sufficient_n(4, eps, 1.0) > 1_000
+    assert packing_lower_bound_params(4, 4, 0.01) == 16 * math.log2(1 / 0.02) - 1
+    assert burkholz_samples_per_weight((4, 4), 0.01, 0.1) == (math.ceil(2.5 * math.log(1600)),)

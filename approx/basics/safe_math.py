@@ -9,14 +9,15 @@ from __future__ import annotations
 import math
 
 
-def log_ratio(numerator: float, denominator: float) -> float:
-    """`ln(numerator / denominator)` for positive arguments: the plain quotient where it is a
-    finite non-zero float (so ordinary arguments give exactly the bits they always gave), else
-    the difference of the logarithms (`math.log` takes integers of any size)."""
+def log_ratio(numerator: float, denominator: float, log=math.log) -> float:
+    """`ln(numerator / denominator)` (or `log`'s, e.g. `math.log2`) for positive arguments: the
+    plain quotient where it is a finite non-zero float (so ordinary arguments give exactly the
+    bits they always gave), else the difference of the logarithms (`math.log` and `math.log2`
+    take integers of any size)."""
     try:
         q = numerator / denominator
     except OverflowError:
         q = math.inf
     if 0 < q < math.inf:
-        return math.log(q)
-    return math.log(numerator) - math.log(denominator)
+        return log(q)
+    return log(numerator) - log(denominator)

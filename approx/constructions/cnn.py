@@ -42,6 +42,7 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.masks import Masks
 from ..basics.network import IDENTITY, RELU, Conv2d, Dense, Network
+from ..basics.safe_math import log_ratio
 from ..basics.sampling import sample_weights
 from ..basics.tensor_checks import rounding_slack
 from .base import HalfLineLayer, Pruned, RowMethods, Theorem, Violation
@@ -102,7 +103,7 @@ def cnn_samples_per_weight(
         max(
             1,
             math.ceil(
-                C * math.log(math.prod(s.kernel) * s.c_in * s.c_out * depth / min(eps, delta))
+                C * log_ratio(math.prod(s.kernel) * s.c_in * s.c_out * depth, min(eps, delta))
             ),
         )
         for s in specs

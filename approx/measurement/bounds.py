@@ -22,7 +22,7 @@ def packing_lower_bound_params(d_out: int, d_in: int, eps: float) -> float:
     parameters, stated for `d × d`; the same packing count for a `d_out × d_in` map gives
     `d_out · d_in · log2(1/(2ε)) − 1`. Meaningful for ε < ½."""
     check_open_unit("eps", eps)
-    return d_out * d_in * math.log2(1 / (2 * eps)) - 1
+    return d_out * d_in * log_ratio(1, 2 * eps, math.log2) - 1
 
 
 def default_weight_tolerance(widths: Sequence[int], eps: float) -> float:
@@ -77,7 +77,7 @@ def natale_lower_bound_n(d: int, k: int, eps: float) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InvalidArgument(f"k={k!r} must be a positive integer")
     lam = 1 - 1 / (2 * math.pi)
-    return _smallest_n(k, d * d / 2 * math.log2(k / eps), math.ceil(k / lam))
+    return _smallest_n(k, d * d / 2 * log_ratio(k, eps, math.log2), math.ceil(k / lam))
 
 
 def rfss_sufficient_n(k: int, eps: float, c: float) -> int:
@@ -87,4 +87,4 @@ def rfss_sufficient_n(k: int, eps: float, c: float) -> int:
     check_open_unit("eps", eps)
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise InvalidArgument(f"k={k!r} must be a positive integer")
-    return _smallest_n(k, c * max(0.0, math.log2(k / eps)), 2 * k)
+    return _smallest_n(k, c * max(0.0, log_ratio(k, eps, math.log2)), 2 * k)
