@@ -19,6 +19,7 @@ from approx.experiments.grid import config_from_dict
 from approx.experiments.runner import SweepCrash
 from approx.experiments.store import ResultStore, load_rows
 from tests.test_sweep import (
+    KILL_POINTS,
     REPO,
     _check_complete,
     _snapshot,
@@ -157,7 +158,7 @@ def test_the_driver_killed_and_restarted_completes_every_point_once(cluster, tmp
         proc.stdout.close()
         proc.stderr.close()
     before = _snapshot(store)
-    assert 2 <= len(before) < 16, "the sweep finished before it could be killed"
+    assert 2 <= len(before) < KILL_POINTS, "the sweep finished before it could be killed"
     done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
     assert f"{len(before)} already stored" in done.stdout
