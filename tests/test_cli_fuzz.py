@@ -33,7 +33,8 @@ VALUES = [
     "-inf", "1e308", "99999999999999999999", "1" + "0" * 160, "a", "", " ", "2,2", "4,4,2",
     "3,2", "1,0", "3,", ",", "1.5", "pensia", "malach", "all", "exact", "fewest", "greedy",
     "brute", "milp", "float32", "float64", "float16", "cpu", "cuda", "mps", "meta", "csv", "md",
-    "edge-popup", "png", "pdf,svg", "x" * 300, "--json", "\x00", "é",
+    "edge-popup", "png", "pdf,svg", "x" * 300, "--json", "\x00", "é", "burkholz", "orseau",
+    "natale", "cnn", "tanh", "sigmoid", "relu", "sandwich", "1,3,3", "3x3",
 ]  # fmt: skip
 
 # plausible values per flag, drawn as often as the junk above, so valid commands are explored too
@@ -43,7 +44,10 @@ PLAUSIBLE = {
     "--depth": ["1", "2"],
     "--eps": ["0.5", "0.3", "0.1"],
     "--delta": ["0.1", "0.5"],
-    "--construction": ["pensia", "malach", "all"],
+    "--construction": ["pensia", "malach", "burkholz", "orseau", "natale", "all"],
+    "--activation": ["relu", "tanh", "sigmoid"],
+    "--error": ["certified", "sandwich"],
+    "--density": ["0.3", "1", "0.1"],
     "--n": ["2", "3", "4", "2,3"],
     "--C": ["0.5", "1", "2.5"],
     "--width-factor": ["2", "4"],
@@ -54,7 +58,6 @@ PLAUSIBLE = {
     "--dtype": ["float32", "float64"],
     "--max-memory": ["1", "0.001", "100"],
     "--method": ["greedy", "edge-popup"],
-    "--density": ["0.3", "1"],
     "--lr": ["0.01", "1"],
     "--format": ["md", "csv", "png"],
     "--target": ["random", "relu-chain", "circle"],
@@ -65,21 +68,22 @@ PLAUSIBLE = {
 
 FLAGS = {
     "run": ["--widths", "--eps", "--delta", "--construction", "--n", "--C", "--solver",
-            "--weight-tol", "--seed", "--device", "--dtype", "--max-memory"],
+            "--weight-tol", "--seed", "--device", "--dtype", "--max-memory", "--activation",
+            "--error", "--density"],
     "search": ["--widths", "--construction", "--n", "--method", "--density", "--lr", "--seed"],
     "tightness": ["--construction", "--widths", "--eps", "--delta", "--C", "--solver",
-                  "--format"],
+                  "--format", "--error"],
     "sweep": ["--construction", "--width", "--depth", "--widths", "--eps", "--n",
               "--width-factor", "--C", "--seed", "--delta", "--solver"],
     "plot": ["--format"],
     "compare": ["--target", "--widths", "--depth", "--directions", "--construction", "--n",
                 "--methods", "--densities", "--seed", "--device"],
 }  # fmt: skip
-SWITCHES = {"run": ["--rescale", "--json"], "search": ["--json"], "tightness": [], "sweep": [],
-            "compare": ["--planted", "--json"]}  # fmt: skip
+SWITCHES = {"run": ["--rescale", "--json", "--bias"], "search": ["--json"], "tightness": [],
+            "sweep": [], "compare": ["--planted", "--json"]}  # fmt: skip
 # appended last: a valid drawn command stays tiny
 FIXED = {
-    "run": ["--samples", "16", "--ascent-steps", "0", "--quiet"],
+    "run": ["--samples", "16", "--ascent-steps", "0", "--sandwich-boxes", "50", "--quiet"],
     "search": ["--method", "greedy", "--steps", "2", "--points", "16", "--max-steps", "2",
                "--samples", "16", "--ascent-steps", "0"],
     "tightness": ["--seeds", "1", "--n-max", "2", "--workers", "1", "--quiet"],

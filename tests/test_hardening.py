@@ -588,3 +588,13 @@ def test_width_formulas_and_lower_bounds_stay_finite_for_a_subnormal_eps(eps):
     assert rfss_sufficient_n(4, eps, 1.0) > 1_000
     assert packing_lower_bound_params(4, 4, 0.01) == 16 * math.log2(1 / 0.02) - 1
     assert burkholz_samples_per_weight((4, 4), 0.01, 0.1) == (math.ceil(2.5 * math.log(1600)),)
+
+
+@pytest.mark.parametrize("flags", [["--depth", "9" * 20], ["--width", "100000"]])
+def test_a_sweep_target_too_large_is_one_line_before_anything_is_built(flags, tmp_path, capsys):
+    """A fuzzed `approx sweep --depth 99999999999999999999` died building the widths tuple
+    (OverflowError); the grid now counts the target's weights first, as `approx run` does."""
+    store = tmp_path / "s.sqlite"
+    code, _, err = cli(["sweep", *flags, "--store", str(store)], capsys)
+    assert_one_line(code, err, "give a target of")
+    assert not store.exists()

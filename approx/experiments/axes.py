@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from ..basics import defaults
 from ..basics.errors import InvalidArgument
 
 
@@ -72,12 +73,19 @@ def check_keys(section: str, table: Any, allowed: set[str]) -> None:
 def target_shapes(table: dict) -> list[tuple[int, ...]]:
     """The target axis: `widths` (one list of widths, or a list of them) or `width` x `depth`."""
     if "widths" not in table:
-        return [
-            (w,) * (d + 1)
-            for w, d in itertools.product(
+        pairs = list(
+            itertools.product(
                 ints("width", table.get("width", 4)), ints("depth", table.get("depth", 2))
             )
-        ]
+        )
+        most = defaults.MAX_TARGET_BYTES // 8  # the targets `approx run` takes (float64)
+        for w, d in pairs:
+            if d * w * w > most:
+                raise InvalidArgument(
+                    f"width={w}, depth={d} give a target of {d * w * w:.3g} weights, more than "
+                    f"the {most:,} a target may have"
+                )
+        return [(w,) * (d + 1) for w, d in pairs]
     if "width" in table or "depth" in table:
         raise InvalidArgument("give the target as widths= or as width= and depth=, not both")
     raw = table["widths"]
