@@ -128,7 +128,7 @@ class Masks:
     @property
     def n_kept(self) -> int:
         """Kept weights (and kept bias entries where bias masks are given)."""
-        return sum(int(m.sum()) for m in self._all())
+        return sum(int(m.count_nonzero()) for m in self._all())
 
     @property
     def n_total(self) -> int:
@@ -143,7 +143,7 @@ class Masks:
         return self.n_kept / self.n_total
 
     def n_kept_per_layer(self) -> tuple[int, ...]:
-        return tuple(int(m.sum()) for m in self.masks)
+        return tuple(int(m.count_nonzero()) for m in self.masks)
 
 
 def without_dead_units(net: Network, masks: Masks) -> tuple[Network, Masks]:

@@ -45,7 +45,7 @@ def export_ticket(random_net: Network, masks: Masks, out: str | Path) -> list[Pa
         "kept_weights": masks.n_kept,
         "ticket_widths": list(small.widths),
         "ticket_params": small.n_params,
-        "ticket_nonzero_weights": sum(int((w != 0).sum()) for w in small.weights),
+        "ticket_nonzero_weights": sum(int(w.count_nonzero()) for w in small.weights),
         "activation": sparse["activation"],
     }
     text = json.dumps(info, indent=2) + "\n"
