@@ -76,8 +76,8 @@ _SAMPLE_S_PER_WEIGHT = 1e-8
 _ARGMIN_S_PER_CANDIDATE = 5e-9
 _EMPIRICAL_S_PER_UNIT = 20e-9
 _EMPIRICAL_S_PER_MAC = 0.04e-9
-_DIFFERENCE_S_PER_UNIT = 6e-9  # the difference form's units: batched, elementwise
-_ASCENT_S_PER_STEP = 10e-3  # a local-search step's own overhead (line searches, flips, SVD)
+_DIFFERENCE_S_PER_UNIT = 5e-9  # the difference form's units: batched, elementwise
+_ASCENT_S_PER_STEP = 5e-3  # a local-search step's own overhead (line searches, flips, SVD)
 _POLISH_S_PER_STEP = 0.5e-3
 # What the process holds before a run allocates anything: the interpreter, torch, numba and
 # their compiled kernels. Peak resident memory of a tiny run (`approx run --construction cnn`
