@@ -129,3 +129,21 @@ def test_a_reader_that_goes_away_gets_no_traceback():
         err = proc.stderr.read()
         assert proc.wait(timeout=120) == 141
     assert "Traceback" not in err and "BrokenPipe" not in err, err
+
+
+def test_only_the_process_own_command_freezes_the_collector(monkeypatch, capsys):
+    """`main()` (the `approx` program: its own command line) ends with `gc.freeze()`, sparing
+    the interpreter's exit a full collection over torch's objects; `main(argv)`, as tests and
+    other programs call it, never does (frozen objects are never collected again)."""
+    import gc
+
+    import approx.cli as cli_mod
+
+    calls = []
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append(1))
+    monkeypatch.setattr(sys, "argv", ["approx", "run", "--eps", "2"])
+    assert cli_mod.main() == 2
+    assert calls == [1]
+    assert main(["run", "--eps", "2"]) == 2
+    assert calls == [1]
+    assert capsys.readouterr().err.count("--eps=2.0 must be in (0, 1)") == 2

@@ -14,6 +14,7 @@ loads torch, numba, ...) is imported only when it runs, inside the handler of Ct
 
 from __future__ import annotations
 
+import gc
 import importlib
 import os
 import re
@@ -73,8 +74,25 @@ def _out_of_memory(e: BaseException) -> bool:
     )
 
 
+def _quick_exit() -> None:
+    """Move every object to the collector's permanent generation (`gc.freeze`), so that the
+    interpreter's exit does not traverse torch's hundreds of thousands of objects in a last
+    collection: 0.5-0.8 s of every command that imported torch, ~0.1 s after. Only when the
+    process ends right after (not when `main` is called with arguments, as tests and other
+    programs do): frozen objects are never collected again. Output streams are still flushed
+    and `atexit` handlers still run."""
+    gc.freeze()
+
+
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else list(argv)
+    """Run the command `argv` (None: this process's own command line) and return its exit
+    status. As the process's own command it also spares the interpreter's exit a last full
+    garbage collection (`_quick_exit`)."""
+    if argv is None:
+        code = main(sys.argv[1:])
+        _quick_exit()
+        return code
+    argv = list(argv)
     quiet_thread_pools()  # before torch or numba load: they read it once
     if argv[:1] == ["check-proofs"]:
         return implementation("check-proofs").forward(argv[1:])
