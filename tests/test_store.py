@@ -33,9 +33,14 @@ def test_different_configs_have_different_keys(a, b):
     assert (point_key(a) == point_key(b)) == (canonical_json(a) == canonical_json(b))
 
 
-def test_non_json_config_is_refused():
-    with pytest.raises(InvalidArgument, match="not plain JSON"):
+def test_non_json_config_is_refused_naming_the_entry():
+    with pytest.raises(InvalidArgument, match=r"^config\['eps'\]=nan is not plain JSON"):
         point_key({"eps": float("nan")})
+    # a result with one non-finite entry among many: the message names it, not the whole dict
+    big = {f"k{i}": i for i in range(200)} | {"bounds": [1.0, float("inf")]}
+    with pytest.raises(InvalidArgument, match=r"^config\['bounds'\]\[1\]=inf is") as e:
+        canonical_json(big)
+    assert len(str(e.value)) < 200
 
 
 @given(st.lists(configs, max_size=8))

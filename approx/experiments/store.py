@@ -81,7 +81,31 @@ def canonical_json(config: dict) -> str:
     try:
         return json.dumps(config, sort_keys=True, separators=(",", ":"), allow_nan=False)
     except (TypeError, ValueError) as e:
-        raise InvalidArgument(f"config={config!r} is not plain JSON: {e}") from None
+        where = _unstorable(config, "config")
+        what = f"{where[0]}={where[1]!r}" if where else f"config={config!r}"
+        raise InvalidArgument(f"{what[:300]} is not plain JSON: {e}") from None
+
+
+def _unstorable(value, path: str) -> tuple[str, object] | None:
+    """(path, value) of the first entry JSON cannot hold exactly (NaN, inf, a non-JSON type),
+    so that the message names it instead of printing the whole configuration."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if not isinstance(k, str):
+                return f"{path} key", k
+            if (found := _unstorable(v, f"{path}[{k!r}]")) is not None:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, v in enumerate(value):
+            if (found := _unstorable(v, f"{path}[{i}]")) is not None:
+                return found
+        return None
+    if isinstance(value, float) and not math.isfinite(value):
+        return path, value
+    if value is None or isinstance(value, (str, int, float)):
+        return None
+    return path, value
 
 
 def point_key(config: dict) -> str:
