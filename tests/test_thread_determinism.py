@@ -83,6 +83,8 @@ def test_chunk_size_and_thread_count_do_not_change_the_empirical_error():
                 generator=torch.Generator().manual_seed(7),
                 n_samples=300,  # batches of 1024 cut into chunks, the last one padded
                 ascent_steps=5,
+                restarts=2,  # both move lengths; the default 16 rounds only cost time here
+                polish_steps=10,
                 chunk_rows=rows,
                 error_map=lambda x: g(x) - art.target.forward(x),
                 search_chunk_rows=search_rows,
