@@ -97,8 +97,9 @@ def test_float32_runs_accept_every_random_target():
     """Random targets sit on ||W_i||_2 = 1; cast to float32 their norms read 1 ± ~1e-7. The
     assumptions are checked in float64 with float32's rounding slack, so none is refused (a
     quarter of them were, when a 1e-9 slack was applied to the float32 copy)."""
-    for seed in range(12):
-        r = run(widths=(5, 4, 3), n=4, dtype="float32", seed=seed, **FAST)
+    for seed in range(12):  # the assumptions are checked before any search: none here
+        r = run(widths=(5, 4, 3), n=4, dtype="float32", seed=seed, empirical_samples=16,
+                ascent_steps=0)  # fmt: skip
         assert r.dtype == "float32" and r.rescale_factors is None
         assert r.artifacts.target.dtype == torch.float32
 
