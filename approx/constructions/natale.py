@@ -117,6 +117,7 @@ class Natale(HalfLineLayout):
     name = "natale"
     default_C = defaults.C["natale"]  # our calibration of c_amp; the paper gives no value
     solvers = ("exact", "fixed")  # both: the exact fixed-size search
+    subset_sum_method = "fixed"  # what the engine runs, whichever of them was asked for
     run_options = ("density",)
     search = "exact fixed-size subset sum"  # `prune` adds the sizes
     theorem = Theorem(

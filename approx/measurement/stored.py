@@ -32,9 +32,10 @@ from dataclasses import dataclass
 import torch
 
 from ..basics.errors import InvalidArgument
+from ..basics.kernel_cache import uncached
 from ..basics.masks import Masks
 from ..basics.network import Network
-from ._stored_kernel import KEYS, accumulators
+from ._stored_kernel import KEYS, accumulate, accumulators
 
 U64 = 2.0**-53  # unit roundoff of float64
 _SPLIT = 2.0**27 + 1  # Dekker's splitter for float64
@@ -213,3 +214,9 @@ def stored_layers(target: Network, random_net: Network, masks: Masks) -> tuple[S
         k1, k2 = masks.masks[2 * i].to(m1.device), masks.masks[2 * i + 1].to(m2.device)
         out.append(stored_layer(w, m1, m2, k1, k2, i))
     return tuple(out)
+
+
+def stored_kernel_uncompiled() -> tuple[str, ...]:
+    """The CPU accumulation kernel's name if numba's on-disk cache does not hold it yet (the
+    first certify on a machine compiles it, seconds)."""
+    return uncached((accumulate,))

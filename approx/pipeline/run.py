@@ -76,6 +76,7 @@ from ..measurement.empirical import EmpiricalError, flat_forward
 from ..measurement.max_norm import max_norm_errors
 from ..measurement.sandwich import Sandwich
 from ..measurement.stored import StoredLayer
+from .kernels import kernels_to_compile
 from .measure import (
     bracket,
     certify_stored,
@@ -178,10 +179,21 @@ def run(
 
 
 def announce(plan: RunPlan, *, enabled: bool) -> None:
-    """One line on stderr with the plan's estimate, when the run should take a while."""
+    """One line on stderr with the plan's estimate, when the run should take a while, and one
+    before numba compiles kernels the run needs (their first use on this machine)."""
+    if not enabled:
+        return
     est = plan.estimate
-    if enabled and est is not None and est.seconds > defaults.ANNOUNCE_SECONDS:
+    if est is not None and est.seconds > defaults.ANNOUNCE_SECONDS:
         print(f"approx run: {est.describe()}", file=sys.stderr, flush=True)
+    missing = kernels_to_compile(plan)
+    if missing:
+        print(
+            f"approx run: first use on this machine: compiling {', '.join(missing)} (numba; "
+            "seconds to tens of seconds, once: later runs load them from its cache)",
+            file=sys.stderr,
+            flush=True,
+        )
 
 
 @dataclass(frozen=True)
