@@ -61,8 +61,11 @@ def _lists(name: str, raw: Any, minimum: int) -> list[list[int]]:
 def _file_spec(path: Any, shape: list[int]) -> dict:
     if not isinstance(path, str) or not path:
         raise InvalidArgument(f"target={path!r} must be a path string (or a list of them)")
+    file = Path(path)
+    if file.exists() and not file.is_file() and not file.is_dir():  # /dev/zero never ends
+        raise InvalidArgument(f"target={path!r} is not a regular file (a device or pipe?)")
     try:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
     except OSError as e:
         raise InvalidArgument(f"target={path!r} cannot be read: {e.strerror}") from None
     return {"file": path, "sha256": digest, "input_shape": shape}
