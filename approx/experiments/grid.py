@@ -193,6 +193,8 @@ def load_config(path: str | Path) -> SweepConfig:
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise InvalidArgument(f"{where} is not valid TOML: {e}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise InvalidArgument(f"{where} nests arrays or tables too deeply") from None
     return config_from_dict(data, where=str(path))
 
 
