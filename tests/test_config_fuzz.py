@@ -423,6 +423,7 @@ def _check(command: str, config, damage: tuple, out_kind: str, extra: list[str])
         after = _snapshot(root)
         if code == 2:
             assert len(err.strip().splitlines()) <= 1, (argv, err)
+            assert len(err) < 1500, (argv, err)  # one readable line, not a whole list
             # refused: nothing written, nothing changed (the store included)
             changed = {p for p in after if before.get(p, b"") != after[p]}
             changed |= {p for p in before if p not in after}
@@ -612,3 +613,16 @@ def test_tightness_refuses_a_stored_probe_whose_result_it_cannot_read(tmp_path):
     assert code == 2
     assert "row(s) hold results approx did not write" in err
     assert [repr(r) for r in load_rows(store)] == before
+
+
+def test_a_long_list_or_many_unknown_keys_give_a_short_error_line(tmp_path):
+    # n = [-1, 0, ..., 9999] printed all 10,001 entries on the error line (58,960 characters);
+    # 3,000 unknown keys printed every one (26,179)
+    code, err = _sweep(tmp_path, f"[runs]\nn = {list(range(-1, 10000))}\n")
+    assert code == 2
+    assert "n=[-1, 0, 1," in err and "(10,001 entries): every entry must be an integer" in err
+    assert len(err) < 400
+    code, err = _sweep(tmp_path, "[runs]\n" + "".join(f"k{i} = 1\n" for i in range(3000)))
+    assert code == 2
+    assert "unknown key(s) ['k0'" in err and "(3,000 entries)" in err
+    assert len(err) < 800
