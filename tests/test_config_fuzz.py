@@ -225,7 +225,7 @@ def _template() -> bytes:
 ODD = [None, "x", "", -1, 10**30, 1e308, True, [], {}, [None], ["x"], {"a": []}, "NaN"]
 STORE_KINDS = ["valid", "valid", "empty_file", "fresh", "schema", "format", "no_meta",
                "foreign_db", "text", "truncated", "overwritten", "row_json", "row_value",
-               "row_config", "row_kind", "row_deleted_field", "directory", "devnull",
+               "row_config", "row_kind", "row_deleted_field", "row_deep", "directory", "devnull",
                "missing", "wal_junk"]  # fmt: skip
 
 
@@ -327,6 +327,10 @@ def _damage_rows(path: Path, kind: str, where: int, odd) -> None:
                 "UPDATE points SET config = ?, key = ? WHERE rowid = ?",
                 (_odd_json(value), new_key, rowid),
             )
+        elif kind == "row_deep":  # JSON nested deeper than the parser recurses
+            column = ("config", "result")[where % 2]
+            deep = "[" * 100_000 + "]" * 100_000
+            c.execute(f"UPDATE points SET {column} = ? WHERE rowid = ?", (deep, rowid))
         elif kind == "row_kind":
             c.execute("UPDATE points SET kind = ? WHERE rowid = ?", (str(odd), rowid))
         elif kind == "row_deleted_field" and result is not None:
@@ -626,3 +630,22 @@ def test_a_long_list_or_many_unknown_keys_give_a_short_error_line(tmp_path):
     assert code == 2
     assert "unknown key(s) ['k0'" in err and "(3,000 entries)" in err
     assert len(err) < 800
+
+
+@pytest.mark.parametrize(
+    ("column", "text"), [("result", "{"), ("result", "[" * 100_000), ("config", "[" * 100_000)]
+)
+def test_a_row_whose_json_cannot_be_read_back_is_refused_by_every_reader(tmp_path, column, text):
+    # a failed row whose result held "{" passed the opening check (only "ok" results were
+    # parsed) and raised JSONDecodeError in load_rows: tracebacks from plot, report, export;
+    # JSON nested 100,000 deep raised RecursionError in the check itself
+    def edit(c):
+        c.execute(f"UPDATE points SET {column} = ? WHERE status = 'failed'", (text,))
+
+    store = _store_with(tmp_path, edit)
+    before = store.read_bytes()
+    for argv in (["export", str(store)], ["plot", str(store), "--out", str(tmp_path / "f")]):
+        code, err = _run(argv, tmp_path)
+        assert code == 2
+        assert "corrupt row(s)" in err and len(err.splitlines()) == 1
+    assert store.read_bytes() == before
