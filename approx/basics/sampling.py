@@ -14,6 +14,7 @@ import math
 import numpy as np
 import torch
 
+from . import defaults
 from .errors import InvalidArgument
 from .network import IDENTITY, RELU, Activation, Conv2d, Dense, Network
 
@@ -114,6 +115,39 @@ def random_target(
     return Network.dense(weights, biases=biases, activation=activation)
 
 
+def _check_conv_size(
+    input_shape: tuple[int, int, int],
+    channels: tuple[int, ...],
+    kernel: int,
+    padding: int,
+    dense: tuple[int, ...],
+) -> None:
+    """Refuse, from the shapes alone and before any tensor is drawn, a conv target whose
+    convolution leaves no pixel or whose weights exceed `defaults.MAX_TARGET_BYTES` as float64
+    (`conv = [99999999999]` would otherwise ask the allocator for terabytes)."""
+    c, h, w = input_shape
+    weights = 0
+    for i, c_out in enumerate(channels, start=1):
+        if min(h, w) + 2 * padding < kernel:
+            raise InvalidArgument(
+                f"conv target: layer {i}'s {kernel}x{kernel} kernel does not fit its input "
+                f"{h}x{w} (padding {padding})"
+            )
+        weights += c_out * c * kernel * kernel
+        c, h, w = c_out, h + 2 * padding - kernel + 1, w + 2 * padding - kernel + 1
+    d_in = c * h * w
+    for d_out in dense:
+        weights += d_in * d_out
+        d_in = d_out
+    most = defaults.MAX_TARGET_BYTES // 8
+    if weights > most:
+        raise InvalidArgument(
+            f"conv target input_shape={list(input_shape)} channels={list(channels)} "
+            f"kernel={kernel} dense={list(dense)} has {weights:.3g} weights, more than the "
+            f"{most:,} a target may have"
+        )
+
+
 def random_conv_target(
     input_shape: tuple[int, int, int],
     channels: tuple[int, ...],
@@ -137,14 +171,10 @@ def random_conv_target(
             f"kernel={kernel} padding={padding} dense={list(dense)}: sizes must be >= 1 "
             "(padding >= 0), with at least one convolution"
         )
+    _check_conv_size(input_shape, channels, kernel, padding, dense)
     layers: list = []
     shape: tuple[int, ...] = (c, h, w)
-    for i, c_out in enumerate(channels, start=1):
-        if min(shape[1:]) + 2 * padding < kernel:
-            raise InvalidArgument(
-                f"conv target: layer {i}'s {kernel}x{kernel} kernel does not fit its input "
-                f"{shape[1]}x{shape[2]} (padding {padding})"
-            )
+    for c_out in channels:
         k = torch.rand((c_out, shape[0], kernel, kernel), generator=generator, dtype=torch.float64)
         k = (k * 2 - 1) / (k * 2 - 1).abs().sum()
         layers.append(Conv2d(k.to(dtype), activation=RELU, padding=padding))

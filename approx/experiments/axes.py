@@ -14,10 +14,20 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument
 
 
+def shown(value: Any, limit: int = 120) -> str:
+    """`repr(value)` for a message, cut to about `limit` characters: a sweep file's list of
+    10,000 entries is named, not printed whole on the error line."""
+    text = repr(value)
+    if len(text) <= limit:
+        return text
+    more = f" ({len(value):,} entries)" if isinstance(value, (list, tuple, dict)) else ""
+    return f"{text[:limit]}...{more}"
+
+
 def as_list(name: str, value: Any) -> list:
     """A TOML scalar as a one-value axis, a list as itself; tables and empty lists refused."""
     if isinstance(value, dict):
-        raise InvalidArgument(f"{name}={value!r} is a table; give a value or a list of values")
+        raise InvalidArgument(f"{name}={shown(value)} is a table; give a value or a list of values")
     out = list(value) if isinstance(value, (list, tuple)) else [value]
     if not out:
         raise InvalidArgument(f"{name}=[] is empty: the grid would have no points")
@@ -28,7 +38,9 @@ def ints(name: str, value: Any, minimum: int = 1) -> list[int]:
     out = as_list(name, value)
     for v in out:
         if isinstance(v, bool) or not isinstance(v, int) or v < minimum:
-            raise InvalidArgument(f"{name}={value!r}: every entry must be an integer >= {minimum}")
+            raise InvalidArgument(
+                f"{name}={shown(value)}: every entry must be an integer >= {minimum}"
+            )
     return out
 
 
@@ -36,10 +48,10 @@ def floats(name: str, value: Any, lo: float, hi: float | None) -> list[float]:
     out = []
     for v in as_list(name, value):
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
-            raise InvalidArgument(f"{name}={value!r}: every entry must be a finite number")
+            raise InvalidArgument(f"{name}={shown(value)}: every entry must be a finite number")
         if not (v > lo and (hi is None or v < hi)):
             rng = f"({lo:g}, {hi:g})" if hi is not None else f"> {lo:g}"
-            raise InvalidArgument(f"{name}={value!r}: every entry must be {rng}")
+            raise InvalidArgument(f"{name}={shown(value)}: every entry must be {rng}")
         out.append(float(v))  # 4 and 4.0 must give one key
     return out
 
@@ -48,7 +60,7 @@ def choices(name: str, value: Any, allowed) -> list[str]:
     out = as_list(name, value)
     for v in out:
         if not isinstance(v, str) or v not in allowed:
-            raise InvalidArgument(f"{name}={v!r} is not one of {sorted(allowed)}")
+            raise InvalidArgument(f"{name}={shown(v)} is not one of {sorted(allowed)}")
     return out
 
 
@@ -56,17 +68,17 @@ def bools(name: str, value: Any) -> list[bool]:
     out = as_list(name, value)
     for v in out:
         if not isinstance(v, bool):
-            raise InvalidArgument(f"{name}={v!r} must be true or false")
+            raise InvalidArgument(f"{name}={shown(v)} must be true or false")
     return out
 
 
 def check_keys(section: str, table: Any, allowed: set[str]) -> None:
     if not isinstance(table, dict):
-        raise InvalidArgument(f"[{section}] must be a table, not {table!r}")
+        raise InvalidArgument(f"[{section}] must be a table, not {shown(table)}")
     unknown = sorted(set(table) - allowed)
     if unknown:
         raise InvalidArgument(
-            f"[{section}] has unknown key(s) {unknown}; allowed: {sorted(allowed)}"
+            f"[{section}] has unknown key(s) {shown(unknown)}; allowed: {sorted(allowed)}"
         )
 
 
@@ -91,12 +103,12 @@ def target_shapes(table: dict) -> list[tuple[int, ...]]:
     raw = table["widths"]
     if not isinstance(raw, (list, tuple)):
         raise InvalidArgument(
-            f"widths={raw!r} must be a list [d_0, ..., d_l] or a list of such lists"
+            f"widths={shown(raw)} must be a list [d_0, ..., d_l] or a list of such lists"
         )
     nested = any(isinstance(s, (list, tuple)) for s in raw)
     shapes = [tuple(ints("widths", s)) for s in raw] if nested else [tuple(ints("widths", raw))]
     if any(len(s) < 2 for s in shapes):
-        raise InvalidArgument(f"widths={raw!r}: each target needs >= 2 widths")
+        raise InvalidArgument(f"widths={shown(raw)}: each target needs >= 2 widths")
     return shapes
 
 

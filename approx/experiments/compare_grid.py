@@ -23,7 +23,7 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..constructions import CONSTRUCTIONS
 from ..pipeline.search import METHODS, TAKES_DENSITY
-from .axes import Grid, as_list, bools, check_keys, choices, floats, ints, target_shapes
+from .axes import Grid, as_list, bools, check_keys, choices, floats, ints, shown, target_shapes
 
 COMPARE_DEFAULTS: dict[str, Any] = {
     "planted": False,
@@ -37,7 +37,9 @@ _AXES = {"method", "target", "widths", "n", "density", "seed", "construction"}
 
 def _one(key: str, values: list) -> Any:
     if len(values) != 1:
-        raise InvalidArgument(f"{key}={values!r} is a fixed setting: give one value, not a list")
+        raise InvalidArgument(
+            f"{key}={shown(values)} is a fixed setting: give one value, not a list"
+        )
     return values[0]
 
 
@@ -78,7 +80,7 @@ def compare_grids(table: dict) -> list[Grid]:
     if "density" in table:
         densities = tuple(floats("density", table["density"], 0.0, None))
         if max(densities) > 1:
-            raise InvalidArgument(f"density={table['density']!r}: entries must be in (0, 1]")
+            raise InvalidArgument(f"density={shown(table['density'])}: entries must be in (0, 1]")
     fixed = _fixed(table)
 
     def build(combo: tuple) -> dict:

@@ -34,7 +34,7 @@ from ..basics.loading import load_network
 from ..basics.network import Network
 from ..basics.sampling import random_conv_target, spawn_seeds
 from ..constructions import CONSTRUCTIONS
-from .axes import as_list, ints
+from .axes import as_list, ints, shown
 
 CONV_KEYS = {"target", "conv", "kernel", "padding", "dense", "input_shape"}
 _GENERATED_ONLY = ("kernel", "padding", "dense")
@@ -46,23 +46,28 @@ def _input_shape(table: dict) -> list[int]:
     raw = table["input_shape"]
     shape = ints("input_shape", raw) if isinstance(raw, list) else []
     if len(shape) != 3:
-        raise InvalidArgument(f"input_shape={raw!r} must be one list [c, H, W] of integers >= 1")
+        raise InvalidArgument(
+            f"input_shape={shown(raw)} must be one list [c, H, W] of integers >= 1"
+        )
     return shape
 
 
 def _lists(name: str, raw: Any, minimum: int) -> list[list[int]]:
     """One list of integers, or a list of them (an axis)."""
     if not isinstance(raw, list) or not raw:
-        raise InvalidArgument(f"{name}={raw!r} must be a non-empty list (or a list of lists)")
+        raise InvalidArgument(f"{name}={shown(raw)} must be a non-empty list (or a list of lists)")
     nested = any(isinstance(v, list) for v in raw)
     return [ints(name, v, minimum) for v in raw] if nested else [ints(name, raw, minimum)]
 
 
 def _file_spec(path: Any, shape: list[int]) -> dict:
     if not isinstance(path, str) or not path:
-        raise InvalidArgument(f"target={path!r} must be a path string (or a list of them)")
+        raise InvalidArgument(f"target={shown(path)} must be a path string (or a list of them)")
+    file = Path(path)
+    if file.exists() and not file.is_file() and not file.is_dir():  # /dev/zero never ends
+        raise InvalidArgument(f"target={path!r} is not a regular file (a device or pipe?)")
     try:
-        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        digest = hashlib.sha256(file.read_bytes()).hexdigest()
     except OSError as e:
         raise InvalidArgument(f"target={path!r} cannot be read: {e.strerror}") from None
     return {"file": path, "sha256": digest, "input_shape": shape}

@@ -30,7 +30,7 @@ from ..basics.devices import DTYPES
 from ..basics.errors import InvalidArgument
 from ..constructions import CONSTRUCTIONS
 from ..engine.subset_sum import SOLVERS, max_coefficients
-from .axes import Grid, as_list, bools, check_keys, choices, floats, ints, target_shapes
+from .axes import Grid, as_list, bools, check_keys, choices, floats, ints, shown, target_shapes
 from .compare_grid import compare_grids
 from .conv_targets import CONV_KEYS, checked_conv_targets
 from .montecarlo import DISTRIBUTIONS
@@ -193,6 +193,8 @@ def load_config(path: str | Path) -> SweepConfig:
         ) from None
     except tomllib.TOMLDecodeError as e:
         raise InvalidArgument(f"{where} is not valid TOML: {e}") from None
+    except RecursionError:  # tomllib parses nested arrays and inline tables recursively
+        raise InvalidArgument(f"{where} nests arrays or tables too deeply") from None
     return config_from_dict(data, where=str(path))
 
 
@@ -210,10 +212,10 @@ def config_from_dict(data: dict, where: str = "config") -> SweepConfig:
         if workers is not None and (
             isinstance(workers, bool) or not isinstance(workers, int) or workers < 1
         ):
-            raise InvalidArgument(f"workers={workers!r} must be one integer >= 1")
+            raise InvalidArgument(f"workers={shown(workers)} must be one integer >= 1")
         store = data.get("store")
         if store is not None and (not isinstance(store, str) or not store):
-            raise InvalidArgument(f"store={store!r} must be a path string")
+            raise InvalidArgument(f"store={shown(store)} must be a path string")
         cfg = SweepConfig(grids=tuple(grids), store=store, workers=workers)
         if cfg.count > defaults.MAX_GRID_POINTS:
             sizes = " x ".join(f"{len(v)} {k}" for g in grids for k, v in g.axes if len(v) > 1)

@@ -33,6 +33,7 @@ from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.progress import progress_bar
 from ..basics.threads import available_cores
 from .points import evaluate
+from .rowcheck import check_results
 from .store import ResultStore, Row, point_key
 from .threads import limit_threads
 
@@ -144,6 +145,7 @@ class Runner:
         self.compute(configs)
         keys = [point_key(c) for c in configs]
         rows = self.store.rows_by_key(list(dict.fromkeys(keys)))
+        check_results(list(rows.values()), f"store {str(self.store.path)!r}")
         return [rows[k] for k in keys]
 
     def compute(self, configs: Sequence[dict], *, desc: str = "points") -> SweepSummary:

@@ -376,9 +376,11 @@ def _row_problem(row: tuple) -> str | None:
             return f"key {str(key)[:12]}... is not the hash of its config"
         if status == "ok" and (result is None or not isinstance(json.loads(result), dict)):
             return "status ok without a result"
+        if result is not None:  # a failed row's result is read back too (load_rows)
+            json.loads(result)
         if status == "failed" and not isinstance(error, str):
             return "status failed without an error message"
-    except (TypeError, ValueError, InvalidArgument) as e:
+    except (TypeError, ValueError, RecursionError, InvalidArgument) as e:
         return f"unreadable ({type(e).__name__}: {e})"
     if kind not in KINDS or not isinstance(seconds, (int, float)):
         return f"kind {kind!r} or seconds {seconds!r} is not what a row holds"

@@ -82,7 +82,6 @@ def plot_store(
         raise InvalidArgument(f"formats={list(formats)}: each must be png, pdf or svg")
     out_dir = check_writable_dir(out_dir, "out")
     rows = load_rows(store)
-    out_dir.mkdir(parents=True, exist_ok=True)
     written, skipped = [], []
     for stem, make, kind in _store_figures(rows):
         with use_style(style):
@@ -96,6 +95,7 @@ def plot_store(
                     f"{stem}: the store's rows lack what it plots ({type(e).__name__}: {e})"
                 )
                 continue
+            out_dir.mkdir(parents=True, exist_ok=True)  # not before: no figure, no directory
             written += save(fig, out_dir, stem, formats)
     return written, skipped
 

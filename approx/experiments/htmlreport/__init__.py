@@ -18,6 +18,7 @@ from pathlib import Path
 from ...basics.errors import InvalidArgument
 from ...basics.files import check_writable_dir, write_text_atomic
 from ..figures import store_figure_pngs
+from ..rowcheck import check_results
 from ..store import ResultStore, Row
 from .markup import esc, figure, page, paragraph
 from .proofs import ProofChecks, proofs_section
@@ -115,6 +116,7 @@ def write_report(
         rows, meta = st.rows(), st.meta()
     if not rows:
         raise InvalidArgument(f"store {str(path)!r} holds no rows: nothing to report")
+    check_results(rows, f"store {str(path)!r}")
     text = build_page(rows, meta, str(store), None if proofs is None else proofs())
     out.mkdir(parents=True, exist_ok=True)
     return write_text_atomic(out / "index.html", text)

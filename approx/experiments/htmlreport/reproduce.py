@@ -50,9 +50,17 @@ def _axes(configs: Sequence[dict], axes: Sequence[str], fixed: Sequence[str]) ->
 
 def sweep_toml(configs: Sequence[dict]) -> str | None:
     """A TOML sweep file whose grid is exactly `configs` (as a set), or None if none of this
-    form exists (the points are not one product grid per kind)."""
-    runs = [c for c in configs if c["kind"] == "run"]
-    mc = [c for c in configs if c["kind"] == "subset_sum"]
+    form exists (the points are not one product grid per kind, or a config is not one a sweep
+    file writes: no `kind`, a value without a TOML form, values that do not sort)."""
+    try:
+        return _sweep_toml(configs)
+    except (TypeError, KeyError):  # a row another tool or version wrote
+        return None
+
+
+def _sweep_toml(configs: Sequence[dict]) -> str | None:
+    runs = [c for c in configs if c.get("kind") == "run"]
+    mc = [c for c in configs if c.get("kind") == "subset_sum"]
     data: dict = {}
     if runs:
         size = [k for k in _SIZE_KEYS if any(k in c for c in runs)]

@@ -50,15 +50,29 @@ from dataclasses import dataclass
 
 import torch
 
+from ...basics import defaults
 from ...basics.errors import InvalidArgument, check_positive_int
 from ...basics.masks import Masks
 from ...basics.network import Network
+
+
+def _check_weights(name: str, value: int, weights: int) -> None:
+    """A built-in target is held to the size any target is (`defaults.MAX_TARGET_BYTES` as
+    float64), checked before it is built: `directions=99999999999` would otherwise ask the
+    allocator for 800 GB."""
+    most = defaults.MAX_TARGET_BYTES // 8
+    if weights > most:
+        raise InvalidArgument(
+            f"{name}={value:,} gives a target of {weights:.3g} weights, more than the {most:,} "
+            "a target may have"
+        )
 
 
 def relu_chain(depth: int, *, dtype=torch.float64, device="cpu") -> Network:
     """Fischer & Burkholz's ReLU ticket as a target: `depth` layers `[[1]]`, f(x) = σ(x) for
     depth ≥ 2 (the identity for depth 1). Widths (1, …, 1); every `||W_i||_2 = 1`."""
     check_positive_int("depth", depth)
+    _check_weights("depth", depth, depth)
     return Network.dense([torch.ones((1, 1), dtype=dtype, device=device)] * depth)
 
 
@@ -68,6 +82,7 @@ def circle(directions: int, *, dtype=torch.float64, device="cpu") -> Network:
     both of spectral norm 1, so `f(x) = (√2/K) Σ_k σ(⟨v_k, x⟩) ≈ (√2/π) ||x||_2`."""
     if isinstance(directions, bool) or not isinstance(directions, int) or directions < 3:
         raise InvalidArgument(f"directions={directions!r} must be an integer >= 3")
+    _check_weights("directions", directions, 3 * directions)
     k = directions
     angles = torch.arange(k, dtype=torch.float64) * (2 * math.pi / k)
     v = torch.stack([angles.cos(), angles.sin()], dim=1)  # (K, 2)
