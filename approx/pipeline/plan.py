@@ -13,6 +13,7 @@ from ..basics import defaults
 from ..basics.devices import parse_device, parse_dtype
 from ..basics.errors import (
     InvalidArgument,
+    as_tuple,
     check_open_unit,
     check_positive_int,
     check_positive_number,
@@ -54,7 +55,7 @@ class RunPlan:
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
     if isinstance(n, int) and not isinstance(n, bool):
         return (check_positive_int("n", n),) * depth
-    values = tuple(n)
+    values = as_tuple("n", n, "a positive integer, or one per target layer")
     if len(values) != depth:
         raise InvalidArgument(f"n={list(values)} has {len(values)} entries; the target has {depth}")
     for v in values:
@@ -97,7 +98,7 @@ def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tupl
     if target is not None:
         covered = check_covered(target)
         return covered.widths if covered.is_dense else covered.feature_widths
-    tw = tuple(widths)
+    tw = as_tuple("widths", widths, "a list of >= 2 positive integers")
     if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
         raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
     if n_params(tw) * 8 > defaults.MAX_TARGET_BYTES:
