@@ -19,6 +19,7 @@ from torch import nn
 
 from . import defaults
 from .errors import InvalidArgument, as_tuple
+from .files import readable_file
 from .network import IDENTITY, RELU, Activation, Conv2d, Dense, Layer, Network
 from .tensor_checks import check_float_dtype
 from .units import format_bytes
@@ -161,6 +162,8 @@ def _layer_fields(layer: Layer) -> dict:
 def network_to_module(net: Network) -> nn.Sequential:
     """The same network as an `nn.Sequential` (a Flatten where a dense layer follows a
     convolution; each non-identity activation as its module)."""
+    if not isinstance(net, Network):
+        raise InvalidArgument(f"net is a {type(net).__name__}, not an approx.Network")
     modules: list[nn.Module] = []
     for i, layer in enumerate(net.layers):
         w, b = layer.weight, layer.bias
@@ -311,9 +314,9 @@ def load_network(
     """From a file written by `torch.save`: an `nn.Sequential`, a state dict, or a list of
     weight tensors `[W_1, ..., W_l]` (a dense ReLU network). Converted to `dtype` (float64 by
     default; None keeps the file's)."""
-    path = Path(path)
-    if not path.is_file():
+    if readable_file(path, "target") is None:
         raise InvalidArgument(f"target={str(path)!r} is not a file")
+    path = Path(path)
     try:
         # weights_only=True refuses every global outside torch's tensor types and the module
         # classes allowed here, so a crafted pickle cannot run code. There is no fallback to

@@ -51,6 +51,8 @@ class Activation:
     def parse(cls, text: str) -> Activation:
         """`"relu"`, `"tanh"`, `"sigmoid"`, `"identity"`, `"leaky_relu(0.1)"` (`"leaky_relu"`
         alone takes torch's default slope 0.01)."""
+        if not isinstance(text, str):
+            raise InvalidArgument(f"activation={text!r} must be a name such as 'relu'")
         text = text.strip()
         if text.startswith("leaky_relu(") and text.endswith(")"):
             try:
