@@ -117,9 +117,10 @@ def measure(
 def check_depth_2l(construction: str, shape: tuple[int, ...]) -> None:
     """Refuse a construction whose random network for a target of widths `shape` is not the
     depth-2l layout the searches pair (a shape that is no target's is left to `run` to refuse)."""
-    depth = len(shape) - 1
-    if depth < 1:
+    shape = as_tuple("widths", shape, "a list of positive integers")
+    if len(shape) < 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
         return
+    depth = len(shape) - 1
     layout = get_construction(construction).random_widths(shape, (1,) * depth)
     if len(layout) - 1 != 2 * depth:
         raise InvalidArgument(
