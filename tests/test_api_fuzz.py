@@ -515,6 +515,57 @@ def plant_calls(draw):
     return Call("plant", (ticket, net), {}, ("ticket", "random_net"))
 
 
+RUN_CONFIG = {
+    "kind": "run", "construction": "pensia", "eps": 0.5, "delta": 0.5, "solver": "exact",
+    "seed": 0, "rescale": False, "dtype": "float64", "empirical_samples": 16,
+    "ascent_steps": 0, "widths": [2, 2], "n": 2,
+}  # fmt: skip
+
+
+@st.composite
+def misc_calls(draw):
+    """load_network, network_to_module, format_run, Activation.parse, benchmark, sweep."""
+    name = draw(
+        st.sampled_from(["load_network", "network_to_module", "format_run", "benchmark", "sweep"])
+    )
+    if name == "load_network":
+        path = arg(draw, ["/nonexistent/net.pt", "/tmp", "x" * 300, "\x00"])
+        return Call(name, (path,), {}, ("target", "path"))
+    if name == "network_to_module":
+        return Call(name, (draw(st.one_of(networks(), st.sampled_from(JUNK))),), {}, ("net",))
+    if name == "format_run":
+        return Call(name, (draw(st.sampled_from(JUNK)),), {}, ("r",))
+    if name == "benchmark":
+        options = {
+            "widths": [[2, 2], (3, 2)],
+            "construction": ["pensia", "malach"],
+            "methods": [("greedy",), ["annealing"], "all", ()],
+            "densities": [None, (0.5,), [0.3, 0.9]],
+            "options": [None, {"greedy": {"max_steps": 2}}, {"x": {}}, {"greedy": 3}],
+            "target": ["random", "relu-chain", "circle"],
+            "planted": [True, False],
+        }
+        kwargs = {
+            "widths": [2, 2], "n": 2, "methods": ("greedy",), "empirical_samples": 16,
+            "ascent_steps": 0, "options": {"greedy": {"samples": 16, "max_steps": 2}},
+        }  # fmt: skip
+        for key in draw(st.sets(st.sampled_from(sorted(options)), max_size=2)):
+            kwargs[key] = arg(draw, options[key])
+        if kwargs["methods"] != ("greedy",):  # the other methods' default steps take seconds
+            kwargs["methods"] = draw(st.sampled_from(JUNK))
+        return Call(name, (), kwargs, (*kwargs, "method", *TARGET_PARTS))
+    config = dict(RUN_CONFIG)
+    for key in draw(st.sets(st.sampled_from(sorted(RUN_CONFIG)), max_size=2)):
+        if draw(st.booleans()):
+            config.pop(key)
+        else:
+            config[key] = draw(st.sampled_from(JUNK))
+    configs = draw(st.sampled_from([[config], [config, 3], (config,), None, 3, config]))
+    store = arg(draw, [None], [3, b"x", [], None])
+    kwargs = {"workers": 1, "progress": False}
+    return Call(name, (configs, store), kwargs, ("configs", "store", "workers"))
+
+
 CALLS = st.one_of(
     run_calls(),
     solve_calls(),
@@ -527,6 +578,7 @@ CALLS = st.one_of(
     search_calls(),
     compare_calls(),
     plant_calls(),
+    misc_calls(),
 )
 
 
@@ -705,6 +757,36 @@ REFUSALS = {
         ),
         "coeffs has an entry of magnitude 1e+15",
     ),
+    "load_network(None)": (lambda: approx.load_network(None), "target=None"),  # TypeError
+    "load_network('x' * 300)": (  # OSError: File name too long
+        lambda: approx.load_network("x" * 300),
+        "File name too long",
+    ),
+    "network_to_module(3)": (lambda: approx.network_to_module(3), "net is a int"),
+    "format_run(3)": (lambda: approx.format_run(3), "r is a int"),  # AttributeError
+    "Activation.parse(3)": (lambda: approx.Activation.parse(3), "activation=3"),
+    "benchmark widths=3": (  # TypeError: 'int' object is not iterable
+        lambda: approx.benchmark(widths=3, methods=("greedy",)),
+        "widths=3",
+    ),
+    "benchmark methods=3": (lambda: approx.benchmark(methods=3), "methods=3"),
+    "benchmark densities=3": (
+        lambda: approx.benchmark(densities=3, methods=("greedy",)),
+        "densities=3",
+    ),
+    "benchmark options=3": (lambda: approx.benchmark(options=3, methods=("greedy",)), "options=3"),
+    "benchmark options={'greedy': 3}": (  # TypeError: 'int' is not a mapping, after the run
+        lambda: approx.benchmark(options={"greedy": 3}, methods=("greedy",)),
+        "options['greedy']=3",
+    ),
+    "sweep(None, None)": (lambda: approx.sweep(None, None), "configs=None"),
+    "sweep([3], None)": (lambda: approx.sweep([3], None), "configs[0] is a int"),  # SweepCrash
+    "sweep([{}], None)": (lambda: approx.sweep([{}], None), "configs[0]['kind']=None"),
+    "sweep(config without seed)": (
+        lambda: approx.sweep([{k: v for k, v in RUN_CONFIG.items() if k != "seed"}], None),
+        "configs[0] (kind 'run') lacks ['seed']",
+    ),
+    "sweep([], 3)": (lambda: approx.sweep([], 3), "store=3"),  # TypeError in Path(3)
 }
 
 
