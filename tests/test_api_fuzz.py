@@ -191,11 +191,11 @@ def targets(draw):
 
 RUN_PLAUSIBLE = {
     "widths": [[2, 2], (3, 2), [2, 3, 2], [1, 1]],
-    "eps": [0.5, 0.3, 0.9],
-    "delta": [0.1, 0.5],
+    "eps": [0.5, 0.3, 0.9, 5e-324, 0.999999],  # the extremes of (0, 1) reach the formulas' edges
+    "delta": [0.1, 0.5, 5e-324],
     "construction": sorted(approx.CONSTRUCTIONS),
     "n": [2, 3, [2, 3], (3, 3)],
-    "C": [0.5, 1.0, 2],
+    "C": [0.5, 1.0, 2, 1e308, 5e-324],
     "solver": ["exact", "fewest", "greedy", "brute", "milp"],
     "seed": [0, 1, 2**32 - 1],
     "rescale": [True, False],
@@ -787,6 +787,23 @@ REFUSALS = {
         "configs[0] (kind 'run') lacks ['seed']",
     ),
     "sweep([], 3)": (lambda: approx.sweep([], 3), "store=3"),  # TypeError in Path(3)
+    # the theorems' sizes: OverflowError (math.ceil(inf)) or ZeroDivisionError from a formula
+    **{
+        f"run {c} eps={eps} delta={delta} C={C}": (
+            lambda c=c, eps=eps, delta=delta, C=C: approx.run(
+                widths=[2, 2], construction=c, eps=eps, delta=delta, C=C, n=2
+            ),
+            "eps=",
+        )
+        for c, eps, delta, C in [
+            ("pensia", 0.5, 0.5, 1e308),
+            ("malach", 0.999999, 0.5, 1e308),
+            ("burkholz", 0.5, 0.5, 1e308),
+            ("orseau", 0.5, 0.5, 1e308),
+            ("natale", 5e-324, 0.5, None),
+            ("orseau", 5e-324, 0.5, None),  # ZeroDivisionError in digit_count
+        ]
+    },
 }
 
 
