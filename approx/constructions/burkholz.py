@@ -233,6 +233,10 @@ class Burkholz:
         # is on valid coefficients
         return n_i
 
+    def instance_columns(self, n_i: int) -> int:
+        # ... of 2n columns, all of which ``brute`` enumerates (its limit is on columns)
+        return 2 * n_i
+
     def sample(
         self,
         target_widths: tuple[int, ...],

@@ -120,9 +120,12 @@ def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: st
     any size, labelling those beyond one exact pass); the message names the options that
     make the run go."""
     limit = None if solver in ANY_SIZE_METHODS else max_coefficients(solver)
-    size = max(cons.instance_size(k) for k in plan_n)
+    # brute enumerates every column, valid or not (where a construction has more columns)
+    size_of = getattr(cons, "instance_columns", None) if solver == "brute" else None
+    size_of = size_of or cons.instance_size
+    size = max(size_of(k) for k in plan_n)
     if limit is not None and size > limit:
-        fits = max((k for k in range(1, limit + 1) if cons.instance_size(k) <= limit), default=0)
+        fits = max((k for k in range(1, limit + 1) if size_of(k) <= limit), default=0)
         smaller = f", or --n {fits} or less" if fits else ""
         raise InvalidArgument(
             f"n={list(plan_n)} gives subset-sum instances of up to {size} coefficients; "
