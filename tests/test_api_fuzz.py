@@ -273,10 +273,11 @@ def solve_calls(draw):
             )
         )
     kwargs = {"method": arg(draw, SOLVE_METHODS, JUNK, clean)}
-    if kwargs["method"] == "milp" and clean and float(coeffs.abs().max(initial=0)) < 1e15:
+    if kwargs["method"] == "milp" and clean:
         # HiGHS's failures on large valid instances: test_milp_on_an_instance_of_magnitude_1e11
-        size = max(1.0, float(coeffs.abs().max(initial=0)), float(targets_.abs().max(initial=0)))
-        coeffs, targets_ = coeffs / size, targets_ / size
+        size = max([1.0] + [float(t.abs().max()) for t in (coeffs, targets_) if t.numel()])
+        if size < 1e15:
+            coeffs, targets_ = coeffs / size, targets_ / size
     if draw(st.booleans()):
         kwargs["memory_budget"] = arg(draw, [2**20, 2**30, 100], JUNK, clean)
     if kwargs["method"] == "fewest" or (not clean and draw(st.booleans())):
