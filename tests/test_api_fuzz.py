@@ -734,6 +734,18 @@ REFUSALS = {
         lambda: approx.search(_net(), _net(), method="annealing", steps=2),
         "needs the option(s) ['density']",
     ),
+    "search float32 target, float64 random_net": (  # RuntimeError from a matmul in greedy
+        lambda: approx.search(_net().to(dtype=torch.float32), _net(), method="greedy", samples=16),
+        "target is torch.float32 on cpu but random_net is torch.float64",
+    ),
+    "solve milp targets requiring grad 1e15": (  # UserWarning: float() of a grad tensor
+        lambda: approx.solve(
+            torch.tensor([[1.0, 2.0]], dtype=torch.float64),
+            torch.tensor([1e20], dtype=torch.float64, requires_grad=True),
+            method="milp",
+        ),
+        "targets has an entry of magnitude 1e+20",
+    ),
     "get_construction([2, 2])": (  # TypeError: unhashable type: 'list'
         lambda: approx.get_construction([2, 2]),
         "construction=[2, 2]",

@@ -36,6 +36,7 @@ def check_sums_finite(coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.
 def check_milp_range(coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> None:
     """``milp`` hands each instance (its valid coefficients) to HiGHS as it is: refuse what
     HiGHS cannot read, naming the argument (a RuntimeError from inside the solve before)."""
+    coeffs, targets = coeffs.detach(), targets.detach()  # float() of a grad tensor warns
     sizes = {
         "coeffs": (torch.where(valid, coeffs.abs(), 0), MILP_MAX_COEFF),
         "targets": (targets.abs(), MILP_MAX_TARGET),

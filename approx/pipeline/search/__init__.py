@@ -64,6 +64,11 @@ def search(
     for name, net in (("target", target), ("random_net", random_net)):
         if not isinstance(net, Network):
             raise InvalidArgument(f"{name} is a {type(net).__name__}, not an approx.Network")
+    if (target.dtype, target.device) != (random_net.dtype, random_net.device):
+        raise InvalidArgument(
+            f"target is {target.dtype} on {target.device} but random_net is {random_net.dtype} "
+            f"on {random_net.device}; convert one (Network.to)"
+        )
     fn = SEARCHES[method]
     params = inspect.signature(fn).parameters
     known = set(params) - {"target", "random_net", "generator"}
