@@ -313,7 +313,7 @@ def loading_calls(draw):
     if name == "network_from_state_dict" and draw(st.booleans()):
         kwargs["activation"] = arg(draw, [RELU, TANH, Activation("identity")])
     first = {"as_network": "target", "network_from_module": "module"}.get(name, "state")
-    return Call(name, (obj,), kwargs, (first, *kwargs, *TARGET_PARTS))
+    return Call(name, (obj,), kwargs, (first, "target", *kwargs, *TARGET_PARTS))
 
 
 @st.composite
@@ -745,6 +745,14 @@ REFUSALS = {
             method="milp",
         ),
         "targets has an entry of magnitude 1e+20",
+    ),
+    "run eps=5e-324 C=0.5": (  # refused naming tolerance=0.0, an argument never passed
+        lambda: approx.run(widths=[2, 2], eps=5e-324, C=0.5),
+        "eps=5e-324 is too small for widths [2, 2]",
+    ),
+    "as_network complex weights to float64": (  # UserWarning: discards the imaginary part
+        lambda: approx.as_network([torch.eye(2, dtype=torch.complex64)], dtype=torch.float64),
+        "target holds torch.complex64 weights",
     ),
     "get_construction([2, 2])": (  # TypeError: unhashable type: 'list'
         lambda: approx.get_construction([2, 2]),

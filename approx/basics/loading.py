@@ -51,6 +51,8 @@ def _activation_of(module: nn.Module) -> Activation | None:
 def _tensor(t: torch.Tensor | None, dtype: torch.dtype | None) -> torch.Tensor | None:
     if t is None:
         return None
+    if dtype is not None and t.is_complex():  # .to(float) would drop the imaginary part
+        raise InvalidArgument(f"target holds {t.dtype} weights; approx computes with real ones")
     t = t.detach().clone()
     return t if dtype is None else t.to(check_float_dtype("dtype", dtype))
 

@@ -188,6 +188,11 @@ def plan_run(
     _check_size(n_used, cons, solver, tw, torch_dtype)
     if solver == "fewest" and weight_tolerance is None:
         weight_tolerance = default_weight_tolerance(tw, eps)
+    if not default_weight_tolerance(tw, eps) > 0:
+        raise InvalidArgument(
+            f"eps={eps!r} is too small for widths {list(tw)}: the per-weight tolerance "
+            "eps / (2 l sqrt(2 d_in d_out)) underflows to 0"
+        )
     prefix_tolerance = {"exact": default_weight_tolerance(tw, eps), "fewest": weight_tolerance}
     estimate = estimate_run(
         cons,
