@@ -13,17 +13,19 @@ DTYPES = {"float64": torch.float64, "float32": torch.float32}
 
 
 def parse_dtype(name: str) -> torch.dtype:
-    if name not in DTYPES:
+    if not isinstance(name, str) or name not in DTYPES:
         raise InvalidArgument(f"dtype={name!r} is not one of {sorted(DTYPES)}")
     return DTYPES[name]
 
 
-def parse_device(name: str) -> torch.device:
-    """A torch device this machine can compute on: cpu, or cuda[:k] where CUDA is available."""
+def parse_device(name: str | torch.device) -> torch.device:
+    """A torch device this machine can compute on: cpu, or cuda[:k] where CUDA is available.
+    What torch cannot read (None, 2**63, "gpu") is refused with torch's reason's first line."""
     try:
         device = torch.device(name)
-    except (RuntimeError, TypeError) as e:
-        raise InvalidArgument(f"device={name!r} is not a torch device: {e}") from None
+    except (RuntimeError, TypeError, ValueError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        raise InvalidArgument(f"device={name!r} is not a torch device: {reason}") from None
     if device.type not in ("cpu", "cuda"):
         raise InvalidArgument(f"device={name!r}: approx computes on cpu or cuda only")
     if device.type == "cuda":

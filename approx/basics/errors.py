@@ -41,3 +41,14 @@ def check_positive_number(name: str, value: float) -> float:
     if not (math.isfinite(value) and value > 0):
         raise InvalidArgument(f"{name}={value!r} must be a finite number > 0")
     return float(value)
+
+
+def as_tuple(name: str, value, what: str) -> tuple:
+    """`value` (a list, tuple or other iterable) as a tuple; refused naming `name` where it is
+    not iterable (`widths=3`, `input_shape=None` where a shape is required)."""
+    if isinstance(value, (str, bytes)):
+        raise InvalidArgument(f"{name}={value!r} must be {what}")
+    try:
+        return tuple(value)
+    except TypeError:
+        raise InvalidArgument(f"{name}={value!r} must be {what}") from None

@@ -131,3 +131,16 @@ def write_files_atomic(
                 pass
         raise
     return [directory / name for name in writers]
+
+
+def readable_file(path, option: str) -> Path | None:
+    """`path` (a str or os.PathLike) as a Path if it names a regular file, None if it names
+    nothing or something else; InvalidArgument naming `option` for what is not a path at all
+    (None, 3) or a name the system refuses (too long: OSError from `stat`)."""
+    if not isinstance(path, str | os.PathLike):
+        raise InvalidArgument(f"{option}={path!r} is not a path")
+    try:
+        return Path(path) if Path(path).is_file() else None
+    except (OSError, ValueError) as e:  # ValueError: an embedded NUL byte
+        reason = getattr(e, "strerror", None) or str(e)
+        raise InvalidArgument(f"{option}={str(path)[:80]!r}: {reason}") from None

@@ -18,27 +18,21 @@ import torch
 from torch import nn
 
 from . import defaults
-from .errors import InvalidArgument
+from .errors import InvalidArgument, as_tuple
+from .files import readable_file
 from .network import IDENTITY, RELU, Activation, Conv2d, Dense, Layer, Network
+from .tensor_checks import check_float_dtype
 from .units import format_bytes
 
 # The only classes a target file may name besides tensors: the modules the network model can
 # hold. Anything else in a pickle (a `__reduce__` that calls a function, a custom class) is
 # refused by torch's weights-only unpickler before it is built.
+# (The pooling layers are read only to be refused naming the layer: no construction covers
+# pooling.)
 SAFE_MODULE_CLASSES: tuple[type[nn.Module], ...] = (
-    nn.Sequential,
-    nn.Linear,
-    nn.Conv2d,
-    nn.ReLU,
-    nn.LeakyReLU,
-    nn.Tanh,
-    nn.Sigmoid,
-    nn.Identity,
-    nn.Flatten,
-    # read only to be refused naming the layer (no construction covers pooling)
-    nn.MaxPool2d,
-    nn.AvgPool2d,
-)
+    nn.Sequential, nn.Linear, nn.Conv2d, nn.ReLU, nn.LeakyReLU, nn.Tanh, nn.Sigmoid, nn.Identity,
+    nn.Flatten, nn.MaxPool2d, nn.AvgPool2d,
+)  # fmt: skip
 
 
 def _activation_of(module: nn.Module) -> Activation | None:
@@ -57,8 +51,10 @@ def _activation_of(module: nn.Module) -> Activation | None:
 def _tensor(t: torch.Tensor | None, dtype: torch.dtype | None) -> torch.Tensor | None:
     if t is None:
         return None
+    if dtype is not None and t.is_complex():  # .to(float) would drop the imaginary part
+        raise InvalidArgument(f"target holds {t.dtype} weights; approx computes with real ones")
     t = t.detach().clone()
-    return t if dtype is None else t.to(dtype)
+    return t if dtype is None else t.to(check_float_dtype("dtype", dtype))
 
 
 def _bias(t: torch.Tensor | None, dtype: torch.dtype | None) -> torch.Tensor | None:
@@ -151,7 +147,7 @@ def network_from_module(
         type(layer)(**{**_layer_fields(layer), "activation": act})
         for layer, act in zip(layers, activations, strict=True)
     )
-    return Network(built, None if input_shape is None else tuple(input_shape))
+    return Network(built, input_shape)
 
 
 def _layer_fields(layer: Layer) -> dict:
@@ -168,6 +164,8 @@ def _layer_fields(layer: Layer) -> dict:
 def network_to_module(net: Network) -> nn.Sequential:
     """The same network as an `nn.Sequential` (a Flatten where a dense layer follows a
     convolution; each non-identity activation as its module)."""
+    if not isinstance(net, Network):
+        raise InvalidArgument(f"net is a {type(net).__name__}, not an approx.Network")
     modules: list[nn.Module] = []
     for i, layer in enumerate(net.layers):
         w, b = layer.weight, layer.bias
@@ -218,6 +216,8 @@ def network_from_state_dict(
     padding — a state dict records neither, so that is the convention (save the module itself
     for others) — and needs `input_shape` `(c, H, W)`; a dense layer after one reads its
     input flattened."""
+    if not isinstance(state, dict):
+        raise InvalidArgument(f"state is a {type(state).__name__}, not a state dict")
     for k, v in state.items():
         if not isinstance(k, str) or (
             not k.endswith((".weight", ".bias")) and k not in ("weight", "bias")
@@ -251,13 +251,13 @@ def network_from_state_dict(
         biases.append(_bias(state.get(f"{h}.bias" if h else "bias"), dtype))
     if all(w.ndim == 2 for w in weights):
         net = Network.dense(weights, biases=biases, activation=activation)
-        return net if input_shape is None else Network(net.layers, tuple(input_shape))
+        return net if input_shape is None else Network(net.layers, input_shape)
     last = len(weights) - 1
     layers = tuple(
         (Dense if w.ndim == 2 else Conv2d)(w, b, activation if i < last else IDENTITY)
         for i, (w, b) in enumerate(zip(weights, biases, strict=True))
     )
-    return Network(layers, tuple(input_shape))
+    return Network(layers, input_shape)
 
 
 def _tensors_in(obj) -> list[tuple[str, torch.Tensor]]:
@@ -316,9 +316,9 @@ def load_network(
     """From a file written by `torch.save`: an `nn.Sequential`, a state dict, or a list of
     weight tensors `[W_1, ..., W_l]` (a dense ReLU network). Converted to `dtype` (float64 by
     default; None keeps the file's)."""
-    path = Path(path)
-    if not path.is_file():
+    if readable_file(path, "target") is None:
         raise InvalidArgument(f"target={str(path)!r} is not a file")
+    path = Path(path)
     try:
         # weights_only=True refuses every global outside torch's tensor types and the module
         # classes allowed here, so a crafted pickle cannot run code. There is no fallback to
@@ -354,7 +354,7 @@ def with_input_shape(net: Network, input_shape: Sequence[int] | None) -> Network
     (InvalidArgument naming input_shape) where it contradicts the network's own."""
     if input_shape is None:
         return net
-    shape = tuple(input_shape)
+    shape = as_tuple("input_shape", input_shape, "a list of positive integers")
     if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
         raise InvalidArgument(f"input_shape={list(shape)} must be positive integers")
     if net.input_shape is not None and net.input_shape != shape:
@@ -378,7 +378,7 @@ def as_network(
     `dtype` is given. `input_shape` `(c, H, W)`: the input of a network that starts with a
     convolution (`with_input_shape`)."""
     if isinstance(target, Network):
-        net = target if dtype is None else target.to(dtype=dtype)
+        net = target if dtype is None else target.to(dtype=check_float_dtype("dtype", dtype))
         return with_input_shape(net, input_shape)
     if isinstance(target, nn.Module):
         return with_input_shape(network_from_module(target, dtype=dtype), input_shape)

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 from torch.nn.utils import prune
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, as_tuple
 from .network import Network
 from .ticket import compact
 
@@ -38,13 +38,13 @@ class Masks:
     biases: tuple[torch.Tensor | None, ...] | None = None
 
     def __post_init__(self) -> None:
-        masks = tuple(self.masks)
+        masks = as_tuple("masks", self.masks, "a list of torch.bool tensors")
         object.__setattr__(self, "masks", masks)
         for i, m in enumerate(masks):
             if not isinstance(m, torch.Tensor) or m.dtype != torch.bool:
                 raise InvalidArgument(f"masks[{i}] must be a torch.bool tensor")
         if self.biases is not None:
-            biases = tuple(self.biases)
+            biases = as_tuple("biases", self.biases, "a list of torch.bool tensors or None")
             object.__setattr__(self, "biases", biases)
             if len(biases) != len(masks):
                 raise InvalidArgument(

@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 import torch
 import torch.nn.functional as F
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, as_tuple
 from .tensor_checks import check_finite
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
@@ -51,6 +51,8 @@ class Activation:
     def parse(cls, text: str) -> Activation:
         """`"relu"`, `"tanh"`, `"sigmoid"`, `"identity"`, `"leaky_relu(0.1)"` (`"leaky_relu"`
         alone takes torch's default slope 0.01)."""
+        if not isinstance(text, str):
+            raise InvalidArgument(f"activation={text!r} must be a name such as 'relu'")
         text = text.strip()
         if text.startswith("leaky_relu(") and text.endswith(")"):
             try:
@@ -191,7 +193,7 @@ class Network:
     input_shape: tuple[int, ...] | None = field(default=None)
 
     def __post_init__(self) -> None:
-        layers = tuple(self.layers)
+        layers = as_tuple("layers", self.layers, "a list of Dense or Conv2d layers")
         object.__setattr__(self, "layers", layers)
         if not layers:
             raise InvalidArgument("layers is empty: a network needs at least one layer")
@@ -204,7 +206,9 @@ class Network:
         if shape is None and layers[0].kind == "dense":
             shape = (layers[0].d_in,)
         if shape is not None:
-            shape = tuple(shape)
+            shape = as_tuple("input_shape", shape, "a list of positive integers")
+            if any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
+                raise InvalidArgument(f"input_shape={list(shape)} must be positive integers")
             object.__setattr__(self, "input_shape", shape)
         self._check_chain(shape)
 

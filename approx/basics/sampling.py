@@ -15,8 +15,10 @@ import numpy as np
 import torch
 
 from . import defaults
-from .errors import InvalidArgument
+from .devices import parse_device
+from .errors import InvalidArgument, as_tuple, check_positive_number
 from .network import IDENTITY, RELU, Activation, Conv2d, Dense, Network
+from .tensor_checks import check_float_dtype, check_generator
 
 DISTRIBUTIONS = ("uniform", "hyperbolic")
 
@@ -95,10 +97,21 @@ def random_target(
     `activation` between layers (a name such as "tanh" or "leaky_relu(0.1)", or an Activation)
     and, if `bias`, Uniform[-1, 1] biases. The biases are drawn after every weight, so a seed
     gives the same weights with or without them."""
+    widths = as_tuple("widths", widths, "a list of positive integers")
     if len(widths) < 2:
         raise InvalidArgument(f"widths={widths} needs at least an input and an output width")
-    if any(d < 1 for d in widths):
-        raise InvalidArgument(f"widths={widths} must all be positive")
+    if any(isinstance(d, bool) or not isinstance(d, int) or d < 1 for d in widths):
+        raise InvalidArgument(f"widths={widths} must all be positive integers")
+    if 8 * sum(a * b for a, b in itertools.pairwise(widths)) > defaults.MAX_TARGET_BYTES:
+        raise InvalidArgument(
+            f"widths={widths} give more than the {defaults.MAX_TARGET_BYTES // 8:,} weights a "
+            "target may have"
+        )
+    check_generator("generator", generator)
+    check_positive_number("spectral_norm", spectral_norm)
+    device, dtype = parse_device(device), check_float_dtype("dtype", dtype)
+    if spectral_norm > torch.finfo(dtype).max:  # the largest entry may be as large
+        raise InvalidArgument(f"spectral_norm={spectral_norm!r} overflows {dtype}")
     weights = []
     for d_in, d_out in itertools.pairwise(widths):
         w = torch.rand((d_out, d_in), generator=generator, dtype=torch.float64) * 2 - 1

@@ -24,6 +24,22 @@ def check_finite(name: str, t: torch.Tensor) -> None:
         raise InvalidArgument(f"{name} has {bad} non-finite (NaN or inf) entries")
 
 
+def check_float_dtype(name: str, dtype, *, allow_none: bool = False) -> torch.dtype | None:
+    """`dtype` must be a floating torch.dtype (or None where `allow_none`)."""
+    if dtype is None and allow_none:
+        return None
+    if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
+        extra = " or None" if allow_none else ""
+        raise InvalidArgument(f"{name}={dtype!r} must be a floating torch.dtype{extra}")
+    return dtype
+
+
+def check_generator(name: str, generator) -> torch.Generator:
+    if not isinstance(generator, torch.Generator):
+        raise InvalidArgument(f"{name}={generator!r} must be a torch.Generator")
+    return generator
+
+
 def rounding_slack(dtype: torch.dtype, size: int) -> float:
     """Relative slack for comparing a norm of a `dtype` tensor against a bound: what rounding
     the entries (one unit roundoff each) and computing a norm over `size` terms in that dtype

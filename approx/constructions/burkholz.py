@@ -64,7 +64,7 @@ import torch
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.network import RELU, Activation, Network
-from ..basics.safe_math import log_ratio
+from ..basics.safe_math import ceil_count, log_ratio
 from ..basics.sampling import sample_uniform
 from ..basics.tensor_checks import rounding_slack
 from .base import Pruned, Theorem, Violation
@@ -124,7 +124,9 @@ def burkholz_samples_per_weight(
     depth = len(target_widths) - 1
     out, copies = [], 1
     for d_in, d_out in reversed(list(itertools.pairwise(target_widths))):
-        n = max(1, math.ceil(C * log_ratio(copies * d_in * d_out * depth, min(eps, delta))))
+        n = ceil_count(
+            C * log_ratio(copies * d_in * d_out * depth, min(eps, delta)), eps=eps, delta=delta, C=C
+        )
         out.append(n)
         copies = n
     return tuple(reversed(out))
@@ -230,6 +232,10 @@ class Burkholz:
         # every instance keeps at most n valid coefficients (burkholz_prune): the solver's limit
         # is on valid coefficients
         return n_i
+
+    def instance_columns(self, n_i: int) -> int:
+        # ... of 2n columns, all of which ``brute`` enumerates (its limit is on columns)
+        return 2 * n_i
 
     def sample(
         self,

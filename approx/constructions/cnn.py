@@ -42,7 +42,7 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.masks import Masks
 from ..basics.network import IDENTITY, RELU, Conv2d, Dense, Network
-from ..basics.safe_math import log_ratio
+from ..basics.safe_math import ceil_count, log_ratio
 from ..basics.sampling import sample_weights
 from ..basics.tensor_checks import rounding_slack
 from .base import HalfLineLayer, Pruned, RowMethods, Theorem, Violation
@@ -100,11 +100,11 @@ def cnn_samples_per_weight(
     check_positive_number("C", C)
     depth = len(specs)
     return tuple(
-        max(
-            1,
-            math.ceil(
-                C * log_ratio(math.prod(s.kernel) * s.c_in * s.c_out * depth, min(eps, delta))
-            ),
+        ceil_count(
+            C * log_ratio(math.prod(s.kernel) * s.c_in * s.c_out * depth, min(eps, delta)),
+            eps=eps,
+            delta=delta,
+            C=C,
         )
         for s in specs
     )

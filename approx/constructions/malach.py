@@ -60,7 +60,7 @@ import torch
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.network import Network
-from ..basics.safe_math import log_ratio
+from ..basics.safe_math import ceil_count, log_ratio
 from ..basics.tensor_checks import rounding_slack
 from .base import Theorem, Violation
 from .layout import HalfLineLayout, norm_bound_violations
@@ -116,7 +116,7 @@ def malach_samples_per_weight(
                 f"eps={eps!r} is too small for Malach's width: one candidate's probability of "
                 f"landing within eta={eta:.3g} of a weight underflows to {p}"
             )
-        out.append(max(1, math.ceil(C * log_term / (2 * p))))
+        out.append(ceil_count(C * log_term / (2 * p), eps=eps, delta=delta, C=C))
     return tuple(out)
 
 

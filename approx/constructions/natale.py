@@ -47,6 +47,7 @@ import torch
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.network import Network
+from ..basics.safe_math import ceil_count
 from ..engine.subset_sum import solve
 from .base import Pruned, Theorem, Violation
 from .layout import HalfLineLayout, norm_bound_violations
@@ -109,7 +110,7 @@ def natale_samples_per_weight(
             if abs(nxt - n) < 1e-9:
                 break
             n = nxt
-        out.append(max(1, math.ceil(n - 1e-9)))
+        out.append(ceil_count(n - 1e-9, eps=eps, density=density, C=C))
     return tuple(out)
 
 

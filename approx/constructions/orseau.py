@@ -59,8 +59,9 @@ import math
 import torch
 
 from ..basics import defaults
-from ..basics.errors import check_open_unit, check_positive_number
+from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.network import Network
+from ..basics.safe_math import ceil_count
 from ..basics.sampling import sample_weights
 from .base import Theorem, Violation
 from .layout import HalfLineLayout, norm_bound_violations
@@ -130,7 +131,13 @@ def orseau_samples_per_weight(
     check_positive_number("C", C)
     depth = len(target_widths) - 1
     shapes = list(itertools.pairwise(target_widths))
-    ks = [digit_count(layer_precision(eps, depth, a, b)) for a, b in shapes]
+    taus = [layer_precision(eps, depth, a, b) for a, b in shapes]
+    if not min(taus) > 0:
+        raise InvalidArgument(
+            f"eps={eps!r} is too small for Orseau's digits: the per-weight precision "
+            "underflows to 0"
+        )
+    ks = [digit_count(tau) for tau in taus]
     events = [4 * a * b * k for (a, b), k in zip(shapes, ks, strict=True)]
     out = []
     for (d_in, d_out), k, e in zip(shapes, ks, events, strict=True):
@@ -142,7 +149,7 @@ def orseau_samples_per_weight(
         while hi - lo > 1:
             mid = (lo + hi) // 2
             lo, hi = (lo, mid) if _layer_failure(mid, k, d_in * d_out) <= share else (mid, hi)
-        out.append(max(1, math.ceil(C * hi)))
+        out.append(ceil_count(C * hi, eps=eps, delta=delta, C=C))
     return tuple(out)
 
 

@@ -27,14 +27,13 @@ Sign split: with i.i.d. weights, the number of units of each sign per input is B
 from __future__ import annotations
 
 import itertools
-import math
 
 import torch
 
 from ..basics import defaults
 from ..basics.errors import check_open_unit, check_positive_number
 from ..basics.network import Network
-from ..basics.safe_math import log_ratio
+from ..basics.safe_math import ceil_count, log_ratio
 from ..engine.subset_sum import solve
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, ROW_METHODS, solve_any_size
 from .base import RowMethods, Theorem, Violation
@@ -53,7 +52,7 @@ def pensia_samples_per_weight(
     check_positive_number("C", C)
     depth = len(target_widths) - 1
     return tuple(
-        max(1, math.ceil(C * log_ratio(d_in * d_out * depth, min(eps, delta))))
+        ceil_count(C * log_ratio(d_in * d_out * depth, min(eps, delta)), eps=eps, delta=delta, C=C)
         for d_in, d_out in itertools.pairwise(target_widths)
     )
 

@@ -26,7 +26,7 @@ CONSTRUCTIONS: dict[str, Construction] = {
 def get_construction(name: str) -> Construction:
     try:
         return CONSTRUCTIONS[name]
-    except KeyError:
+    except (KeyError, TypeError):  # TypeError: an unhashable name, e.g. a list
         raise InvalidArgument(
             f"construction={name!r} is not one of {sorted(CONSTRUCTIONS)}"
         ) from None

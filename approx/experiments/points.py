@@ -31,6 +31,30 @@ def n_for_width_factor(construction: str, widths: Sequence[int], factor: float) 
     )
 
 
+# the keys each kind of point reads (a run reads "widths" unless it has a "target")
+REQUIRED_KEYS = {
+    "run": ("construction", "eps", "delta", "solver", "seed", "rescale", "dtype",
+            "empirical_samples", "ascent_steps"),
+    "subset_sum": ("distribution", "n", "eps", "trials", "seed"),
+    "compare": ("target", "widths", "depth", "directions", "construction", "n", "method",
+                "density", "planted", "empirical_samples", "ascent_steps", "seed"),
+}  # fmt: skip
+
+
+def check_config(i: int, config) -> None:
+    """`configs[i]` of a sweep: a dict of a known kind holding every key its kind reads (the
+    values are checked by the computation itself, which refuses them naming the argument)."""
+    if not isinstance(config, dict):
+        raise InvalidArgument(f"configs[{i}] is a {type(config).__name__}, not a dict")
+    kind = config.get("kind")
+    if not isinstance(kind, str) or kind not in REQUIRED_KEYS:
+        raise InvalidArgument(f"configs[{i}]['kind']={kind!r} is not one of {list(REQUIRED_KEYS)}")
+    need = REQUIRED_KEYS[kind] + (("widths",) if kind == "run" and "target" not in config else ())
+    missing = [k for k in need if k not in config]
+    if missing:
+        raise InvalidArgument(f"configs[{i}] (kind {kind!r}) lacks {missing}")
+
+
 def evaluate(config: dict) -> dict:
     """Compute one grid point; the JSON dict the store keeps. Raises what the run raises."""
     if config["kind"] == "run":
@@ -40,7 +64,7 @@ def evaluate(config: dict) -> dict:
         target = build_conv_target(config["target"], config["seed"]) if "target" in config else None
         return run(
             target,
-            widths=None if target is not None else tuple(config["widths"]),
+            widths=None if target is not None else config["widths"],
             eps=config["eps"],
             delta=config["delta"],
             construction=config["construction"],
@@ -74,7 +98,7 @@ def _benchmark_arguments(config: dict) -> dict:
     density = config["density"]
     return {
         "target": config["target"],
-        "widths": tuple(config["widths"]),
+        "widths": config["widths"],
         "depth": config["depth"],
         "directions": config["directions"],
         "construction": config["construction"],
@@ -118,7 +142,7 @@ def _compute_seconds(config: dict) -> float:
         target = build_conv_target(config["target"], config["seed"]) if "target" in config else None
         plan = plan_run(
             target,
-            None if target is not None else tuple(config["widths"]),
+            None if target is not None else config["widths"],
             eps=config["eps"],
             delta=config["delta"],
             construction=config["construction"],

@@ -29,10 +29,10 @@ from pathlib import Path
 from typing import IO, Any
 
 from ..basics import defaults
-from ..basics.errors import InvalidArgument, check_positive_int
+from ..basics.errors import InvalidArgument, as_tuple, check_positive_int
 from ..basics.progress import progress_bar
 from ..basics.threads import available_cores
-from .points import evaluate
+from .points import check_config, evaluate
 from .rowcheck import check_results
 from .store import ResultStore, Row, point_key
 from .threads import limit_threads
@@ -282,6 +282,11 @@ def sweep(
     return all their rows and a summary. Rerunning resumes: stored points are not recomputed.
     `scheduler`: None computes in a local process pool; an address (or "local") on a Dask
     cluster (`approx.experiments.cluster`), with the same store and the same rows."""
+    configs = as_tuple("configs", configs, "a list of grid points (dicts)")
+    for i, config in enumerate(configs):
+        check_config(i, config)
+    if store is not None and not isinstance(store, str | os.PathLike):
+        raise InvalidArgument(f"store={store!r} must be a path or None")
     with (
         ResultStore(store) as st,
         make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,

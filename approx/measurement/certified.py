@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import torch
 
-from ..basics.errors import InvalidArgument
-from ..basics.network import Activation, Network
+from ..basics.errors import InvalidArgument, as_tuple
+from ..basics.network import IDENTITY, RELU, Activation, Network
 from ..constructions.base import CopyRealisation, HalfLineLayer, Pruned
 from .conv_norm import conv_norm_2
 from .stored import U64, StoredLayer, gamma
@@ -116,11 +116,37 @@ def certified_error(target: Network, layers: tuple[HalfLineLayer, ...]) -> Certi
     matrices given: it bounds the error of `P_i`, `N_i` as given, read as reals. For the
     stored network itself use `certify` (the given matrices may be rounded sums).
     """
+    _check_half_line(target, layers)
+    return _certified_error_recorded(target, layers)[0]
+
+
+def _check_half_line(target: Network, layers) -> None:
+    """`certified_error`'s arguments: a bias-free ReLU network and one half-line layer of
+    its weight's shape per target layer (the proof covers nothing else)."""
+    if not isinstance(target, Network):
+        raise InvalidArgument(f"target is a {type(target).__name__}, not an approx.Network")
+    for i, ly in enumerate(target.layers):
+        act = RELU if i < target.depth - 1 else IDENTITY
+        if ly.bias is not None or ly.activation != act:
+            raise InvalidArgument(
+                f"target layer {i} ({ly.describe()}, {ly.activation}"
+                f"{', with a bias' if ly.bias is not None else ''}): certified_error covers "
+                "bias-free networks with ReLU between their layers"
+            )
+    layers = as_tuple("layers", layers, "a tuple of HalfLineLayer")
     if len(layers) != target.depth:
         raise InvalidArgument(
             f"layers has {len(layers)} entries but the target has depth {target.depth}"
         )
-    return _certified_error_recorded(target, layers)[0]
+    for i, (lay, w) in enumerate(zip(layers, target.weights, strict=True)):
+        if not isinstance(lay, HalfLineLayer):
+            raise InvalidArgument(f"layers[{i}] is a {type(lay).__name__}, not a HalfLineLayer")
+        for name in ("P", "N"):
+            t = getattr(lay, name)
+            if not isinstance(t, torch.Tensor) or t.shape != w.shape:
+                raise InvalidArgument(
+                    f"layers[{i}].{name} is not a tensor shaped like weights[{i}] {tuple(w.shape)}"
+                )
 
 
 def _layer_terms(i: int, norm_of) -> tuple[float, float, float]:

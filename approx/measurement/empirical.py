@@ -39,8 +39,11 @@ from dataclasses import dataclass
 import torch
 
 from ..basics import defaults
+from ..basics.devices import available_memory, parse_device
 from ..basics.errors import InvalidArgument, check_positive_int
 from ..basics.sampling import unit_sphere
+from ..basics.tensor_checks import check_float_dtype, check_generator
+from ..basics.units import format_bytes
 from .ascent import ball_ascent, polish_in_pool
 from .threads import one_torch_thread
 
@@ -243,17 +246,37 @@ def search_schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps) -> Sch
     return Schedule(starts, steps, restarts, polish_steps, starts if high else max(1, starts // 2))
 
 
-def _check_options(*, domain: str, **counts) -> None:
-    """`empirical_error`'s counts (None: its default) and domain, each named where wrong."""
-    for name in ("n_samples", "batch_size", "n_ascent", "chunk_rows", "search_chunk_rows"):
-        if counts[name] is not None:
+def _check_options(*, domain: str, maps: dict, device, dtype, **counts) -> None:
+    """`empirical_error`'s maps, counts, generator, device, dtype and domain, each named where
+    wrong (None stands for the default only where the signature says so)."""
+    for name, f in maps.items():
+        if not callable(f) and not (name == "error_map" and f is None):
+            raise InvalidArgument(f"{name} is a {type(f).__name__}, not a function of x")
+    optional = ("n_ascent", "search_chunk_rows", "restarts", "polish_steps")
+    for name in ("d_in", "n_samples", "batch_size", "n_ascent", "chunk_rows", "search_chunk_rows"):
+        if counts[name] is not None or name not in optional:
             check_positive_int(name, counts[name])
-    for name in ("ascent_steps", "restarts"):
+    for name in ("ascent_steps", "restarts", "polish_steps"):
         v = counts[name]
-        if v is not None and (isinstance(v, bool) or not isinstance(v, int) or v < 0):
+        if v is None and name in optional:
+            continue
+        if isinstance(v, bool) or not isinstance(v, int) or v < 0:
             raise InvalidArgument(f"{name}={v!r} must be an integer >= 0")
     if domain not in DOMAINS:
         raise InvalidArgument(f"domain={domain!r} is not one of {DOMAINS}")
+    check_generator("generator", counts["generator"])
+    check_float_dtype("dtype", dtype)
+    device = parse_device(device)
+    # a batch of points, and the restarts' copies of the starts: (rows, d_in) each
+    batch, starts = min(counts["n_samples"], counts["batch_size"]), counts["n_ascent"] or 0
+    room = available_memory(device)
+    for name, rows in (("d_in", batch), ("n_ascent", starts)):
+        need = rows * counts["d_in"] * dtype.itemsize
+        if room is not None and need > room:
+            raise InvalidArgument(
+                f"{name}={counts[name]}: {rows} points of {counts['d_in']} coordinates take "
+                f"{format_bytes(need)}, more than the {format_bytes(room)} available"
+            )
 
 
 def empirical_error(
@@ -289,7 +312,8 @@ def empirical_error(
     _check_options(
         n_samples=n_samples, batch_size=batch_size, n_ascent=n_ascent, chunk_rows=chunk_rows,
         search_chunk_rows=search_rows, ascent_steps=ascent_steps, restarts=restarts,
-        domain=domain,
+        domain=domain, maps={"f": f, "g": g, "error_map": error_map}, d_in=d_in,
+        generator=generator, device=device, dtype=dtype, polish_steps=polish_steps,
     )  # fmt: skip
     plan = search_schedule(d_in, ascent_steps, n_ascent, restarts, polish_steps)
 

@@ -13,6 +13,7 @@ from ..basics import defaults
 from ..basics.devices import parse_device, parse_dtype
 from ..basics.errors import (
     InvalidArgument,
+    as_tuple,
     check_open_unit,
     check_positive_int,
     check_positive_number,
@@ -54,7 +55,7 @@ class RunPlan:
 def _parse_n(n: int | Sequence[int], depth: int) -> tuple[int, ...]:
     if isinstance(n, int) and not isinstance(n, bool):
         return (check_positive_int("n", n),) * depth
-    values = tuple(n)
+    values = as_tuple("n", n, "a positive integer, or one per target layer")
     if len(values) != depth:
         raise InvalidArgument(f"n={list(values)} has {len(values)} entries; the target has {depth}")
     for v in values:
@@ -97,7 +98,7 @@ def _target_widths(target: Network | None, widths: Sequence[int] | None) -> tupl
     if target is not None:
         covered = check_covered(target)
         return covered.widths if covered.is_dense else covered.feature_widths
-    tw = tuple(widths)
+    tw = as_tuple("widths", widths, "a list of >= 2 positive integers")
     if len(tw) < 2 or any(isinstance(w, bool) or not isinstance(w, int) or w < 1 for w in tw):
         raise InvalidArgument(f"widths={list(tw)} must be >= 2 positive integers")
     if n_params(tw) * 8 > defaults.MAX_TARGET_BYTES:
@@ -119,9 +120,12 @@ def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: st
     any size, labelling those beyond one exact pass); the message names the options that
     make the run go."""
     limit = None if solver in ANY_SIZE_METHODS else max_coefficients(solver)
-    size = max(cons.instance_size(k) for k in plan_n)
+    # brute enumerates every column, valid or not (where a construction has more columns)
+    size_of = getattr(cons, "instance_columns", None) if solver == "brute" else None
+    size_of = size_of or cons.instance_size
+    size = max(size_of(k) for k in plan_n)
     if limit is not None and size > limit:
-        fits = max((k for k in range(1, limit + 1) if cons.instance_size(k) <= limit), default=0)
+        fits = max((k for k in range(1, limit + 1) if size_of(k) <= limit), default=0)
         smaller = f", or --n {fits} or less" if fits else ""
         raise InvalidArgument(
             f"n={list(plan_n)} gives subset-sum instances of up to {size} coefficients; "
@@ -184,6 +188,11 @@ def plan_run(
     _check_size(n_used, cons, solver, tw, torch_dtype)
     if solver == "fewest" and weight_tolerance is None:
         weight_tolerance = default_weight_tolerance(tw, eps)
+    if not default_weight_tolerance(tw, eps) > 0:
+        raise InvalidArgument(
+            f"eps={eps!r} is too small for widths {list(tw)}: the per-weight tolerance "
+            "eps / (2 l sqrt(2 d_in d_out)) underflows to 0"
+        )
     prefix_tolerance = {"exact": default_weight_tolerance(tw, eps), "fewest": weight_tolerance}
     estimate = estimate_run(
         cons,

@@ -4,6 +4,7 @@ prints it."""
 from __future__ import annotations
 
 from ..basics import defaults
+from ..basics.errors import InvalidArgument
 from ..measurement.empirical import search_schedule
 from .result import RunResult
 from .search.compare import Comparison
@@ -34,6 +35,8 @@ def _sandwich_rows(r: RunResult) -> list[str]:
 def format_run(r: RunResult) -> str:
     """The table: target, random net (and where n came from), kept parameters, the three
     errors against eps, the theorem's width and the lower bound, and where the time went."""
+    if not isinstance(r, RunResult):
+        raise InvalidArgument(f"r is a {type(r).__name__}, not a RunResult")
     n = ", ".join(str(v) for v in r.n_per_layer)
     theorem_n = ", ".join(str(v) for v in r.theorem_n_per_layer)
     lower = sum(max(0.0, b) for b in r.lower_bound_params_per_layer)

@@ -59,15 +59,27 @@ def search(
     """Run `method` (one of `METHODS`) from `seed`; `options` go to the method's function
     (`edge_popup`, `greedy_layerwise`, `supermask`, `iterative_magnitude_pruning`,
     `gradual_magnitude_pruning`, `rigl`, `genetic_masks`, `annealed_masks`)."""
-    if method not in METHODS:
+    if not isinstance(method, str) or method not in METHODS:
         raise InvalidArgument(f"method={method!r} is not one of {list(METHODS)}")
+    for name, net in (("target", target), ("random_net", random_net)):
+        if not isinstance(net, Network):
+            raise InvalidArgument(f"{name} is a {type(net).__name__}, not an approx.Network")
+    if (target.dtype, target.device) != (random_net.dtype, random_net.device):
+        raise InvalidArgument(
+            f"target is {target.dtype} on {target.device} but random_net is {random_net.dtype} "
+            f"on {random_net.device}; convert one (Network.to)"
+        )
     fn = SEARCHES[method]
-    known = set(inspect.signature(fn).parameters) - {"target", "random_net", "generator"}
+    params = inspect.signature(fn).parameters
+    known = set(params) - {"target", "random_net", "generator"}
     unknown = sorted(set(options) - known)
     if unknown:
         raise InvalidArgument(
             f"method={method!r} takes no option(s) {unknown}; it takes {sorted(known)}"
         )
+    missing = sorted(k for k in known - set(options) if params[k].default is params[k].empty)
+    if missing:
+        raise InvalidArgument(f"method={method!r} needs the option(s) {missing}")
     (child,) = spawn_seeds(seed, 1)
     gen = torch.Generator().manual_seed(child)
     result = fn(target, random_net, generator=gen, **options)

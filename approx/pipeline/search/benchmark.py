@@ -24,7 +24,7 @@ from dataclasses import asdict, dataclass, field
 import torch
 
 from ...basics import defaults
-from ...basics.errors import InvalidArgument
+from ...basics.errors import InvalidArgument, as_tuple
 from ...basics.masks import Masks
 from ...basics.network import Network
 from ...basics.sampling import spawn_seeds
@@ -128,7 +128,9 @@ def builtin_target(name: str, *, depth: int, directions: int) -> Network | None:
 
 
 def _methods(methods: str | Sequence[str]) -> tuple[str, ...]:
-    names = METHODS if methods == "all" else tuple(methods)
+    if isinstance(methods, str) and methods == "all":
+        return METHODS
+    names = as_tuple("methods", methods, "'all' or a list of method names")
     for m in names:
         if m not in METHODS:
             raise InvalidArgument(f"method={m!r} is not one of {list(METHODS)} (or 'all')")
@@ -137,11 +139,17 @@ def _methods(methods: str | Sequence[str]) -> tuple[str, ...]:
 
 def _checked(methods, options, densities):
     names = _methods(methods)
+    if options is not None and not isinstance(options, dict):
+        raise InvalidArgument(f"options={options!r} must be a dict: method -> its options")
     options = dict(options or {})
-    unknown = sorted(set(options) - set(METHODS))
+    unknown = sorted(set(options) - set(METHODS), key=repr)
     if unknown:
         raise InvalidArgument(f"options for unknown method(s) {unknown}")
+    for m, opts in options.items():
+        if not isinstance(opts, dict):
+            raise InvalidArgument(f"options[{m!r}]={opts!r} must be a dict of keyword arguments")
     if densities is not None:
+        densities = as_tuple("densities", densities, "a list of densities in (0, 1]")
         densities = tuple(check_density(d) for d in densities)
         if not densities:
             raise InvalidArgument("densities=[] is empty")
@@ -261,7 +269,7 @@ def benchmark(
     keyword arguments for its function (e.g. `{"imp": {"steps": 100}}`)."""
     names, options, densities = _checked(methods, options, densities)
     fixed = builtin_target(target, depth=depth, directions=directions)
-    check_depth_2l(construction, tuple(widths) if fixed is None else fixed.widths)
+    check_depth_2l(construction, widths if fixed is None else fixed.widths)
     result = run(
         fixed,
         widths=None if fixed is not None else widths,
@@ -332,7 +340,7 @@ def estimate_seconds(
     would refuse before its run."""
     names, _, densities = _checked(methods, None, densities)
     fixed = builtin_target(target, depth=depth, directions=directions)
-    check_depth_2l(construction, tuple(widths) if fixed is None else fixed.widths)
+    check_depth_2l(construction, widths if fixed is None else fixed.widths)
     plan = plan_run(
         fixed,
         None if fixed is not None else widths,

@@ -14,6 +14,7 @@ from ...basics import defaults
 from ...basics.devices import available_memory
 from ...basics.errors import (
     InvalidArgument,
+    as_tuple,
     check_positive_int,
     check_positive_number,
 )
@@ -116,9 +117,10 @@ def measure(
 def check_depth_2l(construction: str, shape: tuple[int, ...]) -> None:
     """Refuse a construction whose random network for a target of widths `shape` is not the
     depth-2l layout the searches pair (a shape that is no target's is left to `run` to refuse)."""
-    depth = len(shape) - 1
-    if depth < 1:
+    shape = as_tuple("widths", shape, "a list of positive integers")
+    if len(shape) < 2 or any(isinstance(v, bool) or not isinstance(v, int) or v < 1 for v in shape):
         return
+    depth = len(shape) - 1
     layout = get_construction(construction).random_widths(shape, (1,) * depth)
     if len(layout) - 1 != 2 * depth:
         raise InvalidArgument(
@@ -166,7 +168,7 @@ def _check_before_run(
 ) -> None:  # fmt: skip
     """Every option of `compare`, and the memory of the run and the searches together, checked
     before the run draws anything (the searches check their options again)."""
-    for m in methods:
+    for m in as_tuple("methods", methods, "a list of method names"):
         if m not in defaults.SEARCH_METHODS:
             raise InvalidArgument(
                 f"method={m!r} is not one of {list(defaults.SEARCH_METHODS)}"
@@ -178,7 +180,6 @@ def _check_before_run(
     check_positive_number("lr", lr)
     check_positive_int("samples", samples)
     check_positive_int("max_steps", max_steps)
-    check_depth_2l(construction, tuple(widths) if target is None else target.widths)
     plan = plan_run(
         target,
         None if target is not None else widths,
@@ -195,6 +196,7 @@ def _check_before_run(
         ascent_steps=ascent_steps,
         weight_tolerance=None,
     )
+    check_depth_2l(construction, plan.target_widths)
     _check_search_memory(plan, methods, samples)
 
 

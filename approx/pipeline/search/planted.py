@@ -51,9 +51,10 @@ from dataclasses import dataclass
 import torch
 
 from ...basics import defaults
-from ...basics.errors import InvalidArgument, check_positive_int
+from ...basics.errors import InvalidArgument, as_tuple, check_positive_int
 from ...basics.masks import Masks
 from ...basics.network import Network
+from ...basics.tensor_checks import check_finite
 
 
 def _check_weights(name: str, value: int, weights: int) -> None:
@@ -138,9 +139,32 @@ def _host(r: torch.Tensor, v: torch.Tensor, used: torch.Tensor) -> tuple[int, fl
     return u, c if c > 0 else 1.0
 
 
+def _check_ticket(ticket, random_net: Network) -> list[torch.Tensor]:
+    """`ticket` as a list of finite float matrices that chain (each reads its predecessor's
+    output); `random_net` a dense Network."""
+    if not isinstance(random_net, Network) or not random_net.is_dense:
+        what = "convolutional" if isinstance(random_net, Network) else type(random_net).__name__
+        raise InvalidArgument(f"random_net must be a dense approx.Network, not a {what} one")
+    ticket = list(as_tuple("ticket", ticket, "a list of weight matrices"))
+    for i, t in enumerate(ticket):
+        if not isinstance(t, torch.Tensor) or t.ndim != 2 or not t.is_floating_point():
+            what = f"{t.dtype} of shape {tuple(t.shape)}" if isinstance(t, torch.Tensor) else t
+            raise InvalidArgument(
+                f"ticket[{i}] must be a float (d_out, d_in) tensor, not {what!r:.60}"
+            )
+        check_finite(f"ticket[{i}]", t)
+        if i and t.shape[1] != ticket[i - 1].shape[0]:
+            raise InvalidArgument(
+                f"ticket[{i}] has shape {tuple(t.shape)}; it reads ticket[{i - 1}]'s "
+                f"{ticket[i - 1].shape[0]} outputs"
+            )
+    return ticket
+
+
 def plant(ticket: list[torch.Tensor], random_net: Network) -> Planted:
     """Write `ticket` (weights of the random network's depth, each no wider than the random
     layer; the last layer as wide as the network's output) into `random_net`."""
+    ticket = _check_ticket(ticket, random_net)
     if len(ticket) != random_net.depth:
         raise InvalidArgument(
             f"ticket has {len(ticket)} layers; the random network has {random_net.depth}"
