@@ -145,6 +145,21 @@ def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dt
         )
 
 
+def _tolerances(tw, eps: float, solver: str, weight_tolerance: float | None):
+    """(weight tolerance, prefix tolerance) of a run: fewest's default per-weight tolerance
+    where none is given, and where a row too large for one meet in the middle stops widening
+    (None for solvers without that route)."""
+    default = default_weight_tolerance(tw, eps)
+    if not default > 0:
+        raise InvalidArgument(
+            f"eps={eps!r} is too small for widths {list(tw)}: the per-weight tolerance "
+            "eps / (2 l sqrt(2 d_in d_out)) underflows to 0"
+        )
+    if solver == "fewest" and weight_tolerance is None:
+        weight_tolerance = default
+    return weight_tolerance, {"exact": default, "fewest": weight_tolerance}.get(solver)
+
+
 def plan_run(
     target: Network | None,
     widths: Sequence[int] | None,
@@ -186,14 +201,7 @@ def plan_run(
     else:
         n_used, n_source = _parse_n(n, len(tw) - 1), "user"
     _check_size(n_used, cons, solver, tw, torch_dtype)
-    if solver == "fewest" and weight_tolerance is None:
-        weight_tolerance = default_weight_tolerance(tw, eps)
-    if not default_weight_tolerance(tw, eps) > 0:
-        raise InvalidArgument(
-            f"eps={eps!r} is too small for widths {list(tw)}: the per-weight tolerance "
-            "eps / (2 l sqrt(2 d_in d_out)) underflows to 0"
-        )
-    prefix_tolerance = {"exact": default_weight_tolerance(tw, eps), "fewest": weight_tolerance}
+    weight_tolerance, prefix_tolerance = _tolerances(tw, eps, solver, weight_tolerance)
     estimate = estimate_run(
         cons,
         tw,
@@ -204,7 +212,7 @@ def plan_run(
         empirical_samples=empirical_samples,
         ascent_steps=ascent_steps,
         max_memory_gib=max_memory_gib,
-        prefix_tolerance=prefix_tolerance.get(solver),
+        prefix_tolerance=prefix_tolerance,
     )
     check_memory(estimate, n_used)
     return RunPlan(
@@ -221,7 +229,7 @@ def plan_run(
         dtype=torch_dtype,
         seeds=seeds,
         density=density,
-        prefix_tolerance=prefix_tolerance.get(solver),
+        prefix_tolerance=prefix_tolerance,
         activation=act,
         bias=bias,
         estimate=estimate,
