@@ -158,3 +158,6 @@ def test_cli_plot(real_store, tmp_path, capsys):
     empty = tmp_path / "empty.sqlite"
     ResultStore(empty).close()
     assert main(["plot", str(empty), "--out", str(tmp_path / "g")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()  # an exit 2 says why, in one line
+    assert len(err) == 1 and err[0].startswith("approx: error: ")
+    assert "none of the figures" in err[0]
