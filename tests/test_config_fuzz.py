@@ -579,8 +579,9 @@ def _set_run_result(c, field: str, value) -> None:
 
 @pytest.mark.parametrize(
     ("field", "value"),
-    [("certified_error", None), ("certified_error", "x"), ("construction", []), ("seed", "0")],
-)
+    [("certified_error", None), ("certified_error", "x"), ("construction", []), ("seed", "0"),
+     ("device", None), ("dtype", 3)],
+)  # fmt: skip
 def test_report_refuses_a_run_row_whose_result_it_cannot_read(tmp_path, field, value):
     # "certified_error": null in a stored run: TypeError in the run table (traceback); "x":
     # ValueError formatting it; "construction": []: unhashable in the tightness rows

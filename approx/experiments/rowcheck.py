@@ -61,6 +61,8 @@ _RESULT_FIELDS: dict[str, dict[str, Callable[[object], bool]]] = {
         "density": _number,
         "certified_error": _number,
         "empirical_error": _number,
+        "device": _text,  # the report's facts table lists them
+        "dtype": _text,
     },
     "subset_sum": {
         "distribution": _text,
