@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
+import io
+import os
+from pathlib import Path
+
 import torch
 from hypothesis import strategies as st
 
@@ -71,3 +76,22 @@ def conv_targets(draw):
     last = layers[-1]
     layers[-1] = type(last)(**{**last.__dict__, "activation": IDENTITY})
     return Network(tuple(layers), (c, h, h)), seed
+
+
+def run_cli(argv: list[str], cwd: Path) -> tuple[int, str, str]:
+    """`approx.cli.main(argv)` in `cwd`: (exit status, stdout, stderr); argparse's usage
+    errors (SystemExit) give their status too."""
+    from approx.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    old = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = main(argv)
+            except SystemExit as e:
+                code = e.code
+    finally:
+        os.chdir(old)
+    return code, out.getvalue(), err.getvalue()

@@ -11,10 +11,7 @@ draws a few examples;
 
 from __future__ import annotations
 
-import contextlib
-import io
 import itertools
-import os
 import tempfile
 from pathlib import Path
 
@@ -24,9 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from approx.cli import main
-
-from .support import generator, seeds
+from .support import generator, run_cli, seeds
 
 VALUES = [
     "0", "-1", "1", "2", "3", "0.5", "0.1", "0.3", "1e-320", "5e-324", "1e-17", "nan", "inf",
@@ -185,18 +180,7 @@ def _check(command: str, args: list[str], target, out_kind: str) -> None:
             argv += ["--out", str(out if command != "tightness" else Path(str(out) + ".md"))]
         argv += FIXED[command]
         before = _files(root)
-        stdout, stderr = io.StringIO(), io.StringIO()
-        old = os.getcwd()
-        os.chdir(cwd)
-        try:
-            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-                try:
-                    code = main(argv)
-                except SystemExit as e:  # argparse's usage errors
-                    code = e.code
-        finally:
-            os.chdir(old)
-        err = stderr.getvalue()
+        code, _, err = run_cli(argv, cwd)
         event(f"{command} exit {code}")
         assert code in (0, 2), (argv, code, err)
         assert "Traceback" not in err, (argv, err)

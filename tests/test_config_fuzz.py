@@ -40,6 +40,8 @@ from approx.basics.errors import InvalidArgument
 from approx.cli import main
 from approx.experiments.store import load_rows, point_key
 
+from .support import run_cli
+
 # ---- TOML written by hand (the standard library only reads it) ------------------------------
 
 
@@ -416,18 +418,7 @@ def _check(command: str, config, damage: tuple, out_kind: str, extra: list[str])
         argv = _argv(command, config, store, out, extra, root)
         rows_before = _rows(store) if store.is_file() and store.stat().st_size else None
         before = _snapshot(root)
-        stdout, stderr = io.StringIO(), io.StringIO()
-        old = os.getcwd()
-        os.chdir(cwd)
-        try:
-            with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
-                try:
-                    code = main(argv)
-                except SystemExit as e:  # argparse's usage errors
-                    code = e.code
-        finally:
-            os.chdir(old)
-        err = stderr.getvalue()
+        code, _, err = run_cli(argv, cwd)
         event(f"{command} {damage[0]} exit {code}")
         assert code in (0, 2), (argv, code, err)
         assert "Traceback" not in err, (argv, err)
@@ -476,15 +467,8 @@ def test_fuzz_many(inv):
 
 
 def _run(argv: list[str], cwd: Path) -> tuple[int, str]:
-    err = io.StringIO()
-    old = os.getcwd()
-    os.chdir(cwd)
-    try:
-        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(err):
-            code = main(argv)
-    finally:
-        os.chdir(old)
-    return code, err.getvalue()
+    code, _, err = run_cli(argv, cwd)
+    return code, err
 
 
 def _sweep(tmp_path: Path, text: str) -> tuple[int, str]:
