@@ -3,15 +3,16 @@
 Instances: coefficients and targets i.i.d. U[-1, 1], float64, one fixed seed; n coefficients
 per instance, all valid. For each n it reports the exact engine's instances/s (median of
 repeats, on all numba threads and on one), greedy's, and milp's (HiGHS, timed on a few
-instances and extrapolated: labelled so), instances per CPU-second of the exact engine (robust to
-neighbours on a shared machine), how often greedy and milp reach the exact optimum,
-the largest gap between milp's and exact's error, the engine's element steps per instance
+instances and extrapolated: labelled so), instances per CPU-second of the exact engine (robust
+to neighbours on a shared machine), how often greedy and milp reach the exact optimum, the
+largest gap between milp's and exact's error, the engine's element steps per instance
 (2 (2^h1 + 2^h2) merge steps + (2^h1 + 2^h2) sweep steps, h1 + h2 = n) and the implied
-nanoseconds per step, the speed-up of all threads over one (wall clock) and their CPU
-efficiency (instances per CPU-second on all threads over that on one; a busy neighbour distorts
-it less), the 1-minute load average before and after each size (the machine may be shared), and
-memory: the engine's workspace (exact, from its formula) and the process's peak resident set so
-far (getrusage; tracemalloc cannot see numba's buffers).
+nanoseconds per step, the speed-up of all threads over one (wall clock: the median of the
+repeats' ratios, each repeat one call on all threads and one on one thread back to back) and
+their CPU efficiency (instances per CPU-second on all threads over that on one; a busy
+neighbour distorts it less), the 1-minute load average before and after each size (the
+machine may be shared), and memory: the engine's workspace (exact, from its formula) and the
+process's peak resident set so far (getrusage; tracemalloc cannot see numba's buffers).
 
 The last line of output is one JSON object with all figures.
 
@@ -68,6 +69,34 @@ def timed(fn, repeats: int, device: str) -> tuple[float, float, object]:
     return statistics.median(wall), statistics.median(cpu), out
 
 
+def alternated(fn, threads: int, repeats: int) -> tuple[tuple[float, ...], object]:
+    """`fn` timed on all `threads` numba threads and on one, alternating (one call each per
+    repeat, after one warm-up call of each): the median wall and CPU time on all threads, on
+    one, and the median of the repeats' wall-time ratios (one thread's over all threads');
+    and the last result on all threads."""
+    fn()
+    wall, cpu, wall1, cpu1, ratios = [], [], [], [], []
+    try:
+        numba.set_num_threads(1)
+        fn()
+        for _ in range(repeats):
+            numba.set_num_threads(threads)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            out = fn()
+            wall.append(time.perf_counter() - start)
+            cpu.append(time.process_time() - start_cpu)
+            numba.set_num_threads(1)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            fn()
+            wall1.append(time.perf_counter() - start)
+            cpu1.append(time.process_time() - start_cpu)
+            ratios.append(wall1[-1] / wall[-1])
+    finally:
+        numba.set_num_threads(threads)
+    med = statistics.median
+    return (med(wall), med(cpu), med(wall1), med(cpu1), med(ratios)), out
+
+
 def steps_per_instance(n: int) -> int:
     h1 = n // 2
     return 3 * (2**h1 + 2 ** (n - h1))
@@ -80,26 +109,26 @@ def bench_size(
     threads = numba.get_num_threads()
     row: dict = {"n": n, "instances": m, "load_average_before": os.getloadavg()[0]}
 
-    t, cpu, exact = timed(lambda: solve(coeffs, targets, memory_budget=budget), repeats, device)
-    row["exact_inst_per_s"] = m / t
-    row["exact_inst_per_cpu_s"] = m / cpu
+    def exact_call():
+        return solve(coeffs, targets, memory_budget=budget)
+
     steps = steps_per_instance(n)
     row["element_steps_per_instance"] = steps
     if device == "cpu":
-        numba.set_num_threads(1)
-        try:
-            t1, cpu1, _ = timed(
-                lambda: solve(coeffs, targets, memory_budget=budget), repeats, device
-            )
-        finally:
-            numba.set_num_threads(threads)
+        (t, cpu, t1, cpu1, ratio), exact = alternated(exact_call, threads, repeats)
         row["exact_inst_per_s_1thread"] = m / t1
         row["exact_inst_per_cpu_s_1thread"] = m / cpu1
-        row["thread_speedup"] = row["exact_inst_per_s"] / row["exact_inst_per_s_1thread"]
+        # the median of per-repeat ratios: each pair of calls ran back to back, so a change in
+        # the machine's load between repeats moves both calls of a pair alike
+        row["thread_speedup"] = ratio
         # 1.0: threads cost no CPU time; the wall speed-up then depends on free cores only
-        row["thread_cpu_efficiency"] = row["exact_inst_per_cpu_s"] / (m / cpu1)
+        row["thread_cpu_efficiency"] = (m / cpu) / (m / cpu1)
         row["ns_per_step_1thread"] = t1 / m / steps * 1e9
         row["workspace_bytes_per_thread"] = workspace_bytes(n)
+    else:
+        t, cpu, exact = timed(exact_call, repeats, device)
+    row["exact_inst_per_s"] = m / t
+    row["exact_inst_per_cpu_s"] = m / cpu
     row["exact_mean_error"] = exact.error.mean().item()
     row["exact_max_error"] = exact.error.max().item()
 
