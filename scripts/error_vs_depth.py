@@ -1,7 +1,8 @@
 """How does the error grow with depth? Pensia's and Malach's constructions, each at a fixed
-per-layer n (`defaults.DEPTH_ERROR_N`), targets of depth l = 1, 2, 4, 8, … (random targets of width 4, and the scalar ReLU chain):
-certified and empirical error against Σ e_i, the per-layer bound (e − 1)·Σ e_i and the product
-bound Π(1 + e_i) − 1 (approx.experiments.questions.composition says what each is).
+per-layer n (`defaults.DEPTH_ERROR_N`), targets of depth l = 1, 2, 4, 8, … (random targets of
+width 4, and the scalar ReLU chain): certified and empirical error against Σ e_i, the
+per-layer bound (e − 1)·Σ e_i and the product bound Π(1 + e_i) − 1
+(approx.experiments.questions.composition says what each is).
 
     python scripts/error_vs_depth.py            # quick: depths 1-16, 10 seeds (minutes)
     python scripts/error_vs_depth.py --full     # depths 1-32, 50 seeds (the paper figure)
