@@ -1,7 +1,8 @@
-"""How does the error grow with depth? Every registered construction at a fixed per-layer n,
-targets of depth l = 1, 2, 4, 8, … (random targets of width 4, and the scalar ReLU chain):
-certified and empirical error against Σ e_i, the per-layer bound (e − 1)·Σ e_i and the product
-bound Π(1 + e_i) − 1 (approx.experiments.questions.composition says what each is).
+"""How does the error grow with depth? Pensia's and Malach's constructions, each at a fixed
+per-layer n (`defaults.DEPTH_ERROR_N`), targets of depth l = 1, 2, 4, 8, … (random targets of
+width 4, and the scalar ReLU chain): certified and empirical error against Σ e_i, the
+per-layer bound (e − 1)·Σ e_i and the product bound Π(1 + e_i) − 1
+(approx.experiments.questions.composition says what each is).
 
     python scripts/error_vs_depth.py            # quick: depths 1-16, 10 seeds (minutes)
     python scripts/error_vs_depth.py --full     # depths 1-32, 50 seeds (the paper figure)
@@ -19,7 +20,6 @@ import time
 from approx.basics import defaults
 from approx.basics.errors import InvalidArgument
 from approx.cli.common import Parser
-from approx.constructions import CONSTRUCTIONS
 from approx.experiments.figures.common import save
 from approx.experiments.figures.questions import fig_error_vs_depth, fig_error_vs_depth_ratios
 from approx.experiments.questions.common import prepare_out, scale_settings, write_json
@@ -91,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         s = scale_settings(defaults.DEPTH_ERROR, name)
         t0 = time.perf_counter()
         rows = composition_runs(
-            constructions=sorted(CONSTRUCTIONS),
+            constructions=sorted(defaults.DEPTH_ERROR_N),  # the constructions it has an n for
             families=FAMILIES,
             depths=s["depths"],
             n=defaults.DEPTH_ERROR_N,
