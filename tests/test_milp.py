@@ -61,7 +61,7 @@ def test_highs_scale_is_a_power_of_two_into_unit_range():
             big = max(np.abs(c * s).max(), abs(target * s))
             assert 0.5 <= big < 1.0
             assert ((c * s) / s).tobytes() == c.tobytes()
-    for size in [MILP_LOW, 0.01, 1.0, 1000.0, MILP_HIGH]:
+    for size in [MILP_LOW, 0.01, 1.0, 1000.0, 1e5, MILP_HIGH]:
         c = np.array([size, -size / 3])
         assert highs_scale(c, 0.1 * size) == 1.0
     assert highs_scale(np.zeros(3), 0.0) == 1.0

@@ -16,8 +16,8 @@ coefficient pair. `milp` (HiGHS) per row, by its valid coefficients c: interpola
 in `_MILP_ROW_S`, measured as the mean CPU time of one HiGHS solve on 5–20 U[-1, 1] instances
 per c (one thread, load average ~5 on 2 cores): ~10 ms at c = 4, 37 ms at 12, 0.27 s at 16,
 1.9 s at 20, then 8–13 s from 24 to 38 (HiGHS stops at its 1e-6 absolute gap, which gets
-easy to reach only where many subsets come that close). The previous 10 ms for every row
-estimated a Burkholz run's prune at ~100 times less than it took.
+easy to reach only where many subsets come that close). It was 10 ms for every row, whatever
+its size (docs/performance.md, "Estimating a run before it starts").
 """
 
 from __future__ import annotations
