@@ -148,6 +148,38 @@ def burkholz_random_params(target_widths: tuple[int, ...], n: tuple[int, ...]) -
     return sum(a * b for a, b in itertools.pairwise(widths)) + widths[1]
 
 
+def burkholz_instances(
+    target_widths: tuple[int, ...], n: tuple[int, ...]
+) -> tuple[tuple[tuple[int, int, tuple[tuple[int, float], ...]], ...], ...]:
+    """Per target layer, the subset-sum instances `prune` solves on a ReLU-family target, as
+    groups `(count, columns, ((valid coefficients, probability), ...))` (the run's time
+    estimate; `burkholz_prune.prune_copies` solves exactly these). Target layer t is solved
+    R = n_{t+1} times (once for the last). Layer 1: `2 R d_1 d_0` sign-split instances over
+    2 n_1 columns, each keeping the first n_1 units of its sign: min(n_1, Binomial(2 n_1,
+    1/2)) valid; `R d_1` bias instances and (but for the last layer) R constant instances
+    over n_1 units. Later layers: `R d_t d_{t-1}` weight and `R d_t` bias instances over all
+    n_t copies, plus R constant instances. (tanh and sigmoid targets solve half as many
+    first-layer weight instances, each over exactly n_1 units: overestimated here.)"""
+    tw, n = tuple(target_widths), tuple(n)
+    depth = len(tw) - 1
+    out = []
+    for t, (d_in, d_out) in enumerate(itertools.pairwise(tw)):
+        last = t == depth - 1
+        copies = 1 if last else n[t + 1]
+        every = ((n[t], 1.0),)
+        consts = () if last else ((copies, n[t], every),)
+        if t == 0:
+            two_n = 2 * n[0]
+            split = tuple(
+                (min(n[0], b), math.comb(two_n, b) / 2.0**two_n) for b in range(two_n + 1)
+            )
+            groups = ((2 * copies * d_out * d_in, two_n, split), (copies * d_out, two_n, every))
+        else:
+            groups = ((copies * d_out * d_in, n[t], every), (copies * d_out, n[t], every))
+        out.append(groups + consts)
+    return tuple(out)
+
+
 def _bias_violations(target: Network) -> list[Violation]:
     out = []
     for i, b in enumerate(target.biases, start=1):
@@ -227,6 +259,9 @@ class Burkholz:
 
     def random_params(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> int:
         return burkholz_random_params(target_widths, n)
+
+    def solver_instances(self, target_widths: tuple[int, ...], n: tuple[int, ...]):
+        return burkholz_instances(target_widths, n)
 
     def instance_size(self, n_i: int) -> int:
         # every instance keeps at most n valid coefficients (burkholz_prune): the solver's limit

@@ -228,6 +228,19 @@ class Orseau(HalfLineLayout):
     def instance_size(self, n_i: int) -> int:
         return 0  # the digits are picked one by one; no subset-sum solver is called
 
+    def digit_passes(
+        self, target_widths: tuple[int, ...], n: tuple[int, ...]
+    ) -> tuple[tuple[int, int, int], ...]:
+        """Per target layer, `(rows, columns, digits)` of each of `match_layer`'s two
+        `digit_greedy` calls (one per half-line): a row per weight, 2n_i candidates, K_i
+        digit passes (the run's time estimate: each pass costs a few torch calls, so at tiny
+        eps, K_i in the thousands, the passes dominate)."""
+        depth = len(target_widths) - 1
+        return tuple(
+            (d_in * d_out, 2 * n_i, self.digits(depth, d_in, d_out))
+            for (d_in, d_out), n_i in zip(itertools.pairwise(target_widths), n, strict=True)
+        )
+
     def sample(
         self,
         target_widths: tuple[int, ...],

@@ -12,10 +12,17 @@ kernels took the exact engine's sorted lists), costed here at 2.5 and 3.5 ns wit
 overhead, which leaves room for a neighbour on the cores. (The previous model, ~7 ns per
 half-sum and coefficient, estimated the 784-500-10 run's prune at 44 s against 8.9 s
 measured.) `brute` ~3 ns per subset and coefficient, `greedy` ~10 ns per
-coefficient pair.
+coefficient pair. `milp` (HiGHS) per row, by its valid coefficients c: interpolated (log-linear)
+in `_MILP_ROW_S`, measured as the mean CPU time of one HiGHS solve on 5–20 U[-1, 1] instances
+per c (one thread, load average ~5 on 2 cores): ~10 ms at c = 4, 37 ms at 12, 0.27 s at 16,
+1.9 s at 20, then 8–13 s from 24 to 38 (HiGHS stops at its 1e-6 absolute gap, which gets
+easy to reach only where many subsets come that close). It was 10 ms for every row, whatever
+its size (docs/performance.md, "Estimating a run before it starts").
 """
 
 from __future__ import annotations
+
+import itertools
 
 from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ._numba_fewest import workspace_bytes as fewest_workspace_bytes
@@ -26,7 +33,7 @@ _EXACT_STEP_S = 2.5e-9
 _FEWEST_STEP_S = 3.5e-9
 _BRUTE_S = 3e-9
 _GREEDY_S = 1e-8
-_MILP_ROW_S = 1e-2
+_MILP_ROW_S = ((0, 2e-3), (4, 1e-2), (8, 2.3e-2), (12, 3.7e-2), (16, 0.27), (20, 1.9), (24, 10.0))
 
 
 def solve_cost(
@@ -57,6 +64,15 @@ def solve_cost(
         per_row = _GREEDY_S * k * k
     else:  # milp: one small HiGHS problem per row
         workspace = 0
-        per_row = _MILP_ROW_S
+        per_row = milp_row_seconds(c)
     seconds = rows * (_ROW_OVERHEAD_S + per_row) / max(1, threads if method != "milp" else 1)
     return workspace, seconds
+
+
+def milp_row_seconds(c: int) -> float:
+    """Seconds of one HiGHS solve with `c` valid coefficients: `_MILP_ROW_S` interpolated
+    log-linearly in c, its last entry beyond it."""
+    for (c0, s0), (c1, s1) in itertools.pairwise(_MILP_ROW_S):
+        if c <= c1:
+            return s0 * (s1 / s0) ** ((max(c, c0) - c0) / (c1 - c0))
+    return _MILP_ROW_S[-1][1]

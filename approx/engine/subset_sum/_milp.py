@@ -6,12 +6,30 @@ Pensia et al.'s published code (which used Gurobi).
 HiGHS stops once its gap falls under its default absolute tolerance (1e-6), which scipy does not
 expose, so on instances whose optimum is below ~1e-6 it may return a slightly worse subset
 (docs/performance.md measures how often). The exact solver is the ground truth.
+
+Its tolerances are absolute, so it is reliable only near unit magnitudes (docs/performance.md,
+"HiGHS across magnitudes": on random instances it failed with "Solve error" from 1e6 up and
+returned worse subsets than the optimum by up to half the scale from 1e9 up; below 1e-4 its 1e-6
+gap is most of the scale). An instance whose largest |coefficient| or |target| lies outside
+[`MILP_LOW`, `MILP_HIGH`] is therefore multiplied by the power of two that brings it into
+[1/2, 1): exact in float64 (only exponents change), so HiGHS solves the same problem, and the
+caller computes value and error from the original coefficients and the chosen subset. Every
+other instance reaches HiGHS bit for bit as given.
 """
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
+
+# the unscaled band, wide enough that every construction's instances stay in it (Burkholz's
+# sigmoid bias instances reach ~1200·sqrt(d_0)); its top inside the magnitudes where HiGHS
+# matched the exact optimum on every random instance measured (1 .. 1e5; one failure in 432
+# at 1e6), its bottom where HiGHS's 1e-6 gap is ~1e-3 of the instance
+MILP_LOW = 2.0**-10
+MILP_HIGH = 2.0**17
 
 
 def milp(coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
@@ -21,8 +39,20 @@ def milp(coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> to
         cols = valid[r].nonzero().squeeze(1).cpu()  # (c,)
         if cols.numel():
             c = coeffs[r].to("cpu", torch.float64)[cols].numpy()
-            chosen[r, cols] = torch.from_numpy(_solve_one(c, float(targets[r])))
+            target = float(targets[r])
+            scale = highs_scale(c, target)
+            chosen[r, cols] = torch.from_numpy(_solve_one(c * scale, target * scale))
     return chosen.to(coeffs.device)
+
+
+def highs_scale(c: np.ndarray, target: float) -> float:
+    """The power of two HiGHS gets the instance `(c, target)` multiplied by: 1.0 where its
+    largest magnitude lies in [`MILP_LOW`, `MILP_HIGH`] (or is 0), else 2^-e for that
+    magnitude m·2^e, m in [1/2, 1), so that the scaled instance's lies in [1/2, 1)."""
+    size = max(float(np.abs(c).max(initial=0.0)), abs(target))
+    if size == 0.0 or MILP_LOW <= size <= MILP_HIGH:
+        return 1.0
+    return math.ldexp(1.0, -math.frexp(size)[1])
 
 
 def _solve_one(c: np.ndarray, target: float) -> np.ndarray:

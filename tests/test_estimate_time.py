@@ -1,0 +1,114 @@
+"""The time estimate's prune phase against the work the prune really does: the number of
+subset-sum instances (Burkholz) and of digit passes (Orseau) counted in real runs, and the
+estimate at least that count times a conservative floor of each one's cost (not a timed
+test: the floors are far below what was measured, docs/performance.md)."""
+
+from __future__ import annotations
+
+import pytest
+
+import approx.constructions.orseau as orseau_module
+import approx.engine.subset_sum as subset_sum
+from approx.constructions.burkholz import burkholz_instances
+from approx.constructions.orseau import Orseau
+from approx.engine.subset_sum import solve_cost
+from approx.pipeline.plan import plan_run
+from approx.pipeline.run import run
+
+QUICK = {"empirical_samples": 16, "ascent_steps": 0}
+# one HiGHS solve (scipy's milp: model set-up, presolve, a branch and bound) took 8-40 ms of
+# CPU at 4-12 valid coefficients; a floor of 2 ms
+HIGHS_SOLVE_FLOOR_S = 2e-3
+# one digit pass of digit_greedy is ~15 torch calls (64 µs of CPU measured); a floor of 20 µs
+DIGIT_PASS_FLOOR_S = 20e-6
+
+
+def _plan(construction, widths, n, solver="exact", eps=0.01):
+    return plan_run(
+        None, widths, eps=eps, delta=0.01, construction=construction, n=n, C=None,
+        solver=solver, seed=0, device="cpu", dtype="float64", weight_tolerance=None, **QUICK,
+    )  # fmt: skip
+
+
+def _instances(widths, n) -> int:
+    return sum(count for layer in burkholz_instances(widths, n) for count, _, _ in layer)
+
+
+@pytest.mark.parametrize(("widths", "n"), [((3, 3, 2), (3, 2)), ((2, 3, 2, 2), (2, 3, 2))])
+def test_burkholz_instances_are_the_ones_its_prune_solves(monkeypatch, widths, n):
+    """The model's instance count equals the rows handed to the milp solver in a real run
+    (and the run's own `n_instances`), and every row's valid count is one the model gives."""
+    valid_counts = []
+    milp = subset_sum.milp
+
+    def spy(coeffs, targets, valid):
+        valid_counts.extend(valid.sum(1).tolist())
+        return milp(coeffs, targets, valid)
+
+    monkeypatch.setattr(subset_sum, "milp", spy)
+    res = run(widths=widths, construction="burkholz", n=list(n), solver="milp", **QUICK)
+    assert res.n_instances == _instances(widths, n) == len(valid_counts)
+    possible = {c for layer in burkholz_instances(widths, n) for _, _, pmf in layer for c, _ in pmf}
+    assert set(valid_counts) - {0} <= possible  # 0: a sign-split row with no unit of its sign
+    assert max(valid_counts) == max(n)
+
+
+def test_burkholz_milp_estimate_covers_its_highs_solves():
+    """At the theorem's n on the default widths (26,466 instances of 25-38 valid
+    coefficients) the prune is at least that many HiGHS solves; the estimate once costed 1,152
+    rows at 10 ms (11.5 s; a 4-4-2 run at n = 6 was estimated at 0.48 s and took 7 s)."""
+    plan = _plan("burkholz", (16, 16, 16, 4), None, solver="milp")
+    count = _instances(plan.target_widths, plan.n)
+    assert count == 26466
+    assert plan.estimate.phase_seconds["prune"] >= count * HIGHS_SOLVE_FLOOR_S
+    small = _plan("burkholz", (4, 4, 2), 6, solver="milp")
+    assert small.estimate.phase_seconds["prune"] >= 232 * 2 * HIGHS_SOLVE_FLOOR_S
+    assert _instances((4, 4, 2), (6, 6)) == 232
+
+
+def test_burkholz_exact_estimate_covers_its_element_steps():
+    """The exact solver's prune at the theorem's n: at least the instances' meet-in-the-middle
+    element steps at 1 ns each on 2 threads (measured 1.1-1.6 ns on one); it was 6 ms."""
+    plan = _plan("burkholz", (16, 16, 16, 4), None)
+    steps = 0.0
+    for layer in burkholz_instances(plan.target_widths, plan.n):
+        for count, _, pmf in layer:
+            steps += count * sum(p * 3 * (2 ** (c // 2) + 2 ** (c - c // 2)) for c, p in pmf)
+    assert plan.estimate.phase_seconds["prune"] >= steps * 1e-9 / 2
+    assert steps * 1e-9 / 2 > 10  # the instances are large: seconds, not milliseconds
+
+
+def test_orseau_digit_passes_are_the_ones_its_prune_makes(monkeypatch):
+    """digit_greedy's calls in a real run at tiny eps: two per layer, with the model's rows,
+    columns and digits."""
+    calls = []
+    greedy = orseau_module.digit_greedy
+
+    def spy(products, targets, valid, k):
+        calls.append((*products.shape, k))
+        return greedy(products, targets, valid, k)
+
+    monkeypatch.setattr(orseau_module, "digit_greedy", spy)
+    widths, n = (3, 4, 2), (2, 3)
+    run(widths=widths, construction="orseau", eps=1e-300, n=list(n), **QUICK)
+    model = Orseau(1e-300).digit_passes(widths, n)
+    assert calls == [p for p in model for _ in range(2)]
+    assert min(k for _, _, k in model) > 1500  # base-3/2 digits of ~1e-300
+
+
+def test_orseau_tiny_eps_estimate_covers_its_digit_passes():
+    """At eps = 1e-300 and n = 8 (the default widths) the prune makes 2·ΣK_i ≈ 10,300 digit
+    passes; the estimate was 0.0 s (the argmin's cost) while the prune took 2-38 s."""
+    plan = _plan("orseau", (16, 16, 16, 4), 8, eps=1e-300)
+    model = plan.construction.digit_passes(plan.target_widths, plan.n)
+    passes = 2 * sum(k for _, _, k in model)
+    assert passes > 10_000
+    assert plan.estimate.phase_seconds["prune"] >= passes * DIGIT_PASS_FLOOR_S
+
+
+def test_milp_row_cost_follows_the_measured_table():
+    """HiGHS's time per row grows ~700x from 4 to 24 valid coefficients (measured: 10 ms,
+    then 8-13 s from 24 to 38); the model interpolates and stays monotone."""
+    per = [solve_cost("milp", 1, c, c)[1] for c in range(0, 41)]
+    assert per == sorted(per)
+    assert 5e-3 <= per[4] <= 2e-2 and 5 <= per[30] <= 20
