@@ -7,7 +7,7 @@ import math
 
 import pytest
 import torch
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from approx.basics.errors import InvalidArgument
@@ -76,6 +76,7 @@ def brute_force_circle_sup(target, random_net, masks, grid=2048):
 
 @settings(max_examples=3, deadline=None)
 @given(seed=seeds, shape=st.sampled_from([(2, 2), (2, 3, 2), (2, 2, 2, 1)]), n=st.integers(1, 3))
+@example(seed=31067, shape=(2, 2, 2, 1), n=1)  # a sup at rounding level (below)
 def test_circle_sup_equals_brute_force_region_enumeration(seed, shape, n):
     _, a, stored = pruned(shape, n, seed)
     exact = circle_sup(stored)
@@ -83,7 +84,10 @@ def test_circle_sup_equals_brute_force_region_enumeration(seed, shape, n):
     # the oracle subtracts outputs of size ~1: an absolute 1e-13 for its rounding
     assert abs(exact.value - oracle) <= 1e-9 * exact.value + 1e-13
     at_argmax = float(error_at(stored, exact.argmax[None]).norm())
-    assert abs(at_argmax - exact.value) <= 1e-9 * exact.value
+    # an absolute 1e-15 too: where the realisation equals the target to rounding, both values
+    # are rounding of outputs of size ~1 (seed 31067, (2, 2, 2, 1), n = 1: the sup 7.8e-18,
+    # the value at its argmax 2.0e-18, the oracle 0.0)
+    assert abs(at_argmax - exact.value) <= 1e-9 * exact.value + 1e-15
 
 
 @settings(max_examples=3, deadline=None)
