@@ -1,10 +1,16 @@
-"""Refusals of the command line: `approx compare` names the flags the user typed."""
+"""Refusals of the command line: `approx compare` names the flags the user typed, and a
+command refused after it opened its `--store` leaves the file byte for byte as it was."""
 
 from __future__ import annotations
 
+import hashlib
 import re
+import sqlite3
+from pathlib import Path
 
 import pytest
+
+from approx.experiments.store import ResultStore
 
 from .support import run_cli
 
@@ -54,3 +60,90 @@ def test_compare_refusals_name_the_flag_the_user_typed(flag, value, says, extra,
     assert code == 2 and len(lines) == 1, (argv, err)
     assert says in lines[0], lines[0]
     assert not PYTHON_NAME.search(lines[0]), lines[0]
+
+
+# ---- a refused command leaves its store as it was -----------------------------------------
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def _store(path: Path) -> Path:
+    with ResultStore(path) as store:
+        for i in range(3):
+            store.add("run", {"kind": "run", "i": i}, result={"v": i}, seconds=0.1)
+    return path
+
+
+def _foreign(path: Path, schema: str | None) -> Path:
+    """Another SQLite database (schema None), or an approx store of another schema version."""
+    if schema is not None:
+        _store(path)
+    conn = sqlite3.connect(path)
+    if schema is None:
+        conn.execute("CREATE TABLE points (x)")
+        conn.execute("INSERT INTO points VALUES (1)")
+    else:
+        conn.execute("UPDATE meta SET value = ? WHERE key = 'schema'", (schema,))
+    conn.commit()
+    conn.close()
+    return path
+
+
+TIGHTNESS = ["tightness", "--construction", "pensia", "--widths", "2,2", "--eps", "0.5",
+             "--seeds", "1", "--n-max", "2", "--quiet"]  # fmt: skip
+SWEEP = ["sweep", "--construction", "pensia", "--widths", "2,2", "--n", "2", "--samples", "16",
+         "--ascent-steps", "0", "--quiet"]  # fmt: skip
+
+# command, what breaks it, what the one line says; refused after the store was opened (workers
+# aside: a bad count is refused before the store is opened, or a new one created)
+STORE_REFUSALS = [
+    (TIGHTNESS, ["--workers", "0"], "--workers=0 must be a positive integer"),
+    (TIGHTNESS, ["--workers", "1", "--scheduler", "no-port"], "cannot connect to a Dask"),
+    (TIGHTNESS, ["--eps", "0"], "--eps=0.0 must be in (0, 1)"),
+    (SWEEP, ["--workers", "0"], "--workers=0 must be a positive integer"),
+    (SWEEP, ["--workers", "1", "--scheduler", "no-port"], "cannot connect to a Dask"),
+]
+
+
+@pytest.mark.parametrize(("command", "breaks", "says"), STORE_REFUSALS)
+def test_a_refused_command_leaves_its_store_byte_for_byte(command, breaks, says, tmp_path):
+    path = _store(tmp_path / "s.sqlite")
+    before = _digest(path)
+    code, _, err = run_cli([*command, *breaks, "--store", str(path)], tmp_path)
+    assert code == 2 and says in err, err
+    assert _digest(path) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite"]  # no -wal, -journal
+
+
+@pytest.mark.parametrize("command", [TIGHTNESS, SWEEP])
+@pytest.mark.parametrize(("schema", "says"), [(None, "not an approx results store"),
+                                              ("2", "has store schema '2'")])  # fmt: skip
+def test_a_store_of_another_kind_or_version_is_refused_unchanged(command, schema, says, tmp_path):
+    path = _foreign(tmp_path / "s.sqlite", schema)
+    before = _digest(path)
+    code, _, err = run_cli([*command, "--workers", "1", "--store", str(path)], tmp_path)
+    assert code == 2 and says in err, err
+    assert _digest(path) == before
+
+
+def test_a_bad_worker_count_creates_no_store(tmp_path):
+    code, _, err = run_cli([*TIGHTNESS, "--workers", "0", "--store", "new.sqlite"], tmp_path)
+    assert code == 2 and "--workers=0" in err
+    assert not (tmp_path / "new.sqlite").exists()
+
+
+def test_opening_a_store_for_writing_changes_nothing_until_a_row_is_written(tmp_path):
+    """The WAL journal starts with the first row; a store opened and closed without one is the
+    same file, and one with a new row is a single DELETE-journal file again after close."""
+    path = _store(tmp_path / "s.sqlite")
+    before = _digest(path)
+    with ResultStore(path) as store:
+        assert len(store) == 3
+    assert _digest(path) == before
+    with ResultStore(path) as store:
+        assert store.add("run", {"kind": "run", "i": 9}, result={"v": 9}, seconds=0.1)
+    assert _digest(path) != before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["s.sqlite"]
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchall() == [("delete",)]
+    conn.close()
