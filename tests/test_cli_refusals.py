@@ -1,5 +1,6 @@
-"""Refusals of the command line: `approx compare` names the flags the user typed, and a
-command refused after it opened its `--store` leaves the file byte for byte as it was."""
+"""Refusals of the command line: `approx compare` names the flags the user typed, a command
+refused after it opened its `--store` leaves the file byte for byte as it was, and a sweep
+announces a long estimated time before it starts, however few its points."""
 
 from __future__ import annotations
 
@@ -10,6 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from approx.cli import sweep as cli_sweep
+from approx.experiments import cluster as cluster_mod
+from approx.experiments.grid import config_from_dict
 from approx.experiments.store import ResultStore
 
 from .support import run_cli
@@ -147,3 +151,66 @@ def test_opening_a_store_for_writing_changes_nothing_until_a_row_is_written(tmp_
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchall() == [("delete",)]
     conn.close()
+
+
+# ---- a sweep announces a long estimate, however few its points ------------------------------
+def _announced(argv: list[str], tmp_path: Path, monkeypatch) -> str:
+    """The first stderr line of `approx sweep argv`, stopped right after its announcement."""
+
+    def stop(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli_sweep, "sweep_blocks", stop)
+    code, _, err = run_cli([*argv, "--store", str(tmp_path / "s.sqlite")], tmp_path)
+    assert code == 130, err
+    return err.splitlines()[0]
+
+
+@pytest.mark.parametrize(
+    ("flag", "value"), [("--ascent-steps", "1000000000"), ("--samples", "1000000000000")]
+)
+def test_one_huge_point_announces_its_time(flag, value, tmp_path, monkeypatch):
+    """Hours to months of work (measured: 66 days, 28 h), announced before it starts."""
+    argv = ["sweep", "--construction", "pensia", "--widths", "4,4,2", "--n", "3",
+            "--workers", "1", "--quiet", flag, value]  # fmt: skip
+    line = _announced(argv, tmp_path, monkeypatch)
+    assert line.startswith("approx sweep: 1 points -> ") and " (about " in line, line
+    assert line.endswith(" on 1 worker, estimated from 1 of them)"), line
+
+
+def test_a_small_quick_sweep_prints_its_size_alone(tmp_path, monkeypatch):
+    argv = [*SWEEP, "--workers", "1", "--scheduler", "tcp://unused:1"]
+
+    def asked(*args):  # a quick grid does not ask the cluster how many threads it has
+        raise AssertionError("the cluster was asked")
+
+    monkeypatch.setattr(cluster_mod, "cluster_threads", asked)
+    line = _announced(argv, tmp_path, monkeypatch)
+    assert line == f"approx sweep: 1 points -> {tmp_path / 's.sqlite'}"
+
+
+@pytest.mark.parametrize(
+    ("points", "seconds", "workers", "announced"),
+    [
+        (2, 3.0, 1, True),  # 6 s on one worker: more than approx run's 5 s
+        (2, 3.0, 2, False),  # 3 s on two
+        (2, 3.0, 8, False),  # 3 s: a grid of 2 points keeps only 2 of 8 workers busy
+        (1, 6.0, 8, True),
+        (1, 4.0, 1, False),
+    ],
+)
+def test_the_estimate_is_announced_above_approx_runs_threshold(
+    points, seconds, workers, announced, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setattr(cli_sweep, "estimate_seconds", lambda point: seconds)
+    cfg = config_from_dict(
+        {"runs": {"construction": "pensia", "widths": [[2, 2]], "n": 2,
+                  "seed": list(range(points))}}, where="flags"
+    )  # fmt: skip
+    cli_sweep.announce(cfg, workers, tmp_path / "s.sqlite")
+    line = capsys.readouterr().err.splitlines()[0]
+    assert ("(about" in line) == announced, line
+    if announced:
+        busy = min(workers, points)
+        wall = seconds * points / busy
+        assert f"(about {wall:.0f} s on {busy} worker" in line, line
