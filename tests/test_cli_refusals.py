@@ -98,12 +98,13 @@ TIGHTNESS = ["tightness", "--construction", "pensia", "--widths", "2,2", "--eps"
 SWEEP = ["sweep", "--construction", "pensia", "--widths", "2,2", "--n", "2", "--samples", "16",
          "--ascent-steps", "0", "--quiet"]  # fmt: skip
 
-# command, what breaks it, what the one line says; refused after the store was opened (workers
-# aside: a bad count is refused before the store is opened, or a new one created)
+# command, what breaks it, what the one line says: refused after the store was opened, or (a
+# bad worker count, a solver the construction does not take) before it is opened or created
 STORE_REFUSALS = [
     (TIGHTNESS, ["--workers", "0"], "--workers=0 must be a positive integer"),
     (TIGHTNESS, ["--workers", "1", "--scheduler", "no-port"], "cannot connect to a Dask"),
     (TIGHTNESS, ["--eps", "0"], "--eps=0.0 must be in (0, 1)"),
+    (TIGHTNESS, ["--solver", "fixed", "--n-max", "1"], "--solver='fixed' is not one of pensia's"),
     (SWEEP, ["--workers", "0"], "--workers=0 must be a positive integer"),
     (SWEEP, ["--workers", "1", "--scheduler", "no-port"], "cannot connect to a Dask"),
 ]
