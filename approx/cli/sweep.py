@@ -59,23 +59,32 @@ def grid_from_flags(args: argparse.Namespace) -> dict:
 
 
 def _time_estimate(cfg: SweepConfig, workers: int | None, scheduler: str | None) -> str:
-    """The grid's time on the points that run at once: the local pool's workers, or the Dask
-    cluster's worker threads (counted on the running scheduler, which is asked now)."""
+    """The grid's estimated time (from a sample of its points) on the points that run at once:
+    the local pool's workers, or the Dask cluster's worker threads (counted on the running
+    scheduler, which is asked only when the time is worth announcing). "" for a grid of at
+    most `defaults.SWEEP_ANNOUNCE_POINTS` points that should take at most
+    `defaults.ANNOUNCE_SECONDS`, the threshold of `approx run`'s own estimate."""
     sample = cfg.sample(64)
     per_point = sum(estimate_seconds(p) for p in sample) / max(1, len(sample))
     work = per_point * cfg.count
+    large = cfg.count > defaults.SWEEP_ANNOUNCE_POINTS
+    if not large and work <= defaults.ANNOUNCE_SECONDS:
+        return ""  # quick on any number of workers
     if scheduler is None:
-        pool, on = workers or available_cores(), "workers"
+        pool, on = workers or available_cores(), "worker{s}"
     else:
         # Imported here: dask.distributed takes about a second to import, which only a sweep
         # on a cluster needs (as in approx.experiments.runner.make_runner).
         from ..experiments.cluster import cluster_threads
 
-        pool, on = cluster_threads(scheduler, workers), "worker threads of the Dask cluster"
+        pool, on = cluster_threads(scheduler, workers), "worker thread{s} of the Dask cluster"
     if pool == 0:
         return f" (about {format_seconds(work)} of work; the cluster has no workers yet)"
+    busy = min(pool, cfg.count)  # a grid of fewer points than workers leaves some idle
+    if not large and work / busy <= defaults.ANNOUNCE_SECONDS:
+        return ""
     return (
-        f" (about {format_seconds(work / pool)} on {pool} {on}, "
+        f" (about {format_seconds(work / busy)} on {busy} {on.format(s='s' * (busy > 1))}, "
         f"estimated from {len(sample)} of them)"
     )
 
@@ -83,11 +92,11 @@ def _time_estimate(cfg: SweepConfig, workers: int | None, scheduler: str | None)
 def announce(
     cfg: SweepConfig, workers: int | None, store: Path, scheduler: str | None = None
 ) -> None:
-    """The grid's size, and for a large grid its estimated time (from a sample of its points);
-    notes on what the store already holds: points of other grids, other code versions."""
+    """The grid's size, and its estimated time when the grid is large or should take longer
+    than `approx run` takes before it announces its own; notes on what the store already
+    holds: points of other grids, other code versions."""
     line = f"approx sweep: {cfg.count:,} points -> {store}"
-    if cfg.count > defaults.SWEEP_ANNOUNCE_POINTS:
-        line += _time_estimate(cfg, workers, scheduler)
+    line += _time_estimate(cfg, workers, scheduler)
     print(line, file=sys.stderr)
     if not store.is_file() or store.stat().st_size == 0:
         return

@@ -20,6 +20,9 @@ Safety:
 - A store that cannot be written (a read-only file, directory or filesystem) is reported as
   read-only, not as corrupt. Readers (`load_rows`, `approx plot`) open it read-only and never
   write to it.
+- Opening an existing store for writing changes nothing in its file until the first row is
+  written (the switch to the WAL journal waits for it), so a command refused after opening its
+  store (a bad argument, an unreachable scheduler) leaves the file byte for byte as it was.
 - On a clean close the write-ahead log is folded back and the journal mode set to DELETE, so a
   closed store is one self-contained file (a plain copy of it is complete, and it can be read
   from read-only media); after a kill, the next open and close do the same. A copy of a store
@@ -97,6 +100,7 @@ class ResultStore:
     def __init__(self, path: str | Path | None, *, read_only: bool = False) -> None:
         self.path = None if path is None else Path(path)
         self.read_only = read_only
+        self._wal = False  # whether the file is in WAL mode (this connection's writes are)
         if read_only and self.path is None:
             raise InvalidArgument("read_only=True needs a store path")
         self._conn = self._open_read_only() if read_only else self._open()
@@ -191,9 +195,12 @@ class ResultStore:
                 )
             self._check(conn, where)
             self._check_rows(conn)
-            # Only now that the file and its rows are known to be ours: WAL, fsync per commit.
-            conn.execute("PRAGMA journal_mode=WAL")
+            # Only now that the file and its rows are known to be ours: fsync per commit, and
+            # the WAL journal from the first row written (`add`), not before: switching writes
+            # the file's header, which a command refused after opening must leave as it was.
+            # A file a kill left in WAL mode stays so, and is folded back on close.
             conn.execute("PRAGMA synchronous=FULL")
+            self._wal = conn.execute("PRAGMA journal_mode").fetchall()[0][0] == "wal"
         except sqlite3.OperationalError as e:
             conn.close()
             if "readonly" in str(e) or "unable to open" in str(e):
@@ -211,7 +218,9 @@ class ResultStore:
 
     @staticmethod
     def _check(conn: sqlite3.Connection, where: str) -> None:
-        ok = conn.execute("PRAGMA quick_check").fetchone()
+        # fetchall, not fetchone: a statement left unfinished keeps a lock that makes `close`'s
+        # switch back to the DELETE journal fail ("database table is locked")
+        ok = next(iter(conn.execute("PRAGMA quick_check").fetchall()), None)
         if ok is None or ok[0] != "ok":
             raise InvalidArgument(f"{where} is corrupt (sqlite quick_check: {ok})")
         tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
@@ -238,7 +247,7 @@ class ResultStore:
     def close(self) -> None:
         """Close; a writable file store is left as one file (WAL folded back, journal mode
         DELETE) unless another connection still has it open."""
-        if self.path is not None and not self.read_only:
+        if self.path is not None and not self.read_only and self._wal:
             try:
                 self._conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
                 self._conn.execute("PRAGMA journal_mode=DELETE")
@@ -304,6 +313,9 @@ class ResultStore:
         payload = None if result is None else canonical_json(result)
         version = (result or {}).get("versions", {}).get("approx", __version__)
         finished = time.strftime("%Y-%m-%dT%H:%M:%S%z")
+        if not self._wal and self.path is not None:
+            mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchall()[0][0]
+            self._wal = mode == "wal"  # not switched (another connection busy): next row tries
         cur = self._conn.execute(
             "INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (

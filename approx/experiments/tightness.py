@@ -210,8 +210,9 @@ def check_row(
             "(every seed runs at every probed n)"
         )
     check_positive_int("n_max", n_max)
-    if solver not in SOLVERS:
-        raise InvalidArgument(f"solver={solver!r} is not one of {list(SOLVERS)}")
+    accepted = getattr(cons, "solvers", SOLVERS)  # the run's own check, before a probe is stored
+    if solver not in accepted:
+        raise InvalidArgument(f"solver={solver!r} is not one of {construction}'s {list(accepted)}")
     if error not in defaults.ERROR_METHODS:
         raise InvalidArgument(f"error={error!r} is not one of {list(defaults.ERROR_METHODS)}")
     widths = tuple(widths)

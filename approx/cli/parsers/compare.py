@@ -8,6 +8,26 @@ from ...basics import defaults
 from ..common import add_empirical_options, float_list, int_list
 from .names import CONSTRUCTIONS
 
+# the library's argument names -> this command's flags, for error messages (`benchmark`'s
+# arguments, the run it starts, and a method's or budget's own check: method=, density=)
+FLAGS = {
+    "target": "--target",
+    "widths": "--widths",
+    "depth": "--depth",
+    "directions": "--directions",
+    "construction": "--construction",
+    "n": "--n",
+    "methods": "--methods",
+    "method": "--methods",
+    "densities": "--densities",
+    "density": "--densities",
+    "seed": "--seed",
+    "device": "--device",
+    "empirical_samples": "--samples",
+    "ascent_steps": "--ascent-steps",
+    "out": "--out",
+}
+
 
 def add_parser(sub) -> None:
     s = sub.add_parser(
@@ -64,3 +84,4 @@ def add_parser(sub) -> None:
     s.add_argument("--json", action="store_true", help="print the comparison as one JSON object")
     s.add_argument("--out", type=Path, help="directory for compare.json and error_vs_params.png")
     s.add_argument("--quiet", action="store_true", help="no progress bars")
+    s.set_defaults(flags=FLAGS)
