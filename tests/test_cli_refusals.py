@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from approx.basics.units import format_seconds
 from approx.cli import sweep as cli_sweep
 from approx.experiments import cluster as cluster_mod
 from approx.experiments.grid import config_from_dict
@@ -214,4 +215,4 @@ def test_the_estimate_is_announced_above_approx_runs_threshold(
     if announced:
         busy = min(workers, points)
         wall = seconds * points / busy
-        assert f"(about {wall:.0f} s on {busy} worker" in line, line
+        assert f"(about {format_seconds(wall)} on {busy} worker" in line, line

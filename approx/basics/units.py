@@ -14,7 +14,10 @@ def format_bytes(n: float) -> str:
 
 
 def format_seconds(s: float) -> str:
-    """`4.2` -> `"4 s"`, `130` -> `"2 min 10 s"`, `7300` -> `"2.0 h"`, `4e6` -> `"46 days"`."""
+    """`0.47` -> `"0.5 s"`, `4.2` -> `"4.2 s"`, `42.4` -> `"42 s"`, `130` -> `"2 min 10 s"`,
+    `7300` -> `"2.0 h"`, `4e6` -> `"46 days"`."""
+    if s < 9.95:  # a tenth of a second, so that a short estimate is not "0 s"
+        return f"{s:.1f} s"
     if s < 60:
         return f"{s:.0f} s"
     if s < 3600:

@@ -151,6 +151,28 @@ class Natale(HalfLineLayout):
         """Theorem 3's n_i* (δ does not enter: the theorem's probability is 1 − ε)."""
         return natale_samples_per_weight(target_widths, eps, self.density, C)
 
+    def solver_instances(self, target_widths: tuple[int, ...], n: tuple[int, ...]):
+        """Per target layer, the instances `prune` solves, as groups `(count, columns,
+        ((valid coefficients, probability), ...))` (the run's time estimate): two per weight,
+        one per half-line, over 2 n_i units of which Binomial(2 n_i, 1/2) have its sign
+        (counts of probability under 1e-6 left out)."""
+        out = []
+        for (d_in, d_out), n_i in zip(itertools.pairwise(target_widths), n, strict=True):
+            pmf = tuple(
+                (c, p)
+                for c in range(2 * n_i + 1)
+                if (p := math.comb(2 * n_i, c) / 2.0 ** (2 * n_i)) >= 1e-6
+            )
+            out.append(((2 * d_out * d_in, 2 * n_i, pmf),))
+        return tuple(out)
+
+    def subset_sizes(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> tuple[int, ...]:
+        """Per target layer, the units each instance keeps (`subset_size`, as `match_layer`)."""
+        return tuple(
+            subset_size(self.density, d_in, d_out, n_i)
+            for (d_in, d_out), n_i in zip(itertools.pairwise(target_widths), n, strict=True)
+        )
+
     def instance_size(self, n_i: int) -> int:
         # 2n candidates, about n of the right sign; method "fixed" takes up to 124 valid ones,
         # so n <= 62 (what the plan checks against the exact solver's 62) always fits

@@ -146,8 +146,8 @@ def _prune_cost(
     """(workspace bytes of the largest layer, seconds of all layers) of `cons.prune`; rows
     beyond one meet in the middle (``exact``, ``fewest``) as `solve_any_size` routes them, a
     prefix row widening until `tolerance`. The instances are Pensia's layout's unless the
-    construction lists its own (`solver_instances`: Burkholz's copies) or matches digits
-    (`digit_passes`: Orseau's)."""
+    construction lists its own (`solver_instances`: Burkholz's copies, Natale's half-lines)
+    or matches digits (`digit_passes`: Orseau's); ``fixed`` at Natale's `subset_sizes`."""
     workspace, seconds = 0, 0.0
     # weights per target layer: d_out·d_in, or a convolution's kernel entries (the CNN
     # construction's `target_layer_params`; its widths are flattened feature counts)
@@ -161,7 +161,10 @@ def _prune_cost(
     groups = listed(tuple(target_widths), tuple(n)) if listed else (None,) * len(weights)
     passes = getattr(cons, "digit_passes", None)
     digits = passes(tuple(target_widths), tuple(n)) if passes else (None,) * len(weights)
-    for w_i, n_i, group, digit in zip(weights, n, groups, digits, strict=True):
+    # fixed-size subsets (Natale's `subset_sizes`): method ``fixed`` whatever the solver's name
+    sized = getattr(cons, "subset_sizes", None)
+    sizes = sized(tuple(target_widths), tuple(n)) if sized else (None,) * len(weights)
+    for w_i, n_i, group, digit, size in zip(weights, n, groups, digits, sizes, strict=True):
         candidates = 2 * w_i * n_i  # B_i: products of target layer i
         k = cons.instance_size(n_i)
         if digit is not None:  # two digit_greedy calls (one per half-line), no solver
@@ -180,7 +183,11 @@ def _prune_cost(
                 for valid, p in pmf:
                     if p < 1e-9:
                         continue
-                    if solver in ANY_SIZE_METHODS:
+                    if size is not None:
+                        gw, gs = solve_cost(
+                            "fixed", rows, columns, valid, most, threads=threads, size=size
+                        )
+                    elif solver in ANY_SIZE_METHODS:
                         gw, gs = any_size_cost(
                             solver, rows, valid, most, tolerance=tolerance, threads=threads
                         )
