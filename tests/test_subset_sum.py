@@ -326,3 +326,22 @@ def test_benchmark_quick_run_ends_with_json():
     for row in figures["sizes"]:
         assert row["exact_inst_per_s"] > 0
         assert 0 <= row["greedy_optimal_fraction"] <= 1
+
+
+def test_valid_counts_equal_the_sum_of_the_mask():
+    """The uint8 count against `valid.sum(1)`: random masks, a transposed (non-contiguous)
+    one, no rows, no columns, and a non-bool mask."""
+    from approx.engine.subset_sum import valid_counts
+
+    g = torch.Generator().manual_seed(0)
+    masks = [
+        torch.rand(300, 42, generator=g) < 0.5,
+        (torch.rand(42, 300, generator=g) < 0.3).T,
+        torch.zeros(0, 5, dtype=torch.bool),
+        torch.zeros(4, 0, dtype=torch.bool),
+        torch.ones(3, 1000, dtype=torch.bool),
+        (torch.rand(7, 9, generator=g) < 0.5).to(torch.int64),
+    ]
+    for m in masks:
+        got = valid_counts(m)
+        assert got.dtype == torch.int64 and torch.equal(got, (m != 0).sum(1))

@@ -43,6 +43,7 @@ from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ...basics.errors import InvalidArgument, check_positive_int
 from ...basics.tensor_checks import check_finite
 from ._brute import MAX_K, brute
+from ._budget import valid_counts
 from ._cost import solve_cost
 from ._fixed import (
     MAX_FIXED_VALID,
@@ -67,6 +68,7 @@ __all__ = [
     "max_coefficients",
     "solve",
     "solve_cost",
+    "valid_counts",
 ]
 
 
@@ -209,7 +211,7 @@ def _by_row_size(method, coeffs, targets, valid, cap, solve_rows, solve_large_ro
     memory budget) go to `solve_rows` in one batch; each larger row (at most `most`) to
     `solve_large_row` (enumeration of its excess choices). Such rows are rare in the
     constructions: Pensia's rows have Binomial(2n, 1/2) valid coefficients."""
-    counts = valid.sum(1)
+    counts = valid_counts(valid)
     if counts.numel() and int(counts.max()) > most:
         raise InvalidArgument(
             f"coeffs has a row with {int(counts.max())} valid coefficients; method={method!r} "
@@ -322,7 +324,7 @@ def _fixed(
         targets,
         valid,
         cap,
-        lambda c, t, v: fixed_numba(c, t, v, v.sum(1).clamp(max=size), budget),
+        lambda c, t, v: fixed_numba(c, t, v, valid_counts(v).clamp(max=size), budget),
         lambda c, t, v: fixed_by_enumeration(c, t, v, cap, size, budget),
         most=MAX_FIXED_VALID,
     )

@@ -26,7 +26,7 @@ import numpy as np
 import torch
 
 from ...basics.errors import InvalidArgument
-from ._budget import max_valid_count, row_chunks
+from ._budget import max_valid_count, row_chunks, valid_counts
 from ._fixed_kernels import fixed_rows
 
 MAX_FIXED_VALID = 124  # valid coefficients per row: each half's subsets are int64 bit masks
@@ -137,7 +137,7 @@ def fixed_capacity(valid: torch.Tensor, size: int, budget: int) -> int:
     """`fixed_in_memory` for this batch; a row more than `MAX_EXCESS` valid coefficients beyond
     it is refused (its enumeration would take hours), naming the size and the budget."""
     cap = fixed_in_memory(size, budget, MAX_FIXED_VALID)
-    counts = valid.sum(1)
+    counts = valid_counts(valid)
     if counts.numel() and int(counts.max()) - cap > MAX_EXCESS:
         raise InvalidArgument(
             f"coeffs has a row with {int(counts.max())} valid coefficients; method='fixed' with "

@@ -13,7 +13,7 @@ from __future__ import annotations
 import torch
 
 from ...basics.errors import InvalidArgument
-from ._budget import max_valid_count
+from ._budget import max_valid_count, valid_counts
 
 # Subset indices are int64 and a row's half B must be sortable in one piece.
 MAX_VALID = 62
@@ -55,7 +55,7 @@ def _solve_block(
     budget: int,
 ) -> None:
     """Fill `chosen` (a view) for a block of rows, grouped by their number of valid ones."""
-    counts = valid.sum(1)  # (m,)
+    counts = valid_counts(valid)  # (m,)
     # perm[r] lists row r's valid columns first, in their original order.
     perm = torch.argsort((~valid).to(torch.int8), dim=1, stable=True)  # (m, k)
     order = torch.argsort(counts, stable=True)  # (m,)

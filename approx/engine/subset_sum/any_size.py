@@ -37,6 +37,7 @@ from . import (
     result,
     solve_cost,
 )
+from ._budget import valid_counts
 from ._numba_fewest import fewest_numba
 from ._numba_mitm import MAX_VALID, exact_numba
 from ._torch_mitm import exact_torch
@@ -81,12 +82,13 @@ def solve_routed(
     solve_large_row: Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor],
     schedule: list[int],
     tolerance: float | None,
+    counts: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`chosen` (m, k) bool and `searched` (m,) int64 for rows routed by `how`: one batch of
     meet-in-the-middle rows, each enumeration row on its own, the prefix rows widened in
-    batches."""
+    batches. `counts`: the rows' valid counts, if already counted."""
     chosen = torch.zeros_like(valid)
-    searched = valid.sum(1)  # (m,)
+    searched = valid_counts(valid) if counts is None else counts.clone()  # (m,)
     mitm = how == MITM
     if bool(mitm.all()):
         return solve_rows(coeffs, targets, valid), searched
@@ -201,10 +203,11 @@ def solve_any_size(
 
     if cap == 0:
         raise InvalidArgument(f"memory_budget is below one {method} instance's workspace; raise it")
-    how = route(valid.sum(1), cap, max_excess)
+    counts = valid_counts(valid)
+    how = route(counts, cap, max_excess)
     schedule = prefix_schedule(cap, prefix_start, prefix_step, tolerance)
     chosen, searched = solve_routed(
-        coeffs, targets, valid, how, rows, large_row, schedule, tolerance
+        coeffs, targets, valid, how, rows, large_row, schedule, tolerance, counts
     )
     return AnySizeResult(result(coeffs, targets, chosen), how, searched)
 
