@@ -112,3 +112,25 @@ def test_milp_row_cost_follows_the_measured_table():
     per = [solve_cost("milp", 1, c, c)[1] for c in range(0, 41)]
     assert per == sorted(per)
     assert 5e-3 <= per[4] <= 2e-2 and 5 <= per[30] <= 20
+
+
+def test_the_estimate_finds_the_solvers_memory_cap_once_not_once_per_layer(monkeypatch):
+    """A deep target's estimate (an `approx compare --target relu-chain --depth 100000`
+    announcement) asked for the single-instance cap at every layer: ~60 budget checks each,
+    seconds before the run. The cap is a function of the budget alone: found once, the same
+    value (the uncached search over every size gives it)."""
+    calls = []
+    exact_fits = subset_sum.exact_fits
+    monkeypatch.setattr(subset_sum, "exact_fits", lambda c, b: calls.append(c) or exact_fits(c, b))
+    subset_sum._exact_cap.cache_clear()
+    _plan("pensia", (2,) * 201, 4)  # 200 layers
+    assert 0 < len(calls) <= subset_sum.MAX_VALID + 1
+    budget = subset_sum.SOLVER_MEMORY_BUDGET
+    fits = [c for c in range(subset_sum.MAX_VALID + 1) if exact_fits(c, budget)]
+    assert subset_sum.exact_in_memory(budget) == max(fits)
+    fewest = [
+        c
+        for c in range(subset_sum.MAX_VALID + 1)
+        if subset_sum.fewest_workspace_bytes(c) + 9 * c + 8 <= budget
+    ]
+    assert subset_sum.fewest_in_memory(budget) == max(fewest)
