@@ -252,6 +252,9 @@ FLAG_SYNTAX = [
      "--widths=4,4 --widths=3: each target needs >= 2 widths"),
     (["sweep", "--seeds", "2000000", "--width", "2", "--depth", "1", "--n", "2"],
      "--seeds=2000000 is more than"),
+    (["sweep", "--widths", "2,2", "--n", "2", "--eps", "0,0.5"],
+     "--eps=0.0,0.5: every entry must be in (0, 1)"),
+    (["run", "--widths", "3,2", "--n", "2,3"], "--n=2,3 has 2 entries; the target has 1"),
 ]  # fmt: skip
 
 

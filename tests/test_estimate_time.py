@@ -9,6 +9,7 @@ import pytest
 
 import approx.constructions.orseau as orseau_module
 import approx.engine.subset_sum as subset_sum
+import approx.engine.subset_sum.any_size as any_size
 from approx.constructions.burkholz import burkholz_instances
 from approx.constructions.orseau import Orseau
 from approx.engine.subset_sum import solve_cost
@@ -118,19 +119,13 @@ def test_the_estimate_finds_the_solvers_memory_cap_once_not_once_per_layer(monke
     """A deep target's estimate (an `approx compare --target relu-chain --depth 100000`
     announcement) asked for the single-instance cap at every layer: ~60 budget checks each,
     seconds before the run. The cap is a function of the budget alone: found once, the same
-    value (the uncached search over every size gives it)."""
+    value."""
     calls = []
     exact_fits = subset_sum.exact_fits
     monkeypatch.setattr(subset_sum, "exact_fits", lambda c, b: calls.append(c) or exact_fits(c, b))
-    subset_sum._exact_cap.cache_clear()
+    any_size._single_instance_cap.cache_clear()
     _plan("pensia", (2,) * 201, 4)  # 200 layers
     assert 0 < len(calls) <= subset_sum.MAX_VALID + 1
     budget = subset_sum.SOLVER_MEMORY_BUDGET
-    fits = [c for c in range(subset_sum.MAX_VALID + 1) if exact_fits(c, budget)]
-    assert subset_sum.exact_in_memory(budget) == max(fits)
-    fewest = [
-        c
-        for c in range(subset_sum.MAX_VALID + 1)
-        if subset_sum.fewest_workspace_bytes(c) + 9 * c + 8 <= budget
-    ]
-    assert subset_sum.fewest_in_memory(budget) == max(fewest)
+    assert any_size._single_instance_cap("exact", budget) == subset_sum.exact_in_memory(budget)
+    assert any_size._single_instance_cap("fewest", budget) == subset_sum.fewest_in_memory(budget)

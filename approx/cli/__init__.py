@@ -2,9 +2,11 @@
 
 Usage errors (bad arguments, files, targets that break a theorem's assumptions) print one line
 `approx: error: …` on stderr and exit with status 2; the line names the command-line flag
-where the library named the argument (`ascent_steps=-1` reads `--ascent-steps=-1`). Ctrl-C
-prints one line and exits with status 130. Options the user does not give are None, so the
-library's defaults (`approx.basics.defaults`) apply.
+where the library named the argument, with the value as the flag takes it (`ascent_steps=-1`
+reads `--ascent-steps=-1`, `n=[29, 29, 25]` reads `--n=29,29,25`, `rescale=True` reads
+`--rescale`), and advice only on the options the command has (`approx compare` has no
+--eps). Ctrl-C prints one line and exits with status 130. Options the user does not give are
+None, so the library's defaults (`approx.basics.defaults`) apply.
 
 Start-up is cheap: each command's parser lives in a light module (`approx.cli.parsers.<name>`:
 argparse and approx's light modules only), and the command itself (`approx.cli.<name>`, which

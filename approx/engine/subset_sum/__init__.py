@@ -34,7 +34,6 @@ every method, so errors from different methods are comparable.
 
 from __future__ import annotations
 
-import functools
 import math
 from dataclasses import dataclass
 
@@ -115,13 +114,6 @@ def exact_in_memory(memory_budget: int = SOLVER_MEMORY_BUDGET) -> int:
     """The most valid coefficients one ``exact`` instance may have to be solved in a single
     meet in the middle within `memory_budget` bytes."""
     check_positive_int("memory_budget", memory_budget)
-    return _exact_cap(memory_budget)
-
-
-# cached: the estimate of a run asks once per target layer (a 100,000-layer chain: 100,000
-# times the same ~60 budget checks, seconds before the run starts)
-@functools.cache
-def _exact_cap(memory_budget: int) -> int:
     fits = [c for c in range(MAX_VALID + 1) if exact_fits(c, memory_budget)]
     return max(fits, default=0)
 
@@ -130,11 +122,6 @@ def fewest_in_memory(memory_budget: int = SOLVER_MEMORY_BUDGET) -> int:
     """The most valid coefficients one ``fewest`` instance may have to be solved in a single
     meet in the middle within `memory_budget` bytes."""
     check_positive_int("memory_budget", memory_budget)
-    return _fewest_cap(memory_budget)
-
-
-@functools.cache  # as `_exact_cap`
-def _fewest_cap(memory_budget: int) -> int:
     fits = [
         c for c in range(MAX_VALID + 1) if fewest_workspace_bytes(c) + 9 * c + 8 <= memory_budget
     ]
