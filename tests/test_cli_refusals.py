@@ -1,21 +1,31 @@
-"""Refusals of the command line: `approx compare` names the flags the user typed, a command
-refused after it opened its `--store` leaves the file byte for byte as it was, and a sweep
-announces a long estimated time before it starts, however few its points."""
+"""Refusals of the command line: `approx compare` names the flags the user typed, a refusal
+writes each value as the flag takes it (comma-separated lists, a switch without a value, each
+flag once), out-of-memory advice names only the command's own options, a command refused after
+it opened its `--store` leaves the file byte for byte as it was, and a sweep and a comparison
+announce a long estimated time before they start."""
 
 from __future__ import annotations
 
 import hashlib
+import json
+import pickle
 import re
 import sqlite3
 from pathlib import Path
 
 import pytest
+import torch
 
 from approx.basics.units import format_seconds
+from approx.cli import build_parser, name_flags
+from approx.cli import compare as cli_compare
+from approx.cli import run as cli_run
 from approx.cli import sweep as cli_sweep
 from approx.experiments import cluster as cluster_mod
 from approx.experiments.grid import config_from_dict
 from approx.experiments.store import ResultStore
+from approx.pipeline import estimate as estimate_mod
+from approx.pipeline.memory_refusal import MemoryRefusal
 
 from .support import run_cli
 
@@ -27,16 +37,16 @@ COMPARE_REFUSALS = [
     ("--samples", "0", "--samples=0 must be a positive integer", []),
     ("--samples", "-1", "--samples=-1 must be a positive integer", []),
     ("--ascent-steps", "-1", "--ascent-steps=-1 must be an integer >= 0", []),
-    ("--n", "2,2,2", "--n=[2, 2, 2] has 3 entries; the target has 2", []),
-    ("--n", "100000000", "--n=[100000000, 100000000] for widths [4, 4, 2] needs", []),
+    ("--n", "2,2,2", "--n=2,2,2 has 3 entries; the target has 2", []),
+    ("--n", "100000000", "--n=100000000,100000000 for widths [4, 4, 2] needs", []),
     ("--n", "0", "argument --n: --n='0' must be integers >= 1", []),
-    ("--widths", "4", "--widths=[4] must be >= 2 positive integers", []),
-    ("--widths", "100000,100000", "--widths=[100000, 100000] give a target of", []),
+    ("--widths", "4", "--widths=4 must be >= 2 positive integers", []),
+    ("--widths", "100000,100000", "--widths=100000,100000 give a target of", []),
     ("--widths", "2,2", "--widths applies to --target random, not circle", ["--target", "circle"]),
     ("--depth", "0", "--depth=0 must be a positive integer", ["--target", "relu-chain"]),
     ("--depth", "2", "--depth applies to --target relu-chain, not random", []),
     ("--directions", "1", "--directions=1 must be an integer >= 3", ["--target", "circle"]),
-    ("--directions", "100000000", "--directions=100,000,000 gives a target of",
+    ("--directions", "100000000", "--directions=100000000 gives a target of",
      ["--target", "circle"]),
     ("--construction", "nope", "--construction='nope' is not one of", []),
     ("--construction", "burkholz", "--construction='burkholz': the searches pair the layers", []),
@@ -216,3 +226,141 @@ def test_the_estimate_is_announced_above_approx_runs_threshold(
         busy = min(workers, points)
         wall = seconds * points / busy
         assert f"(about {format_seconds(wall)} on {busy} worker" in line, line
+
+
+# ---- a refusal writes each flag as the user types it ----------------------------------------
+# a flag followed by a Python list (`--n=[29, 29, 25]`), a switch given a value
+# (`--rescale=True`), a flag with `=` and no value, or the same flag named twice
+NOT_TYPED = re.compile(
+    r"--[\w-]+=[\[(]|--[\w-]+=True\b|--[\w-]+=(?:\s|$)|(--[\w-]+)\S* (?:\(\1\)|/ \1\b)"
+)
+TINY_RUN = ["--samples", "16", "--ascent-steps", "0", "--quiet"]
+
+# command line ({big}: a target file whose layers have spectral norm > 1), what the line says
+FLAG_SYNTAX = [
+    (["run", "--max-memory", "0.001"],
+     "--max-memory=0.001 GiB allows no more; lower --n=29,29,25 (the theorem's value; or raise "
+     "eps, lower C), the widths, or use --dtype='float32'"),
+    (["run", "--max-memory", "0.0002", "--widths", "30,30,30", "--n", "3"],
+     "--max-memory=0.0002 GiB allows no more; lower --n=3,3 (or raise eps"),
+    (["run", "--density", "0.1"], "--density=0.1 is an option of construction(s) ['natale']"),
+    (["run", "--target", "{big}"], "(pass --rescale to scale such layers down"),
+    (["search", "--target", "{big}"], "(pass --rescale to scale such layers down"),
+    (["run", "--widths", "4,4", "--input-shape", "1,2,2"], "--input-shape describes a --target"),
+    (["tightness", "--target", "{big}"], "--input-shape [c, H, W] is needed with --target or"),
+    (["sweep", "--widths", "4", "--n", "2"], "--widths=4: each target needs >= 2 widths"),
+    (["sweep", "--widths", "4,4", "--widths", "3", "--n", "2"],
+     "--widths=4,4 --widths=3: each target needs >= 2 widths"),
+    (["sweep", "--seeds", "2000000", "--width", "2", "--depth", "1", "--n", "2"],
+     "--seeds=2000000 is more than"),
+    (["sweep", "--widths", "2,2", "--n", "2", "--eps", "0,0.5"],
+     "--eps=0.0,0.5: every entry must be in (0, 1)"),
+    (["run", "--widths", "3,2", "--n", "2,3"], "--n=2,3 has 2 entries; the target has 1"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("argv", "says"), FLAG_SYNTAX)
+def test_a_refusal_writes_the_value_as_the_flag_takes_it(argv, says, tmp_path):
+    big = tmp_path / "big.pt"
+    torch.save({"0.weight": 2 * torch.ones(3, 3), "1.weight": torch.ones(2, 3)}, big)
+    argv = [a.format(big=big) for a in argv]
+    code, _, err = run_cli([*argv, *(TINY_RUN if argv[0] == "run" else [])], tmp_path)
+    lines = err.strip().splitlines()
+    assert code == 2 and len(lines) == 1, (argv, err)
+    assert says in lines[0], lines[0]
+    assert not NOT_TYPED.search(lines[0]), lines[0]
+    assert not PYTHON_NAME.search(lines[0]), lines[0]
+
+
+@pytest.mark.parametrize(
+    ("message", "reads"),
+    [
+        ("lower n=[29, 29, 25] (or", "lower --n=29,29,25 (or"),
+        ("n=(4,) has", "--n=4 has"),
+        ("densities=[0.5, 1.5e-05] must", "--densities=0.5,1.5e-05 must"),
+        ("widths=[(4, 4), (8,)]: each", "--widths=4,4 --widths=8: each"),
+        ("density=0.1 (--density) is", "--density=0.1 is"),
+        ("(pass rescale=True / --rescale to", "(pass --rescale to"),
+        ("input_shape= (--input-shape) describes", "--input-shape describes"),
+        ("input_shape=[1, 28] (--input-shape C,H,W)", "--input-shape=1,28 (--input-shape C,H,W)"),
+        ("seed='a' and n_max=3", "--seed='a' and n_max=3"),
+    ],
+)  # fmt: skip
+def test_name_flags_writes_the_command_line_syntax(message, reads):
+    names = ("n", "densities", "widths", "seed", "density", "rescale", "input_shape")
+    flags = {name: "--" + name.replace("_", "-") for name in names}
+    assert name_flags(message, flags) == reads
+
+
+# ---- memory advice names only the command's own options -------------------------------------
+COMPARE_TINY = ["compare", "--methods", "greedy", "--samples", "16", "--ascent-steps", "0",
+                "--quiet"]  # fmt: skip
+
+
+def test_compare_out_of_memory_advice_names_only_its_own_flags(tmp_path, monkeypatch):
+    """compare has --n and --widths but no --eps, --C, --dtype or --max-memory; run's advice
+    names all of them, as before."""
+    monkeypatch.setattr(estimate_mod, "available_memory", lambda device: 2**20)
+    code, _, err = run_cli(COMPARE_TINY, tmp_path)
+    assert code == 2 and err.strip().endswith("1.0 MiB is available; lower --n=8,8 or the widths")
+    for absent in ("eps", " C", "dtype", "--max-memory"):
+        assert absent not in err, err
+    code, _, err = run_cli(["run", *TINY_RUN], tmp_path)
+    assert code == 2 and err.strip().endswith(
+        "1.0 MiB is available; lower --n=29,29,25 (the theorem's value; or raise eps, lower C), "
+        "the widths, or use --dtype='float32'"
+    )
+
+
+@pytest.mark.parametrize(
+    ("command", "module", "function", "advice"),
+    [
+        ("run", cli_run, "run", "lower --n or the widths, or pass --max-memory"),
+        ("compare", cli_compare, "benchmark", "lower --n or the widths"),
+    ],
+)
+def test_an_actual_out_of_memory_names_only_the_commands_flags(
+    command, module, function, advice, tmp_path, monkeypatch
+):
+    def no_memory(*args, **kwargs):
+        raise MemoryError("stub")
+
+    monkeypatch.setattr(module, function, no_memory)
+    argv = [command, *(TINY_RUN if command == "run" else COMPARE_TINY[1:])]
+    code, _, err = run_cli(argv, tmp_path)
+    assert code == 2
+    assert err.strip() == f"approx: error: out of memory (stub); the estimate missed: {advice}"
+
+
+def test_a_memory_refusal_survives_pickling_with_its_advice():
+    """A sweep worker's refusal travels back pickled: the advice must still be rebuilt."""
+    e = MemoryRefusal("this run needs 2 GiB", (3, 4), theorem=True, ascent=True)
+    back = pickle.loads(pickle.dumps(e))
+    assert str(back) == str(e)
+    assert back.for_options({"n", "widths"}) == e.for_options({"n", "widths"})
+    assert "ascent_steps=0" not in e.for_options({"n"}) and "eps" not in e.for_options({"n"})
+
+
+# ---- compare announces a long estimated time ------------------------------------------------
+def _compare_line(argv: list[str]) -> str:
+    return cli_compare.announcement(build_parser().parse_args(["compare", *argv]))
+
+
+@pytest.mark.parametrize("argv", [["--samples", "100000000"], ["--ascent-steps", "100000000"], []])
+def test_a_long_compare_announces_its_estimate(argv):
+    line = _compare_line(argv)
+    assert line.startswith("approx compare: about ") and "estimated" in line, line
+
+
+def test_a_quick_compare_announces_nothing_and_quiet_or_json_keep_their_streams(
+    tmp_path, monkeypatch
+):
+    assert _compare_line(["--methods", "annealing", "--samples", "16", "--ascent-steps", "0"]) == ""
+    assert _compare_line(["--n", "2,2,2"]) == ""  # a refusal is the comparison's to make
+    monkeypatch.setattr(cli_compare.defaults, "ANNOUNCE_SECONDS", 0.0)
+    code, out, err = run_cli([*COMPARE_TINY, "--json"], tmp_path)
+    assert code == 0 and "approx compare: about" not in err  # --quiet
+    json.loads(out)
+    code, out, err = run_cli([*COMPARE_TINY[:-1], "--json"], tmp_path)
+    assert code == 0 and err.startswith("approx compare: about ")
+    json.loads(out)

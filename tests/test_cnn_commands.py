@@ -164,7 +164,7 @@ def test_tightness_on_a_conv_target_probes_it_and_labels_it(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("extra", "match"),
     [
-        (["--conv", "2"], "--input-shape= \\[c, H, W\\] is needed"),
+        (["--conv", "2"], "--input-shape \\[c, H, W\\] is needed with --target or --conv"),
         (["--conv", "2", "--input-shape", "1,5,5", "--construction", "pensia"], "'pensia' does"),
         (["--conv", "2", "--input-shape", "1,5,5", "--widths", "2,2"], "one way"),
         (["--conv", "2", "--input-shape", "1,5,5", "--kernel", "9"], "9x9 kernel does not fit"),

@@ -215,7 +215,7 @@ def test_cli_table_json_figure_and_usage_errors(tmp_path, capsys):
     assert "approx compare runs it" in capsys.readouterr().err
     for command in ("search", "compare"):  # a one-width target is refused as such, any layout
         assert main([command, "--widths", "4", "--construction", "burkholz"]) == 2
-        assert "widths=[4] must be >= 2" in capsys.readouterr().err
+        assert "--widths=4 must be >= 2" in capsys.readouterr().err
 
 
 def test_sweep_points_vary_the_method_and_evaluate(tmp_path):

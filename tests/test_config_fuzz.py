@@ -524,7 +524,7 @@ def test_a_huge_builtin_compare_target_is_a_failed_point_not_a_crash(tmp_path, t
     assert code == 0, err
     (row,) = load_rows(tmp_path / "s.sqlite")
     assert row.status == "failed"
-    assert f"{key}=99,999,999,999 gives a target of" in row.error
+    assert f"{key}=99999999999 gives a target of" in row.error
 
 
 def test_compare_with_a_huge_circle_target_is_refused_naming_it(tmp_path):
@@ -533,7 +533,7 @@ def test_compare_with_a_huge_circle_target_is_refused_naming_it(tmp_path):
             "greedy", "--samples", "16", "--ascent-steps", "0", "--quiet"]  # fmt: skip
     code, err = _run(argv, tmp_path)
     assert code == 2
-    assert "directions=99,999,999,999 gives a target" in err and "memory" not in err
+    assert "directions=99999999999 gives a target" in err and "memory" not in err
 
 
 def test_arrays_nested_too_deeply_for_the_toml_parser_are_refused(tmp_path):

@@ -12,6 +12,7 @@ import pytest
 import approx.constructions.natale as natale_module
 import approx.constructions.orseau as orseau_module
 import approx.engine.subset_sum as subset_sum
+import approx.engine.subset_sum.any_size as any_size
 from approx.basics.units import format_seconds
 from approx.constructions.burkholz import burkholz_instances
 from approx.constructions.natale import NATALE
@@ -188,3 +189,19 @@ def test_a_short_estimate_reads_in_tenths_of_a_second():
     assert [format_seconds(s) for s in (0.47, 4.2, 42.4, 130)] == [
         "0.5 s", "4.2 s", "42 s", "2 min 10 s",
     ]  # fmt: skip
+
+
+def test_the_estimate_finds_the_solvers_memory_cap_once_not_once_per_layer(monkeypatch):
+    """A deep target's estimate (an `approx compare --target relu-chain --depth 100000`
+    announcement) asked for the single-instance cap at every layer: ~60 budget checks each,
+    seconds before the run. The cap is a function of the budget alone: found once, the same
+    value."""
+    calls = []
+    exact_fits = subset_sum.exact_fits
+    monkeypatch.setattr(subset_sum, "exact_fits", lambda c, b: calls.append(c) or exact_fits(c, b))
+    any_size._single_instance_cap.cache_clear()
+    _plan("pensia", (2,) * 201, 4)  # 200 layers
+    assert 0 < len(calls) <= subset_sum.MAX_VALID + 1
+    budget = subset_sum.SOLVER_MEMORY_BUDGET
+    assert any_size._single_instance_cap("exact", budget) == subset_sum.exact_in_memory(budget)
+    assert any_size._single_instance_cap("fewest", budget) == subset_sum.fewest_in_memory(budget)

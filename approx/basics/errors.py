@@ -14,6 +14,12 @@ import math
 class InvalidArgument(ValueError):
     """An argument a user passed is out of range, the wrong shape, or unsupported."""
 
+    def for_options(self, offered) -> str:
+        """The message for a caller that offers only the arguments in `offered` (the CLI: a
+        command's flags; None: all of them). The message itself, unless it advises several
+        options (`approx.pipeline.memory_refusal`)."""
+        return str(self)
+
 
 class TargetAssumptionError(InvalidArgument):
     """The target network breaks an assumption of the chosen theorem (e.g. ||W_i||_2 > 1)."""

@@ -2,9 +2,11 @@
 
 Usage errors (bad arguments, files, targets that break a theorem's assumptions) print one line
 `approx: error: …` on stderr and exit with status 2; the line names the command-line flag
-where the library named the argument (`ascent_steps=-1` reads `--ascent-steps=-1`). Ctrl-C
-prints one line and exits with status 130. Options the user does not give are None, so the
-library's defaults (`approx.basics.defaults`) apply.
+where the library named the argument, with the value as the flag takes it (`ascent_steps=-1`
+reads `--ascent-steps=-1`, `n=[29, 29, 25]` reads `--n=29,29,25`, `rescale=True` reads
+`--rescale`), and advice only on the options the command has (`approx compare` has no
+--eps). Ctrl-C prints one line and exits with status 130. Options the user does not give are
+None, so the library's defaults (`approx.basics.defaults`) apply.
 
 Start-up is cheap: each command's parser lives in a light module (`approx.cli.parsers.<name>`:
 argparse and approx's light modules only), and the command itself (`approx.cli.<name>`, which
@@ -58,11 +60,39 @@ def implementation(name: str):
     return importlib.import_module(f"{__name__}.{COMMANDS[name]}")
 
 
+# a value as the library prints it: a list or tuple of numbers (`[29, 29, 25]`, `(4,)`), and a
+# list of them (`[(4, 4), (8,)]`: the values of a repeatable flag)
+_NUMBERS = r"[\[(][-+.\de]+(?:, [-+.\de]+)*,?[\])]"
+_NESTED = rf"\[{_NUMBERS}(?:, {_NUMBERS})*,?\]"
+
+
 def name_flags(message: str, flags: dict[str, str]) -> str:
-    """`message` with each library argument `name=` that has a flag written `--flag=`."""
+    """`message` with each library argument `name=value` that has a flag written as the user
+    writes the flag: `--flag=value`, a list of numbers comma-separated (`n=[29, 29, 25]` reads
+    `--n=29,29,25`; a list of lists, the flag once per list), a switch without a value
+    (`rescale=True` reads `--rescale`), an argument named without a value (`input_shape=`)
+    as the flag alone, and the flag once where the library named it beside
+    the argument (`density=0.1 (--density)`, `rescale=True / --rescale`)."""
     for name, flag in flags.items():
-        message = re.sub(rf"(?<![\w.\-']){re.escape(name)}=", f"{flag}=", message)
+        arg = rf"(?<![\w.\-']){re.escape(name)}="
+        message = re.sub(
+            rf"{arg}({_NESTED}|{_NUMBERS})", lambda m, f=flag: _as_typed(f, m[1]), message
+        )
+        message = re.sub(arg + r"True\b", flag, message)
+        message = re.sub(arg + r"(?=[\s,;:)]|$)", flag, message)  # `name=`: the argument
+        message = re.sub(arg, f"{flag}=", message)
+        twice = re.escape(flag)
+        message = re.sub(rf"({twice}(?:=\S+)?) (?:\({twice}\)|/ {twice})(?![\w-])", r"\1", message)
     return message
+
+
+def _as_typed(flag: str, value: str) -> str:
+    """`flag` with a list `value` (`_NUMBERS` or `_NESTED`) as the command line takes it."""
+    inner = value[1:-1]
+    lists = (
+        re.findall(r"[\[(]([^\[\]()]*)[\])]", inner) if re.fullmatch(_NESTED, value) else [inner]
+    )
+    return " ".join(f"{flag}={v.replace(' ', '').rstrip(',')}" for v in lists)
 
 
 def _out_of_memory(e: BaseException) -> bool:
@@ -101,9 +131,11 @@ def main(argv: list[str] | None = None) -> int:
         # the import inside the try: Ctrl-C during seconds of imports is an interrupt too
         return implementation(args.command).command(args)
     except InvalidArgument as e:
-        text = " ".join(str(e).split())  # one line, whatever the message held
         # read after the call: a command may drop its flags (a sweep file names TOML keys)
-        print(f"approx: error: {name_flags(text, getattr(args, 'flags', {}))}", file=sys.stderr)
+        flags = getattr(args, "flags", {})
+        # one line, whatever the message held; advice only on the options this command has
+        text = " ".join(e.for_options(flags or None).split())
+        print(f"approx: error: {name_flags(text, flags)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"approx {args.command}: interrupted", file=sys.stderr)
@@ -118,8 +150,19 @@ def main(argv: list[str] | None = None) -> int:
             raise
         first = (str(e).strip().splitlines() or [type(e).__name__])[0]
         print(
-            f"approx: error: out of memory ({first[:200]}); the estimate missed: lower --n "
-            "or the widths, or pass --max-memory",
+            f"approx: error: out of memory ({first[:200]}); the estimate missed"
+            + _memory_advice(getattr(args, "flags", {})),
             file=sys.stderr,
         )
         return 2
+
+
+def _memory_advice(flags: dict[str, str]) -> str:
+    """What shrinks a command that ran out of memory, among the options it has."""
+    lower = " or ".join(
+        text for name, text in (("n", "--n"), ("widths", "the widths")) if name in flags
+    )
+    advice = [f"lower {lower}"] if lower else []
+    if "max_memory_gib" in flags:
+        advice.append("pass --max-memory")
+    return ": " + ", or ".join(advice) if advice else ""

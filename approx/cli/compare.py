@@ -10,11 +10,46 @@ import sys
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..basics.files import check_writable_dir, write_files_atomic
+from ..basics.units import format_seconds
 from ..experiments.figures.compare import plot_benchmarks
 from ..experiments.threads import limited_threads
-from ..pipeline.search.benchmark import benchmark
+from ..pipeline.search.benchmark import benchmark, estimate_seconds
 from ..pipeline.search.table import format_benchmark
 from .common import given, one_or_list
+
+
+def _methods(args: argparse.Namespace) -> str | tuple[str, ...] | None:
+    if args.methods is None:
+        return None
+    return "all" if args.methods == "all" else tuple(m.strip() for m in args.methods.split(","))
+
+
+def announcement(args: argparse.Namespace) -> str:
+    """The line announcing the comparison's estimated time (`estimate_seconds`, on one thread)
+    when it exceeds `defaults.ANNOUNCE_SECONDS`, as `approx run` announces its own; "" for a
+    quick one. The estimate only announces: what it refuses (on the default device) is left to
+    the comparison itself to refuse, on the device the user asked for."""
+    try:
+        seconds = estimate_seconds(
+            **given(
+                target=args.target,
+                widths=args.widths,
+                depth=args.depth,
+                directions=args.directions,
+                construction=args.construction,
+                n=one_or_list(args.n),
+                methods=_methods(args),
+                densities=args.densities,
+                planted=args.planted or None,
+                empirical_samples=args.samples,
+                ascent_steps=args.ascent_steps,
+            )
+        )
+    except InvalidArgument:
+        return ""
+    if seconds <= defaults.ANNOUNCE_SECONDS:
+        return ""
+    return f"approx compare: about {format_seconds(seconds)} (estimated, on one thread)"
 
 
 def command(args: argparse.Namespace) -> int:
@@ -28,11 +63,11 @@ def command(args: argparse.Namespace) -> int:
     ):
         if value is not None and target != applies:
             raise InvalidArgument(f"{flag} applies to --target {applies}, not {target}")
-    methods = None
-    if args.methods is not None:
-        methods = (
-            "all" if args.methods == "all" else tuple(m.strip() for m in args.methods.split(","))
-        )
+    methods = _methods(args)
+    if not args.quiet:
+        line = announcement(args)
+        if line:
+            print(line, file=sys.stderr, flush=True)
     # small networks: one thread is fastest, and two pools would fight (restored after)
     with limited_threads():
         result = benchmark(

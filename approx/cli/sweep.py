@@ -51,7 +51,7 @@ def grid_from_flags(args: argparse.Namespace) -> dict:
             raise InvalidArgument(f"--seeds={args.seeds} must be >= 1")
         if args.seeds > defaults.MAX_GRID_POINTS:  # before the list of seeds is built
             raise InvalidArgument(
-                f"--seeds={args.seeds:,} is more than the {defaults.MAX_GRID_POINTS:,} points "
+                f"--seeds={args.seeds} is more than the {defaults.MAX_GRID_POINTS:,} points "
                 "a sweep takes"
             )
         table["seed"] = list(range(args.seeds))

@@ -50,7 +50,7 @@ def floats(name: str, value: Any, lo: float, hi: float | None) -> list[float]:
         if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
             raise InvalidArgument(f"{name}={shown(value)}: every entry must be a finite number")
         if not (v > lo and (hi is None or v < hi)):
-            rng = f"({lo:g}, {hi:g})" if hi is not None else f"> {lo:g}"
+            rng = f"in ({lo:g}, {hi:g})" if hi is not None else f"> {lo:g}"
             raise InvalidArgument(f"{name}={shown(value)}: every entry must be {rng}")
         out.append(float(v))  # 4 and 4.0 must give one key
     return out

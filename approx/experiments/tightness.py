@@ -206,7 +206,7 @@ def check_row(
     check_positive_int("seeds", seeds)
     if seeds > defaults.MAX_TIGHTNESS_SEEDS:
         raise InvalidArgument(
-            f"seeds={seeds:,} is more than the {defaults.MAX_TIGHTNESS_SEEDS:,} a row may run "
+            f"seeds={seeds} is more than the {defaults.MAX_TIGHTNESS_SEEDS:,} a row may run "
             "(every seed runs at every probed n)"
         )
     check_positive_int("n_max", n_max)

@@ -64,13 +64,13 @@ import torch
 
 from ..basics import defaults
 from ..basics.devices import available_memory
-from ..basics.errors import InvalidArgument
 from ..basics.units import format_bytes, format_seconds
 from ..constructions import Construction
 from ..engine.subset_sum import solve_cost
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, any_size_cost
 from ..measurement.empirical import FLIPS, JACOBIAN_ROWS, LINE_ANGLES, search_schedule
 from ..measurement.max_norm import CHUNK_ROWS as MAX_NORM_CHUNK_ROWS
+from .memory_refusal import MemoryRefusal
 
 _SAMPLE_S_PER_WEIGHT = 1e-8
 _ARGMIN_S_PER_CANDIDATE = 5e-9
@@ -377,23 +377,25 @@ def estimate_run(
     )
 
 
-def check_memory(est: RunEstimate, n: Sequence[int]) -> None:
+def check_memory(est: RunEstimate, n: Sequence[int], *, theorem=False, max_memory_gib=None,
+                 ascent=True) -> None:  # fmt: skip
     """Refuse (one line: the estimate, its parts, the options that shrink it) a run whose peak
-    exceeds the available memory or `max_memory_gib`."""
+    exceeds the available memory or `max_memory_gib` (the caller's value, as given); `theorem`:
+    `n` is the theorem's, not the caller's; `ascent`: the run has ascent steps to drop."""
     caps = []
     if est.available_bytes is not None:
         caps.append((est.available_bytes, f"{format_bytes(est.available_bytes)} is available"))
     if est.limit_bytes is not None:
-        caps.append((est.limit_bytes, f"max_memory_gib={est.limit_bytes / 2**30:g} allows no more"))
+        caps.append((est.limit_bytes, f"max_memory_gib={max_memory_gib:g} GiB allows no more"))
     over = [text for cap, text in caps if est.peak_bytes > cap]
     if not over:
         return
     parts = ", ".join(f"{k} {format_bytes(v)}" for k, v in est.parts.items())
-    shrink = ""
-    if est.parts["empirical"] > max(est.parts["random network"], est.parts["prune"]):
-        shrink = "ascent_steps=0 drops the ascent's activations; "
-    raise InvalidArgument(
+    raise MemoryRefusal(
         f"this run needs about {format_bytes(est.peak_bytes)} at its peak ({parts}; "
-        f"about {format_seconds(est.seconds)}) but {' and '.join(over)}; {shrink}lower "
-        f"n={list(n)} (or raise eps, lower C), the widths, or use dtype='float32'"
+        f"about {format_seconds(est.seconds)}) but {' and '.join(over)}",
+        n,
+        theorem=theorem,
+        ascent=ascent
+        and est.parts["empirical"] > max(est.parts["random network"], est.parts["prune"]),
     )

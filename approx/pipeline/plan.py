@@ -214,7 +214,9 @@ def plan_run(
         max_memory_gib=max_memory_gib,
         prefix_tolerance=prefix_tolerance,
     )
-    check_memory(estimate, n_used)
+    check_memory(
+        estimate, n_used, theorem=n is None, max_memory_gib=max_memory_gib, ascent=ascent_steps > 0
+    )
     return RunPlan(
         construction=cons,
         target_widths=tw,

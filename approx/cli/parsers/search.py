@@ -11,6 +11,8 @@ from .names import CONSTRUCTIONS
 # the library's argument names -> this command's flags, for error messages
 FLAGS = {
     "widths": "--widths",
+    "target": "--target",
+    "rescale": "--rescale",
     "construction": "--construction",
     "n": "--n",
     "method": "--method",

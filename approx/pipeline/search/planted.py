@@ -64,7 +64,7 @@ def _check_weights(name: str, value: int, weights: int) -> None:
     most = defaults.MAX_TARGET_BYTES // 8
     if weights > most:
         raise InvalidArgument(
-            f"{name}={value:,} gives a target of {weights:.3g} weights, more than the {most:,} "
+            f"{name}={value} gives a target of {weights:.3g} weights, more than the {most:,} "
             "a target may have"
         )
 
