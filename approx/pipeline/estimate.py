@@ -161,7 +161,6 @@ def _prune_cost(
     groups = listed(tuple(target_widths), tuple(n)) if listed else (None,) * len(weights)
     passes = getattr(cons, "digit_passes", None)
     digits = passes(tuple(target_widths), tuple(n)) if passes else (None,) * len(weights)
-    # fixed-size subsets (Natale's `subset_sizes`): method ``fixed`` whatever the solver's name
     sized = getattr(cons, "subset_sizes", None)
     sizes = sized(tuple(target_widths), tuple(n)) if sized else (None,) * len(weights)
     for w_i, n_i, group, digit, size in zip(weights, n, groups, digits, sizes, strict=True):
@@ -183,16 +182,15 @@ def _prune_cost(
                 for valid, p in pmf:
                     if p < 1e-9:
                         continue
-                    if size is not None:
-                        gw, gs = solve_cost(
-                            "fixed", rows, columns, valid, most, threads=threads, size=size
-                        )
-                    elif solver in ANY_SIZE_METHODS:
+                    if solver in ANY_SIZE_METHODS and size is None:
                         gw, gs = any_size_cost(
                             solver, rows, valid, most, tolerance=tolerance, threads=threads
                         )
-                    else:
-                        gw, gs = solve_cost(solver, rows, columns, valid, most, threads=threads)
+                    else:  # at Natale's sizes: method fixed, whatever the solver's name
+                        method = solver if size is None else "fixed"
+                        gw, gs = solve_cost(
+                            method, rows, columns, valid, most, threads=threads, size=size
+                        )
                     w, s = max(w, gw), s + p * gs
         workspace = max(workspace, candidates * (4 * itemsize + 12) + w)
         seconds += s
