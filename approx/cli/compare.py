@@ -24,27 +24,30 @@ def _methods(args: argparse.Namespace) -> str | tuple[str, ...] | None:
     return "all" if args.methods == "all" else tuple(m.strip() for m in args.methods.split(","))
 
 
+def _comparison(args: argparse.Namespace) -> dict:
+    """The flags that say what is compared, as `benchmark` and `estimate_seconds` name them."""
+    return {
+        "target": args.target,
+        "widths": args.widths,
+        "depth": args.depth,
+        "directions": args.directions,
+        "construction": args.construction,
+        "n": one_or_list(args.n),
+        "methods": _methods(args),
+        "densities": args.densities,
+        "planted": args.planted or None,
+        "empirical_samples": args.samples,
+        "ascent_steps": args.ascent_steps,
+    }
+
+
 def announcement(args: argparse.Namespace) -> str:
     """The line announcing the comparison's estimated time (`estimate_seconds`, on one thread)
     when it exceeds `defaults.ANNOUNCE_SECONDS`, as `approx run` announces its own; "" for a
     quick one. The estimate only announces: what it refuses (on the default device) is left to
     the comparison itself to refuse, on the device the user asked for."""
     try:
-        seconds = estimate_seconds(
-            **given(
-                target=args.target,
-                widths=args.widths,
-                depth=args.depth,
-                directions=args.directions,
-                construction=args.construction,
-                n=one_or_list(args.n),
-                methods=_methods(args),
-                densities=args.densities,
-                planted=args.planted or None,
-                empirical_samples=args.samples,
-                ascent_steps=args.ascent_steps,
-            )
-        )
+        seconds = estimate_seconds(**given(**_comparison(args)))
     except InvalidArgument:
         return ""
     if seconds <= defaults.ANNOUNCE_SECONDS:
@@ -63,7 +66,6 @@ def command(args: argparse.Namespace) -> int:
     ):
         if value is not None and target != applies:
             raise InvalidArgument(f"{flag} applies to --target {applies}, not {target}")
-    methods = _methods(args)
     if not args.quiet:
         line = announcement(args)
         if line:
@@ -71,21 +73,7 @@ def command(args: argparse.Namespace) -> int:
     # small networks: one thread is fastest, and two pools would fight (restored after)
     with limited_threads():
         result = benchmark(
-            **given(
-                target=args.target,
-                widths=args.widths,
-                depth=args.depth,
-                directions=args.directions,
-                construction=args.construction,
-                n=one_or_list(args.n),
-                methods=methods,
-                seed=args.seed,
-                densities=args.densities,
-                planted=args.planted or None,
-                device=args.device,
-                empirical_samples=args.samples,
-                ascent_steps=args.ascent_steps,
-            ),
+            **given(**_comparison(args), seed=args.seed, device=args.device),
             progress=not args.quiet,
         )
     data = result.to_json()
