@@ -743,7 +743,7 @@ REFUSALS = {
     ),
     "run eps=5e-324 C=0.5": (  # refused naming tolerance=0.0, an argument never passed
         lambda: approx.run(widths=[2, 2], eps=5e-324, C=0.5),
-        "eps=5e-324 is too small for widths [2, 2]",
+        "eps=5e-324 is too small for widths 2-2",
     ),
     "as_network complex weights to float64": (  # UserWarning: discards the imaginary part
         lambda: approx.as_network([torch.eye(2, dtype=torch.complex64)], dtype=torch.float64),

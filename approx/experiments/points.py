@@ -26,9 +26,8 @@ def n_for_width_factor(construction: str, widths: Sequence[int], factor: float) 
     for n in range(1, defaults.MAX_N + 1):
         if max(cons.random_widths(widths, (n,) * (len(widths) - 1))[1:-1]) >= want:
             return n
-    raise InvalidArgument(
-        f"width_factor={factor:g} needs n > {defaults.MAX_N} for widths {list(widths)}"
-    )
+    dashed = "-".join(map(str, widths))
+    raise InvalidArgument(f"width_factor={factor:g} needs n > {defaults.MAX_N} for widths {dashed}")
 
 
 # the keys each kind of point reads (a run reads "widths" unless it has a "target")

@@ -133,13 +133,18 @@ def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: st
         )
 
 
+def _dashed(widths) -> str:
+    """Widths as the run's report writes them: 16-16-16-4."""
+    return "-".join(map(str, widths))
+
+
 def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
     _check_instance_size(plan_n, cons, solver)
     count = random_params(cons, tw, plan_n)
     itemsize = torch.empty((), dtype=dtype).element_size()
     if count * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:
         raise InvalidArgument(
-            f"n={list(plan_n)} for widths {list(tw)} needs a random net of {count:,} "
+            f"n={list(plan_n)} for widths {_dashed(tw)} needs a random net of {count:,} "
             f"weights (> {defaults.MAX_RANDOM_NET_BYTES / 2**30:.0f} GiB with masks); lower n "
             "or widths"
         )
@@ -152,7 +157,7 @@ def _tolerances(tw, eps: float, solver: str, weight_tolerance: float | None):
     default = default_weight_tolerance(tw, eps)
     if not default > 0:
         raise InvalidArgument(
-            f"eps={eps!r} is too small for widths {list(tw)}: the per-weight tolerance "
+            f"eps={eps!r} is too small for widths {_dashed(tw)}: the per-weight tolerance "
             "eps / (2 l sqrt(2 d_in d_out)) underflows to 0"
         )
     if solver == "fewest" and weight_tolerance is None:
@@ -300,8 +305,8 @@ def _for_run(cons: Construction, widths: tuple[int, ...], eps: float, density: f
             n for n, c in CONSTRUCTIONS.items() if "density" in getattr(c, "run_options", ())
         )
         raise InvalidArgument(
-            f"density={density!r} (--density) is an option of construction(s) {takes}, "
-            f"not {cons.name!r}"
+            f"density={density!r} (--density) is an option of construction(s) {', '.join(takes)}, "
+            f"not {cons.name}"
         )
     for_run = getattr(cons, "for_run", None)
     return cons if for_run is None else for_run(widths, eps, density)
