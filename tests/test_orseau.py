@@ -3,6 +3,7 @@ base-3/2 digit lemma, the union-bound width, and the kept units per weight."""
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import math
 
@@ -11,6 +12,7 @@ import torch
 from hypothesis import given
 from hypothesis import strategies as st
 
+import approx.constructions.orseau as orseau_module
 from approx.basics.errors import InvalidArgument
 from approx.basics.sampling import hyperbolic_magnitudes, sample_weights
 from approx.constructions.orseau import (
@@ -190,3 +192,32 @@ def test_for_run_configures_the_precision():
     assert ORSEAU.for_run((2, 2), 0.2, None).eps == 0.2
     with pytest.raises(InvalidArgument, match="density"):
         run(widths=(2, 2), construction="orseau", n=2, density=0.1)
+
+
+def test_digit_passes_run_on_one_torch_thread(monkeypatch):
+    """The passes (many small torch calls, between which a pool's idle threads spin on a busy
+    machine) run on one thread; the caller's thread count is restored; the values are those
+    of the passes on the caller's threads."""
+    seen = []
+    passes = orseau_module._digit_passes
+
+    def spy(*args, **kwargs):
+        seen.append(torch.get_num_threads())
+        return passes(*args, **kwargs)
+
+    g = torch.Generator().manual_seed(0)
+    products = torch.rand(64, 40, generator=g, dtype=torch.float64) * 2 - 1
+    targets = torch.rand(64, generator=g, dtype=torch.float64) * 2 - 1
+    valid = torch.rand(64, 40, generator=g) < 0.5
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr(orseau_module, "one_torch_thread", contextlib.nullcontext)
+        reference = orseau_module.digit_greedy(products, targets, valid, 12)
+        monkeypatch.undo()
+        monkeypatch.setattr(orseau_module, "_digit_passes", spy)
+        chosen, value = orseau_module.digit_greedy(products, targets, valid, 12)
+        assert seen == [1] and torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert torch.equal(chosen, reference[0]) and torch.equal(value, reference[1])

@@ -63,6 +63,7 @@ from ..basics.errors import InvalidArgument, check_open_unit, check_positive_num
 from ..basics.network import Network
 from ..basics.safe_math import ceil_count
 from ..basics.sampling import sample_weights
+from ..basics.torch_threads import one_torch_thread
 from .base import Theorem, Violation
 from .layout import HalfLineLayout, norm_bound_violations
 
@@ -169,10 +170,21 @@ def digit_greedy(
     key = torch.where(right, products.abs().to(torch.float64), -1.0)  # (R, c); -1: never kept
     asc, order = key.sort(1)  # (R, c) ascending
     r = targets.abs().to(torch.float64)  # (R,)
-    prev = torch.full_like(r, -1, dtype=torch.long)  # position the previous digit kept
     chosen = torch.zeros_like(valid)
     rows = torch.arange(len(r), device=r.device)
-    for t in range(1, k + 1 if products.shape[1] else 1):
+    # the passes on one torch thread: ~15 small calls each, between which a pool's idle threads
+    # spin (10x slower beside two busy loops where torch was imported before the `approx`
+    # command could set OMP_WAIT_POLICY); the same values
+    with one_torch_thread():
+        chosen, r = _digit_passes(asc, order, r, chosen, rows, k, products.shape[1] > 0)
+    return chosen, (products * chosen).sum(1)
+
+
+def _digit_passes(asc, order, r, chosen, rows, k: int, any_candidate: bool):
+    """`digit_greedy`'s passes, t = 1..k, over the sorted keys `asc` (their columns `order`):
+    marks `chosen`, lowers the remainders `r`."""
+    prev = torch.full_like(r, -1, dtype=torch.long)  # position the previous digit kept
+    for t in range(1, k + 1 if any_candidate else 1):
         top = Q**t
         bound = torch.clamp(r, max=top)[:, None]  # (R, 1)
         idx = torch.searchsorted(asc, bound, right=True).squeeze(1) - 1  # last asc <= bound
@@ -182,7 +194,7 @@ def digit_greedy(
         chosen[rows[take], order[rows[take], idx[take]]] = True
         r = torch.where(take, r - val, r)
         prev = torch.where(take, idx, -1)
-    return chosen, (products * chosen).sum(1)
+    return chosen, r
 
 
 class Orseau(HalfLineLayout):

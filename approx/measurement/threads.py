@@ -1,27 +1,8 @@
-"""Torch on one thread for a stretch of work.
-
-LAPACK's SVD on a few hundred rows is many short parallel regions; torch's OpenMP pool then
-spends more time at barriers than computing whenever another process holds a core: on two
-shared cores, four SVDs of 500 x 784 and 500 x 1,568 matrices took 1.1-3.4 s wall and as many
-CPU-seconds on two threads against 0.39-0.45 s on one (docs/performance.md). The certified
-bound's norms run on one thread; so do the empirical search's products, whose chunks run in
-parallel threads of their own (`approx.measurement.empirical.single_threaded_products`).
-"""
+"""Torch on one thread for a stretch of work (`approx.basics.torch_threads`, where it lives so
+that the constructions can use it too)."""
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator
+from ..basics.torch_threads import one_torch_thread
 
-import torch
-
-
-@contextlib.contextmanager
-def one_torch_thread() -> Iterator[int]:
-    """For the duration torch computes on one CPU thread; yields the count it had."""
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield threads
-    finally:
-        torch.set_num_threads(threads)
+__all__ = ["one_torch_thread"]
