@@ -3,6 +3,11 @@
 from __future__ import annotations
 
 
+def format_widths(widths) -> str:
+    """`(16, 16, 16, 4)` -> `"16-16-16-4"`: layer widths as the run's report writes them."""
+    return "-".join(map(str, widths))
+
+
 def format_bytes(n: float) -> str:
     """`1536` -> `"1.5 KiB"`, `3 * 2**30` -> `"3.0 GiB"` (binary units, one decimal; beyond
     1024 TiB in TiB with an exponent)."""

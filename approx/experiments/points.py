@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
+from ..basics.units import format_widths
 from ..constructions import get_construction
 from ..engine.subset_sum import solve_cost
 from ..pipeline.plan import plan_run
@@ -26,8 +27,9 @@ def n_for_width_factor(construction: str, widths: Sequence[int], factor: float) 
     for n in range(1, defaults.MAX_N + 1):
         if max(cons.random_widths(widths, (n,) * (len(widths) - 1))[1:-1]) >= want:
             return n
-    dashed = "-".join(map(str, widths))
-    raise InvalidArgument(f"width_factor={factor:g} needs n > {defaults.MAX_N} for widths {dashed}")
+    raise InvalidArgument(
+        f"width_factor={factor:g} needs n > {defaults.MAX_N} for widths {format_widths(widths)}"
+    )
 
 
 # the keys each kind of point reads (a run reads "widths" unless it has a "target")

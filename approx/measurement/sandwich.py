@@ -53,6 +53,7 @@ import torch
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_positive_int
+from ..basics.units import format_widths
 from .difference import circle_sup, error_at
 from .stored import StoredLayer
 
@@ -74,10 +75,9 @@ def check_size(widths) -> None:
     """Refuse a branch and bound whose affine forms would not fit (2 inputs or fewer: any)."""
     widths = tuple(widths)
     if widths[0] > 2 and _form_size(widths) > MAX_BOX_FORM:
-        dashed = "-".join(map(str, widths))
         raise InvalidArgument(
             f"the sandwich (error='sandwich', --error sandwich) bounds boxes with "
-            f"{_form_size(widths):,} symbol-neuron terms each for widths {dashed} "
+            f"{_form_size(widths):,} symbol-neuron terms each for widths {format_widths(widths)} "
             f"(at most {MAX_BOX_FORM:,}): use error='certified' for a network this size"
         )
 

@@ -20,6 +20,7 @@ from ..basics.errors import (
 )
 from ..basics.network import RELU, Activation, Network
 from ..basics.sampling import spawn_seeds
+from ..basics.units import format_widths
 from ..constructions import CONSTRUCTIONS, Construction, check_covered, get_construction
 from ..engine.subset_sum import SOLVERS, max_coefficients
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS
@@ -133,18 +134,13 @@ def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: st
         )
 
 
-def _dashed(widths) -> str:
-    """Widths as the run's report writes them: 16-16-16-4."""
-    return "-".join(map(str, widths))
-
-
 def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
     _check_instance_size(plan_n, cons, solver)
     count = random_params(cons, tw, plan_n)
     itemsize = torch.empty((), dtype=dtype).element_size()
     if count * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:
         raise InvalidArgument(
-            f"n={list(plan_n)} for widths {_dashed(tw)} needs a random net of {count:,} "
+            f"n={list(plan_n)} for widths {format_widths(tw)} needs a random net of {count:,} "
             f"weights (> {defaults.MAX_RANDOM_NET_BYTES / 2**30:.0f} GiB with masks); lower n "
             "or widths"
         )
@@ -157,7 +153,7 @@ def _tolerances(tw, eps: float, solver: str, weight_tolerance: float | None):
     default = default_weight_tolerance(tw, eps)
     if not default > 0:
         raise InvalidArgument(
-            f"eps={eps!r} is too small for widths {_dashed(tw)}: the per-weight tolerance "
+            f"eps={eps!r} is too small for widths {format_widths(tw)}: the per-weight tolerance "
             "eps / (2 l sqrt(2 d_in d_out)) underflows to 0"
         )
     if solver == "fewest" and weight_tolerance is None:

@@ -5,13 +5,10 @@ from __future__ import annotations
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
+from ..basics.units import format_widths
 from ..measurement.empirical import search_schedule
 from .result import RunResult
 from .search.compare import Comparison
-
-
-def _widths(ws) -> str:
-    return "-".join(str(w) for w in ws)
 
 
 def _check(ok: bool) -> str:
@@ -48,9 +45,9 @@ def format_run(r: RunResult) -> str:
     lines = [
         f"approx run: {r.construction} — {r.theorem}",
         "",
-        f"  target            widths {_widths(r.target_widths)}   depth {r.target_depth}   "
+        f"  target            widths {format_widths(r.target_widths)}   depth {r.target_depth}   "
         f"params {r.target_params:,}{structure}",
-        f"  random network    widths {_widths(r.random_widths)}   depth {r.random_depth}   "
+        f"  random network    widths {format_widths(r.random_widths)}   depth {r.random_depth}   "
         f"params {r.random_params:,}",
         f"  samples/weight n  {n}   ({r.n_source})",
         f"  theorem's width   n = {theorem_n} for eps={r.eps:g}, delta={r.delta:g}"
