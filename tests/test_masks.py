@@ -3,7 +3,7 @@ import torch
 from hypothesis import given
 
 from approx.basics.errors import InvalidArgument
-from approx.basics.masks import Masks, masked_forward
+from approx.basics.masks import Masks, kept_sum, masked_forward
 from approx.basics.sampling import random_target
 
 from .support import TOL, generator, seeds
@@ -58,3 +58,21 @@ def test_masked_forward_equals_the_dense_masked_net(seed):
     (g_fast,) = torch.autograd.grad(fast.sum(), x)
     (g_dense,) = torch.autograd.grad(dense.sum(), x)
     assert torch.allclose(g_fast, g_dense, atol=TOL[torch.float64])
+
+
+@given(seed=seeds)
+def test_kept_sum_is_the_product_sum_bit_for_bit(seed):
+    # the oracle is the product form it replaces in the solvers' value and the stored
+    # layers: equal values and equal signs of zero (rows with nothing kept, or only zeros)
+    g = generator(seed)
+    for dtype in (torch.float64, torch.float32):
+        for m, k in ((7, 42), (3, 1), (5, 0), (1, 300)):
+            values = (torch.rand(m, k, generator=g, dtype=torch.float64) * 2 - 1).to(dtype)
+            values[:, ::5] = -0.0
+            keep = torch.rand(m, k, generator=g) < 0.5
+            keep[0] = False  # a row with nothing kept: negative values would give -0.0 terms
+            flipped = keep.T.contiguous().T
+            for t, kk in ((values, keep), (values.T.contiguous().T, keep), (values, flipped)):
+                want, got = (t * kk).sum(1), kept_sum(t, kk)  # both layouts, either operand
+                assert got.dtype == want.dtype and torch.equal(got, want)
+                assert torch.equal(got.signbit(), want.signbit())

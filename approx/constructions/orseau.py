@@ -60,6 +60,7 @@ import torch
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
+from ..basics.masks import kept_sum
 from ..basics.network import Network
 from ..basics.safe_math import ceil_count
 from ..basics.sampling import sample_weights
@@ -177,7 +178,7 @@ def digit_greedy(
     # command could set OMP_WAIT_POLICY); the same values
     with one_torch_thread():
         chosen, r = _digit_passes(asc, order, r, chosen, rows, k, products.shape[1] > 0)
-    return chosen, (products * chosen).sum(1)
+    return chosen, kept_sum(products, chosen)
 
 
 def _digit_passes(asc, order, r, chosen, rows, k: int, any_candidate: bool):

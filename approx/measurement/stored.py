@@ -33,7 +33,7 @@ import torch
 
 from ..basics.errors import InvalidArgument
 from ..basics.kernel_cache import uncached
-from ..basics.masks import Masks
+from ..basics.masks import Masks, kept_sum
 from ..basics.network import Network
 from ._stored_kernel import KEYS, accumulate, accumulators
 
@@ -149,7 +149,7 @@ def stored_layer(w: torch.Tensor, m1, m2, mask1, mask2, i: int) -> StoredLayer:
     `(h, d_in)`, `m2` `(d_out, h)` under masks `mask1`, `mask2`."""
     d_out, d_in = w.shape
     col = _unit_columns(mask1, i)
-    a = (m1 * mask1).sum(1).double()  # (h,): the kept input weight (exact: one term)
+    a = kept_sum(m1, mask1).double()  # (h,): the kept input weight (exact: one term)
     b = (m2 * mask2).double()  # (d_out, h)
     a = torch.cat([a, a.new_zeros(1)])  # index h: the zero unit
     b = torch.cat([b, b.new_zeros(d_out, 1)], dim=1)

@@ -28,8 +28,8 @@ Methods (`SOLVERS`):
   Gurobi. HiGHS stops at its default 1e-6 absolute gap, so it can miss the optimum by ~1e-6.
 
 All methods search in float64 (float32 coefficients are widened exactly); `value` is then
-recomputed in the coefficients' own dtype as ``(coeffs * chosen).sum(1)``, one fixed order for
-every method, so errors from different methods are comparable.
+recomputed in the coefficients' own dtype as ``(coeffs * chosen).sum(1)`` (by `kept_sum`), one
+fixed order for every method, so errors from different methods are comparable.
 """
 
 from __future__ import annotations
@@ -41,6 +41,7 @@ import torch
 
 from ...basics.defaults import SOLVER_MEMORY_BUDGET
 from ...basics.errors import InvalidArgument, check_positive_int
+from ...basics.masks import kept_sum
 from ...basics.tensor_checks import check_finite
 from ._brute import MAX_K, brute
 from ._budget import valid_counts
@@ -348,7 +349,7 @@ def _check_tolerance(method: str, tolerance: float | None) -> None:
 
 def result(coeffs: torch.Tensor, targets: torch.Tensor, chosen: torch.Tensor) -> SubsetSumResult:
     """Value and error recomputed from the chosen mask, in one fixed order for every method."""
-    value = (coeffs * chosen).sum(1)  # (m,)
+    value = kept_sum(coeffs, chosen)  # (m,): (coeffs * chosen).sum(1)
     return SubsetSumResult(chosen=chosen, value=value, error=(value - targets).abs())
 
 

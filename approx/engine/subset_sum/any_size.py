@@ -28,6 +28,7 @@ import torch
 
 from ...basics import defaults
 from ...basics.errors import InvalidArgument, check_positive_int
+from ...basics.masks import kept_sum
 from . import (
     SubsetSumResult,
     _check,
@@ -131,7 +132,7 @@ def by_prefix(
         if tolerance is None:
             break
         x = coeffs[open_rows].to(torch.float64)
-        err = ((x * sub).sum(1) - targets[open_rows].to(torch.float64)).abs()  # (open,)
+        err = (kept_sum(x, sub) - targets[open_rows].to(torch.float64)).abs()  # (open,)
         open_rows = open_rows[err > tolerance]
         if not open_rows.numel():
             break
