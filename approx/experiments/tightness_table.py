@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..basics.errors import InvalidArgument
+from ..basics.units import format_widths
 from ..constructions import get_construction
 from .tightness import Tightness, fit_C
 from .tightness_formula import matching_C, own_formula
@@ -36,15 +37,15 @@ def target_label(r: Tightness) -> str:
     """The target column: dense widths `4-4-2`; a conv target by its file or architecture
     (`conv 2-2 3x3 pad 1 + dense 4 on 1x6x6`) and its input shape."""
     if not r.target:
-        return "-".join(map(str, r.widths))
+        return format_widths(r.widths)
     spec = json.loads(r.target)
     on = "x".join(map(str, spec["input_shape"]))
     if "file" in spec:
         return f"{Path(spec['file']).name} on {on}"
     k, pad = spec["kernel"], spec["padding"]
-    label = f"conv {'-'.join(map(str, spec['channels']))} {k}x{k}" + (f" pad {pad}" if pad else "")
+    label = f"conv {format_widths(spec['channels'])} {k}x{k}" + (f" pad {pad}" if pad else "")
     if spec["dense"]:
-        label += " + dense " + "-".join(map(str, spec["dense"]))
+        label += " + dense " + format_widths(spec["dense"])
     return f"{label} on {on}"
 
 

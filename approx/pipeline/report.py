@@ -187,8 +187,8 @@ def _scaling_and_routing_lines(r: RunResult) -> list[str]:
 
 def format_comparison(c: Comparison) -> str:
     """The table `approx search` prints."""
-    w = "-".join(map(str, c.target_widths))
-    rw = "-".join(map(str, c.random_widths))
+    w = format_widths(c.target_widths)
+    rw = format_widths(c.random_widths)
     lines = [
         f"approx search: target {w}, random net {rw} ({c.construction}'s layout, "
         f"n = {list(c.n_per_layer)}), seed {c.seed}",

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ...basics.units import format_widths
 from ...measurement.bounds import packing_lower_bound_params
 from .common import (
     LEGEND_HEIGHT,
@@ -154,8 +155,8 @@ def _panel(ax, benchmarks: list[dict]) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_title(
-        f"{b0['target']} {'-'.join(map(str, b0['target_widths']))} in "
-        f"{'-'.join(map(str, b0['random_widths']))}"
+        f"{b0['target']} {format_widths(b0['target_widths'])} in "
+        f"{format_widths(b0['random_widths'])}"
         + (", planted" if b0["planted"] else "")
         + f" ({len(benchmarks)} run{'s' if len(benchmarks) > 1 else ''})"
     )

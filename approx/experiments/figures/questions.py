@@ -9,6 +9,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 from matplotlib.ticker import NullFormatter
 
+from ...basics.units import format_widths
 from .common import panels, plain_log_ticks, plt, shared_legend
 
 COLORS = plt.rcParams["axes.prop_cycle"].by_key()["color"]
@@ -129,7 +130,7 @@ def fig_one_vs_many(summary: dict):
     for i, g in enumerate(summary["groups"]):
         pts, color = g["points"], COLORS[i % len(COLORS)]
         ks = [p["K"] for p in pts]
-        label = f"{g['target']} ({'-'.join(map(str, g['target_widths']))})"
+        label = f"{g['target']} ({format_widths(g['target_widths'])})"
         y = np.array([p["success"] for p in pts])
         err = [y - [p["success_lo"] for p in pts], [p["success_hi"] for p in pts] - y]
         a.errorbar(ks, y, yerr=err, fmt="o-", color=color, capsize=3, label=label)

@@ -7,6 +7,7 @@ from pathlib import Path
 import torch
 
 from ...basics.files import write_atomic
+from ...basics.units import format_widths
 from ...pipeline.result import RunResult
 from .common import COLUMN_WIDTH, PAGE_WIDTH, plt, shared_legend, style
 
@@ -41,7 +42,7 @@ def plot_run(result: RunResult, path: str | Path, *, style_name: str = "default"
         ax_e.set_yscale("log")
         ax_e.set_ylabel("sup over ||x|| <= 1 of ||f(x) - g(x)||")
         ax_e.set_title("network error")
-        widths = "-".join(map(str, result.target_widths))
+        widths = format_widths(result.target_widths)
         fig.suptitle(
             f"{result.construction}: target {widths}, n = {list(result.n_per_layer)}, "
             f"seed {result.seed}"

@@ -16,6 +16,7 @@ import numpy as np
 from matplotlib.lines import Line2D
 
 from ...basics.statistics import wilson_interval
+from ...basics.units import format_widths
 from ...constructions import get_construction
 from ...measurement.bounds import packing_lower_bound_params
 from ..analysis import (
@@ -119,7 +120,7 @@ def fig_error_vs_width(results: list[dict], C: float | None = None):
         ax.set_xscale("log")
         ax.set_yscale("log")
         plain_log_ticks(ax.xaxis)
-        ax.set_title(f"target {'-'.join(map(str, shape))}")
+        ax.set_title(f"target {format_widths(shape)}")
         ax.grid(True, which="major", alpha=0.3)
     bottom_xlabels(axes, "random-net hidden width (neurons)")
     fig.supylabel(SHORT_ERROR_LABEL)
@@ -257,7 +258,7 @@ def fig_params_vs_eps(results: list[dict], C: float | None = None):
     for ax, (shape, rows) in zip(axes, sorted(shapes.items()), strict=True):
         errs = [r["certified_error"] for r in rows if 0 < r["certified_error"] < 0.5]
         if not errs:
-            ax.set_title(f"target {'-'.join(map(str, shape))}: no certified error below 0.5")
+            ax.set_title(f"target {format_widths(shape)}: no certified error below 0.5")
             continue
         eps = np.logspace(math.log10(min(errs)), math.log10(max(errs)), 16)
         for i, (name, rs) in enumerate(sorted(groups(rows, lambda r: r["construction"]).items())):
@@ -270,7 +271,7 @@ def fig_params_vs_eps(results: list[dict], C: float | None = None):
         ax.plot(eps, lower, "k--", label="lower bound  sum d_i d_{i-1} log2(1/(2 eps)) - 1")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_title(f"target {'-'.join(map(str, shape))}")
+        ax.set_title(f"target {format_widths(shape)}")
         ax.grid(True, which="major", alpha=0.3)
     bottom_xlabels(axes, "eps (target error, absolute)")
     fig.supylabel("random-net parameters (weights before pruning, count)")

@@ -12,6 +12,7 @@ from importlib import metadata
 import torch
 
 from ...basics.statistics import wilson_interval
+from ...basics.units import format_widths
 from ...basics.versions import software_versions
 from ...constructions import get_construction
 from ..store import Row, canonical_json
@@ -50,7 +51,7 @@ def run_table(rows: Sequence[Row]) -> str:
         cells.append(
             [
                 r["construction"],
-                "-".join(map(str, r["target_widths"])),
+                format_widths(r["target_widths"]),
                 ",".join(map(str, r["n_per_layer"])),
                 num(r["seed"], "d"),
                 num(r["eps"], "g"),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from ...basics.units import format_widths
 from .benchmark import OUTSIDE_FORM, Benchmark
 
 
@@ -11,8 +12,8 @@ def _pct(value: float | None) -> str:
 
 
 def format_benchmark(b: Benchmark) -> str:
-    w = "-".join(map(str, b.target_widths))
-    rw = "-".join(map(str, b.random_widths))
+    w = format_widths(b.target_widths)
+    rw = format_widths(b.random_widths)
     head = (
         f"approx compare: {b.target} target {w}, random net {rw} ({b.construction}'s layout, "
         f"n = {list(b.n_per_layer)}), seed {b.seed}, {b.device}"
