@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import torch
+from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 
 from approx.basics.network import IDENTITY, RELU, Conv2d, Dense, Network
@@ -95,3 +96,13 @@ def run_cli(argv: list[str], cwd: Path) -> tuple[int, str, str]:
     finally:
         os.chdir(old)
     return code, out.getvalue(), err.getvalue()
+
+
+def fuzz_settings(max_examples: int, *, all_health_checks: bool = False) -> settings:
+    """The fuzz tests' Hypothesis settings: a fixed, derandomised set of `max_examples` cases
+    (the same cases on every run and in CI), no deadline (a case runs a whole command), and the
+    too-slow health check off (every health check with `all_health_checks`)."""
+    checks = list(HealthCheck) if all_health_checks else [HealthCheck.too_slow]
+    return settings(
+        max_examples=max_examples, deadline=None, suppress_health_check=checks, derandomize=True
+    )

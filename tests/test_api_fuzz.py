@@ -29,7 +29,7 @@ from approx import InvalidArgument
 from approx.basics.network import RELU, Activation, Conv2d, Dense, Network
 from approx.constructions.base import HalfLineLayer
 
-from .support import generator, seeds
+from .support import fuzz_settings, generator, seeds
 
 NAN, INF = float("nan"), float("inf")
 HUGE = 10**20
@@ -610,9 +610,7 @@ def check(call: Call) -> None:
         signal.signal(signal.SIGALRM, old)
 
 
-FUZZ = settings(
-    max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
-)
+FUZZ = fuzz_settings(40, all_health_checks=True)
 
 
 @FUZZ

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from torch import nn
 
-from .support import generator, run_cli, seeds
+from .support import fuzz_settings, generator, run_cli, seeds
 
 VALUES = [
     "0", "-1", "1", "2", "3", "0.5", "0.1", "0.3", "1e-320", "5e-324", "1e-17", "nan", "inf",
@@ -198,9 +198,7 @@ def _check(command: str, args: list[str], target, out_kind: str) -> None:
         assert not new, (argv, sorted(map(str, new)))
 
 
-FUZZ = settings(
-    max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
+FUZZ = fuzz_settings(12)
 
 
 @FUZZ

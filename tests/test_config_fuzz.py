@@ -40,7 +40,7 @@ from approx.basics.errors import InvalidArgument
 from approx.cli import main
 from approx.experiments.store import load_rows, point_key
 
-from .support import run_cli
+from .support import fuzz_settings, run_cli
 
 # ---- TOML written by hand (the standard library only reads it) ------------------------------
 
@@ -445,9 +445,7 @@ def _check(command: str, config, damage: tuple, out_kind: str, extra: list[str])
             assert all(repr(rows_after.get(k)) == repr(r) for k, r in rows_before.items()), argv
 
 
-FUZZ = settings(
-    max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
-)
+FUZZ = fuzz_settings(10)
 
 
 @FUZZ
