@@ -54,7 +54,7 @@ from ._fixed import (
     fixed_numba,
 )
 from ._greedy import greedy
-from ._magnitudes import check_milp_range, check_sums_finite
+from ._magnitudes import check_sums_finite
 from ._milp import milp
 from ._numba_fewest import fewest_numba
 from ._numba_fewest import workspace_bytes as fewest_workspace_bytes
@@ -396,6 +396,4 @@ def _check(
     check_finite("coeffs", coeffs)
     check_finite("targets", targets)
     check_sums_finite(coeffs, targets, valid)
-    if method == "milp":
-        check_milp_range(coeffs, targets, valid)
     return valid
