@@ -1,5 +1,6 @@
 """approx.engine.subset_sum._milp: HiGHS gets instances far from unit magnitude scaled by a power
-of two (the same problem in float64), and every other instance exactly as given."""
+of two (the same problem in float64), and every other instance exactly as given; so it takes
+every finite instance, subnormal to 1e307, and matches exact within its gap at that scale."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from hypothesis import strategies as st
 
 import approx.engine.subset_sum._milp as milp_module
 from approx.engine.subset_sum import solve
-from approx.engine.subset_sum._milp import MILP_HIGH, MILP_LOW, highs_scale
+from approx.engine.subset_sum._milp import MILP_HIGH, MILP_LOW, highs_shift
 
 from .support import generator, seeds
 from .support import subset_sum_instances as instances
@@ -42,30 +43,43 @@ def test_ordinary_instances_reach_highs_bit_for_bit(monkeypatch):
     assert len(seen) == len(targets)
     for (c, t), (c0, t0) in zip(seen, _rows(coeffs, targets, valid), strict=True):
         assert c.tobytes() == c0.tobytes() and t == t0
-    monkeypatch.setattr(milp_module, "highs_scale", lambda c, t: 1.0)
+    monkeypatch.setattr(milp_module, "highs_shift", lambda c, t: 0)
     unscaled = solve(coeffs, targets, valid, method="milp")
     assert torch.equal(scaled.chosen, unscaled.chosen)
     assert torch.equal(scaled.value, unscaled.value)
 
 
-def test_highs_scale_is_a_power_of_two_into_unit_range():
-    """Outside [MILP_LOW, MILP_HIGH] the factor is 2^j (exact: the scaled coefficients times
-    2^-j give the input back bit for bit) and puts the largest magnitude in [1/2, 1); inside,
-    on its edges and for an all-zero instance, 1.0."""
+def test_highs_shift_is_a_power_of_two_into_unit_range():
+    """Outside [MILP_LOW, MILP_HIGH] the instance is multiplied by 2^j, exactly (shifting back
+    gives the input bit for bit), with its largest magnitude in [1/2, 1); for a subnormal
+    instance too, where 2^j itself overflows float64; inside, on its edges and for an all-zero
+    instance, j = 0."""
     g = generator(11)
-    for size in [1e-300, 1e-14, 3e-9, MILP_LOW / 2, 2.5 * MILP_HIGH, 1e11, 9.9e14, 1e300]:
+    sizes = [5e-324, 1e-310, 1e-300, 1e-14, 3e-9, MILP_LOW / 2, 2.5 * MILP_HIGH, 1e11, 1e300]
+    for size in [*sizes, 1.7976931348623157e308]:
         c = (torch.rand(7, generator=g, dtype=F64) * 2 - 1).numpy() * size
-        for target in (0.0, float(c[0]) * 1.5):
-            s = highs_scale(c, target)
-            assert s != 1.0 and math.frexp(s)[0] == 0.5  # a power of two
-            big = max(np.abs(c * s).max(), abs(target * s))
+        c[0] = size
+        for target in (0.0, float(c[1]) * 0.75, -size):
+            j = highs_shift(c, target)
+            assert j != 0
+            big = max(np.abs(np.ldexp(c, j)).max(), abs(math.ldexp(target, j)))
             assert 0.5 <= big < 1.0
-            assert ((c * s) / s).tobytes() == c.tobytes()
+            assert np.ldexp(np.ldexp(c, j), -j).tobytes() == c.tobytes()
     for size in [MILP_LOW, 0.01, 1.0, 1000.0, 1e5, MILP_HIGH]:
         c = np.array([size, -size / 3])
-        assert highs_scale(c, 0.1 * size) == 1.0
-    assert highs_scale(np.zeros(3), 0.0) == 1.0
-    assert highs_scale(np.zeros(0), 0.5) == 1.0
+        assert highs_shift(c, 0.1 * size) == 0
+    assert highs_shift(np.zeros(3), 0.0) == 0
+    assert highs_shift(np.zeros(0), 0.5) == 0
+
+
+def _assert_within_gap(coeffs, targets, valid, milp, exact):
+    """Row by row: milp's error is at least exact's and at most HiGHS's 1e-6 absolute gap in
+    the scaled problem, `1e-6 · 2^-j` of the original, above it (plus float64 rounding)."""
+    for r, (c, t) in enumerate(_rows(coeffs, targets, valid)):
+        gap = math.ldexp(HIGHS_GAP, -highs_shift(c, t))
+        rounding = 1e-12 * max(float(np.abs(c).sum()), abs(t))
+        assert float(exact.error[r]) <= float(milp.error[r]) + rounding
+        assert float(milp.error[r]) <= float(exact.error[r]) + gap + rounding
 
 
 def test_milp_matches_exact_on_the_instance_found_at_1e11():
@@ -90,8 +104,35 @@ def test_milp_error_is_exact_up_to_the_gap_at_its_scale(seed, exponent, k):
     coeffs, targets = coeffs * 10.0**exponent, targets * 10.0**exponent
     milp = solve(coeffs, targets, valid, method="milp")
     exact = solve(coeffs, targets, valid, method="exact")
-    for r, (c, t) in enumerate(_rows(coeffs, targets, valid)):
-        gap = HIGHS_GAP / highs_scale(c, t)
-        rounding = 1e-12 * max(float(np.abs(c).sum()), abs(t))
-        assert float(exact.error[r]) <= float(milp.error[r]) + rounding
-        assert float(milp.error[r]) <= float(exact.error[r]) + gap + rounding
+    _assert_within_gap(coeffs, targets, valid, milp, exact)
+
+
+# 10^e for e in 15..307 (once refused: HiGHS cannot read a matrix entry of 1e15 or a target of
+# 1e20 unscaled) and in -323..-15 (subnormal from -308: 2^j overflowed there, an OverflowError)
+FAR_EXPONENTS = st.one_of(st.integers(15, 307), st.integers(-323, -15))
+
+
+@given(seed=seeds, exponent=FAR_EXPONENTS, k=st.integers(1, 8))
+def test_milp_matches_exact_far_from_unit_magnitude(seed, exponent, k):
+    """Rows of U[-1, 1] coefficients and targets times 10^exponent: milp solves them, within
+    HiGHS's gap at their scale of exact's optimum."""
+    coeffs, targets, valid = instances(seed, 3, k, p_valid=0.8)
+    coeffs, targets = coeffs * 10.0**exponent, targets * 10.0**exponent
+    milp = solve(coeffs, targets, valid, method="milp")
+    exact = solve(coeffs, targets, valid, method="exact")
+    _assert_within_gap(coeffs, targets, valid, milp, exact)
+
+
+@given(seed=seeds, k=st.integers(1, 8))
+def test_milp_matches_exact_across_a_row_of_any_spread(seed, k):
+    """Each coefficient and target at its own magnitude 10^-320..10^300 (a row spanning up to
+    1e620: its small coefficients fall under HiGHS's 1e-9 drop tolerance, or to 0, once scaled):
+    still within HiGHS's gap at the row's scale of exact's optimum."""
+    g = generator(seed)
+    coeffs, targets, valid = instances(seed, 3, k, p_valid=0.8)
+    exponents = torch.randint(-320, 301, (3, k + 1), generator=g).to(F64)
+    coeffs = coeffs * 10.0 ** exponents[:, :k]
+    targets = targets * 10.0 ** exponents[:, k]
+    milp = solve(coeffs, targets, valid, method="milp")
+    exact = solve(coeffs, targets, valid, method="exact")
+    _assert_within_gap(coeffs, targets, valid, milp, exact)

@@ -34,7 +34,7 @@ from ..basics import defaults
 from ..basics.errors import check_open_unit, check_positive_number
 from ..basics.network import Network
 from ..basics.safe_math import ceil_count, log_ratio
-from ..engine.subset_sum import solve, valid_counts
+from ..engine.subset_sum import solve
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, ROW_METHODS, solve_any_size
 from .base import RowMethods, Theorem, Violation
 from .layout import HalfLineLayout, norm_bound_violations
@@ -121,7 +121,7 @@ class Pensia(HalfLineLayout):
             result = out.result
             rows = RowMethods(
                 how=out.how.view(2, d_out, d_in),
-                valid=valid_counts(valid).view(2, d_out, d_in),
+                valid=out.counts.view(2, d_out, d_in),
                 searched=out.searched.view(2, d_out, d_in),
                 names=ROW_METHODS,
             )

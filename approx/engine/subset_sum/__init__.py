@@ -54,7 +54,7 @@ from ._fixed import (
     fixed_numba,
 )
 from ._greedy import greedy
-from ._magnitudes import check_milp_range, check_sums_finite
+from ._magnitudes import check_sums_finite
 from ._milp import milp
 from ._numba_fewest import fewest_numba
 from ._numba_fewest import workspace_bytes as fewest_workspace_bytes
@@ -209,9 +209,10 @@ def solve(
 
 def _by_row_size(method, coeffs, targets, valid, cap, solve_rows, solve_large_row, most=MAX_VALID):
     """Rows with at most `cap` valid coefficients (what one meet in the middle holds within the
-    memory budget) go to `solve_rows` in one batch; each larger row (at most `most`) to
-    `solve_large_row` (enumeration of its excess choices). Such rows are rare in the
-    constructions: Pensia's rows have Binomial(2n, 1/2) valid coefficients."""
+    memory budget) go to `solve_rows` in one batch, with their valid counts (counted here
+    once); each larger row (at most `most`) to `solve_large_row` (enumeration of its excess
+    choices). Such rows are rare in the constructions: Pensia's rows have Binomial(2n, 1/2)
+    valid coefficients."""
     counts = valid_counts(valid)
     if counts.numel() and int(counts.max()) > most:
         raise InvalidArgument(
@@ -222,10 +223,10 @@ def _by_row_size(method, coeffs, targets, valid, cap, solve_rows, solve_large_ro
         raise InvalidArgument(f"memory_budget is below one {method} instance's workspace; raise it")
     large = counts > cap
     if not bool(large.any()):
-        return solve_rows(coeffs, targets, valid)
+        return solve_rows(coeffs, targets, valid, counts)
     chosen = torch.zeros_like(valid)
     fits = ~large
-    chosen[fits] = solve_rows(coeffs[fits], targets[fits], valid[fits])
+    chosen[fits] = solve_rows(coeffs[fits], targets[fits], valid[fits], counts[fits])
     for r in large.nonzero().flatten().tolist():
         chosen[r] = solve_large_row(coeffs[r], targets[r], valid[r])
     return chosen
@@ -243,7 +244,7 @@ def _exact(
         targets,
         valid,
         cap,
-        lambda c, t, v: kernel(c, t, v, budget),
+        lambda c, t, v, n: kernel(c, t, v, budget, n),
         lambda c, t, v: _exact_by_enumeration(c, t, v, cap, kernel, budget),
     )
 
@@ -281,7 +282,7 @@ def _fewest(
         targets,
         valid,
         cap,
-        lambda c, t, v: fewest_numba(c, t, v, tol, budget),
+        lambda c, t, v, n: fewest_numba(c, t, v, tol, budget, n),
         lambda c, t, v: _fewest_by_enumeration(c, t, v, cap, tol, budget),
     )
 
@@ -325,7 +326,7 @@ def _fixed(
         targets,
         valid,
         cap,
-        lambda c, t, v: fixed_numba(c, t, v, valid_counts(v).clamp(max=size), budget),
+        lambda c, t, v, n: fixed_numba(c, t, v, n.clamp(max=size), budget),
         lambda c, t, v: fixed_by_enumeration(c, t, v, cap, size, budget),
         most=MAX_FIXED_VALID,
     )
@@ -396,6 +397,4 @@ def _check(
     check_finite("coeffs", coeffs)
     check_finite("targets", targets)
     check_sums_finite(coeffs, targets, valid)
-    if method == "milp":
-        check_milp_range(coeffs, targets, valid)
     return valid

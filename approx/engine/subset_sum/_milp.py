@@ -12,9 +12,13 @@ Its tolerances are absolute, so it is reliable only near unit magnitudes (docs/p
 returned worse subsets than the optimum by up to half the scale from 1e9 up; below 1e-4 its 1e-6
 gap is most of the scale). An instance whose largest |coefficient| or |target| lies outside
 [`MILP_LOW`, `MILP_HIGH`] is therefore multiplied by the power of two that brings it into
-[1/2, 1): exact in float64 (only exponents change), so HiGHS solves the same problem, and the
-caller computes value and error from the original coefficients and the chosen subset. Every
-other instance reaches HiGHS bit for bit as given.
+[1/2, 1): exact in float64 (only exponents change; only a coefficient below ~2^-1021 of the
+largest becomes subnormal and may round, by at most 2^-1075), so HiGHS solves the same problem,
+and the caller computes value and error from the original coefficients and the chosen subset.
+Every other instance reaches HiGHS bit for bit as given. Scaled, every finite instance that `solve`
+accepts is one HiGHS solves: measured at magnitudes 1e15..1e307 and 1e-300..1e-323 (subnormal),
+with rows spanning 1e300 between their largest and smallest coefficient, and targets 1e-300 to
+1e300 times the coefficients (docs/performance.md, "HiGHS across magnitudes").
 """
 
 from __future__ import annotations
@@ -40,19 +44,23 @@ def milp(coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor) -> to
         if cols.numel():
             c = coeffs[r].to("cpu", torch.float64)[cols].numpy()
             target = float(targets[r])
-            scale = highs_scale(c, target)
-            chosen[r, cols] = torch.from_numpy(_solve_one(c * scale, target * scale))
+            shift = highs_shift(c, target)
+            if shift:
+                c, target = np.ldexp(c, shift), math.ldexp(target, shift)
+            chosen[r, cols] = torch.from_numpy(_solve_one(c, target))
     return chosen.to(coeffs.device)
 
 
-def highs_scale(c: np.ndarray, target: float) -> float:
-    """The power of two HiGHS gets the instance `(c, target)` multiplied by: 1.0 where its
-    largest magnitude lies in [`MILP_LOW`, `MILP_HIGH`] (or is 0), else 2^-e for that
-    magnitude m·2^e, m in [1/2, 1), so that the scaled instance's lies in [1/2, 1)."""
+def highs_shift(c: np.ndarray, target: float) -> int:
+    """The exponent j of the power of two 2^j HiGHS gets the instance `(c, target)` multiplied
+    by: 0 where its largest magnitude lies in [`MILP_LOW`, `MILP_HIGH`] (or is 0), else -e for
+    that magnitude m·2^e, m in [1/2, 1), so that the scaled instance's lies in [1/2, 1). An
+    exponent, not the factor: 2^j overflows float64 for a subnormal instance (j > 1023), and
+    `ldexp` applies it without forming 2^j."""
     size = max(float(np.abs(c).max(initial=0.0)), abs(target))
     if size == 0.0 or MILP_LOW <= size <= MILP_HIGH:
-        return 1.0
-    return math.ldexp(1.0, -math.frexp(size)[1])
+        return 0
+    return -math.frexp(size)[1]
 
 
 def _solve_one(c: np.ndarray, target: float) -> np.ndarray:

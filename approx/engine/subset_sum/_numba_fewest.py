@@ -82,16 +82,18 @@ def fewest_numba(
     valid: torch.Tensor,
     tolerance: float,
     budget: int,
+    counts: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """(m, k) bool: per row, the fewest-kept subset within `tolerance` (else the optimum);
-    computed on CPU whatever the device, returned on coeffs' device."""
+    computed on CPU whatever the device, returned on coeffs' device. `counts`: the rows'
+    valid counts (m,) where the caller has them (`valid_counts`)."""
     device = coeffs.device
     coeffs, targets, valid = coeffs.cpu(), targets.cpu(), valid.cpu()
     m, k = coeffs.shape
     chosen = np.zeros((m, k), dtype=np.bool_)
     if m == 0 or k == 0:
         return torch.from_numpy(chosen).to(device)
-    c_max = max_valid_count(valid, budget)
+    c_max = max_valid_count(valid, budget) if counts is None else int(counts.max())
     ws = workspace_bytes(c_max)
     lanes = max(1, min(numba.get_num_threads(), m, budget // ws))
     chunks = row_chunks(

@@ -44,14 +44,20 @@ def workspace_bytes(c: int) -> int:
 
 
 def exact_numba(
-    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, budget: int
+    coeffs: torch.Tensor,
+    targets: torch.Tensor,
+    valid: torch.Tensor,
+    budget: int,
+    counts: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """(m, k) bool, the optimal subset of every row; CPU tensors only."""
+    """(m, k) bool, the optimal subset of every row; CPU tensors only. `counts`: the rows'
+    valid counts (m,) where the caller has them (`valid_counts`), so the mask is not counted
+    again."""
     m, k = coeffs.shape
     chosen = np.zeros((m, k), dtype=np.bool_)
     if m == 0 or k == 0:
         return torch.from_numpy(chosen)
-    c_max = max_valid_count(valid, budget)
+    c_max = max_valid_count(valid, budget) if counts is None else int(counts.max())
     if c_max > MAX_VALID:
         raise InvalidArgument(
             f"coeffs has a row with {c_max} valid coefficients; method='exact' accepts at most "

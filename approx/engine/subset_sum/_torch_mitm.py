@@ -25,14 +25,20 @@ _PER_A = 96
 
 
 def exact_torch(
-    coeffs: torch.Tensor, targets: torch.Tensor, valid: torch.Tensor, budget: int
+    coeffs: torch.Tensor,
+    targets: torch.Tensor,
+    valid: torch.Tensor,
+    budget: int,
+    counts: torch.Tensor | None = None,
 ) -> torch.Tensor:
-    """(m, k) bool, the optimal subset of every row, on coeffs' device."""
+    """(m, k) bool, the optimal subset of every row, on coeffs' device. `counts`: the rows'
+    valid counts (m,) where the caller has them (`valid_counts`), so the mask is not counted
+    again."""
     m, k = coeffs.shape
     chosen = torch.zeros((m, k), dtype=torch.bool, device=coeffs.device)
     if m == 0 or k == 0:
         return chosen
-    c_max = max_valid_count(valid, budget)
+    c_max = max_valid_count(valid, budget) if counts is None else int(counts.max())
     if c_max > MAX_VALID:
         raise InvalidArgument(
             f"coeffs has a row with {c_max} valid coefficients; the torch exact solver accepts "
@@ -43,7 +49,15 @@ def exact_torch(
     block = max(1, budget // 8 // (24 * k + 32))
     for lo in range(0, m, block):
         hi = min(lo + block, m)
-        _solve_block(coeffs[lo:hi], targets[lo:hi], valid[lo:hi], chosen[lo:hi], budget * 7 // 8)
+        block_counts = valid_counts(valid[lo:hi]) if counts is None else counts[lo:hi]  # (b,)
+        _solve_block(
+            coeffs[lo:hi],
+            targets[lo:hi],
+            valid[lo:hi],
+            block_counts,
+            chosen[lo:hi],
+            budget * 7 // 8,
+        )
     return chosen
 
 
@@ -51,11 +65,12 @@ def _solve_block(
     coeffs: torch.Tensor,
     targets: torch.Tensor,
     valid: torch.Tensor,
+    counts: torch.Tensor,
     chosen: torch.Tensor,
     budget: int,
 ) -> None:
-    """Fill `chosen` (a view) for a block of rows, grouped by their number of valid ones."""
-    counts = valid_counts(valid)  # (m,)
+    """Fill `chosen` (a view) for a block of rows, grouped by their number of valid ones
+    (`counts` (m,))."""
     # perm[r] lists row r's valid columns first, in their original order.
     perm = torch.argsort((~valid).to(torch.int8), dim=1, stable=True)  # (m, k)
     order = torch.argsort(counts, stable=True)  # (m,)

@@ -56,7 +56,8 @@ ANY_SIZE_METHODS: tuple[str, ...] = ("exact", "fewest")
 ROW_METHODS: tuple[str, ...] = ("meet in the middle", "enumeration", "prefix")
 MITM, ENUMERATION, PREFIX = 0, 1, 2
 
-RowsSolver = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+# (coeffs, targets, valid, counts) -> chosen; counts: valid's row counts (m,), or None to count
+RowsSolver = Callable[[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor | None], torch.Tensor]
 
 
 def route(counts: torch.Tensor, cap: int, max_excess: int) -> torch.Tensor:
@@ -88,14 +89,15 @@ def solve_routed(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """`chosen` (m, k) bool and `searched` (m,) int64 for rows routed by `how`: one batch of
     meet-in-the-middle rows, each enumeration row on its own, the prefix rows widened in
-    batches. `counts`: the rows' valid counts, if already counted."""
+    batches. `counts`: the rows' valid counts, if already counted; the meet-in-the-middle
+    rows' kernel gets them and does not count the mask again."""
     chosen = torch.zeros_like(valid)
     searched = valid_counts(valid) if counts is None else counts.clone()  # (m,)
     mitm = how == MITM
     if bool(mitm.all()):
-        return solve_rows(coeffs, targets, valid), searched
+        return solve_rows(coeffs, targets, valid, searched), searched
     if bool(mitm.any()):
-        chosen[mitm] = solve_rows(coeffs[mitm], targets[mitm], valid[mitm])
+        chosen[mitm] = solve_rows(coeffs[mitm], targets[mitm], valid[mitm], searched[mitm])
     for r in (how == ENUMERATION).nonzero().flatten().tolist():
         chosen[r] = solve_large_row(coeffs[r], targets[r], valid[r])
     rows = (how == PREFIX).nonzero().flatten()
@@ -126,7 +128,7 @@ def by_prefix(
     open_rows = torch.arange(m, device=coeffs.device)
     for p in schedule:
         v = valid[open_rows] & (rank[open_rows] <= p)  # (open, k): the first p valid
-        sub = solve_rows(coeffs[open_rows], targets[open_rows], v)
+        sub = solve_rows(coeffs[open_rows], targets[open_rows], v, None)
         chosen[open_rows] = sub
         searched[open_rows] = p
         if tolerance is None:
@@ -143,11 +145,13 @@ def by_prefix(
 class AnySizeResult:
     """`result` as `solve` returns it; `how` (m,) int8, each row's method as an index into
     `ROW_METHODS`; `searched` (m,) int64, the valid coefficients each row was solved over (its
-    valid count, except for ``prefix`` rows)."""
+    valid count, except for ``prefix`` rows); `counts` (m,) int64, each row's valid count
+    (`valid_counts`, counted once per call)."""
 
     result: SubsetSumResult
     how: torch.Tensor
     searched: torch.Tensor
+    counts: torch.Tensor
 
 
 def solve_any_size(
@@ -189,16 +193,16 @@ def solve_any_size(
         cap = exact_in_memory(budget)
         kernel = exact_numba if coeffs.device.type == "cpu" else exact_torch
 
-        def rows(c, t, v):
-            return kernel(c, t, v, budget)
+        def rows(c, t, v, n):
+            return kernel(c, t, v, budget, n)
 
         def large_row(c, t, v):
             return _exact_by_enumeration(c, t, v, cap, kernel, budget)
     else:
         cap = fewest_in_memory(budget)
 
-        def rows(c, t, v):
-            return fewest_numba(c, t, v, float(tolerance), budget)
+        def rows(c, t, v, n):
+            return fewest_numba(c, t, v, float(tolerance), budget, n)
 
         def large_row(c, t, v):
             return _fewest_by_enumeration(c, t, v, cap, float(tolerance), budget)
@@ -211,7 +215,7 @@ def solve_any_size(
     chosen, searched = solve_routed(
         coeffs, targets, valid, how, rows, large_row, schedule, tolerance, counts
     )
-    return AnySizeResult(result(coeffs, targets, chosen), how, searched)
+    return AnySizeResult(result(coeffs, targets, chosen), how, searched, counts)
 
 
 # the typical error of the best subset sum over p i.i.d. products of two U[-1, 1]: ~16·2^-p
