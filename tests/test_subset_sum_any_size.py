@@ -9,11 +9,18 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import approx.engine.subset_sum as subset_sum
 from approx.basics import defaults
 from approx.basics.errors import InvalidArgument
-import approx.engine.subset_sum as subset_sum
-from approx.engine.subset_sum import _budget, _torch_mitm, any_size
-from approx.engine.subset_sum import exact_in_memory, fewest_in_memory, solve, solve_cost
+from approx.engine.subset_sum import (
+    _budget,
+    _torch_mitm,
+    any_size,
+    exact_in_memory,
+    fewest_in_memory,
+    solve,
+    solve_cost,
+)
 from approx.engine.subset_sum._torch_mitm import exact_torch
 from approx.engine.subset_sum.any_size import ROW_METHODS, any_size_cost, solve_any_size
 
