@@ -64,7 +64,7 @@ import torch
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.network import RELU, Activation, Network
-from ..basics.safe_math import ceil_count, log_ratio
+from ..basics.safe_math import ceil_count, half_binomial_pmf, log_ratio
 from ..basics.sampling import sample_uniform
 from ..basics.tensor_checks import rounding_slack
 from .base import Pruned, Theorem, Violation
@@ -170,9 +170,7 @@ def burkholz_instances(
         consts = () if last else ((copies, n[t], every),)
         if t == 0:
             two_n = 2 * n[0]
-            split = tuple(
-                (min(n[0], b), math.comb(two_n, b) / 2.0**two_n) for b in range(two_n + 1)
-            )
+            split = tuple((min(n[0], b), p) for b, p in half_binomial_pmf(two_n))
             groups = ((2 * copies * d_out * d_in, two_n, split), (copies * d_out, two_n, every))
         else:
             groups = ((copies * d_out * d_in, n[t], every), (copies * d_out, n[t], every))

@@ -47,7 +47,7 @@ import torch
 from ..basics import defaults
 from ..basics.errors import InvalidArgument, check_open_unit, check_positive_number
 from ..basics.network import Network
-from ..basics.safe_math import ceil_count
+from ..basics.safe_math import ceil_count, half_binomial_pmf
 from ..engine.subset_sum import solve
 from .base import Pruned, Theorem, Violation
 from .layout import HalfLineLayout, norm_bound_violations
@@ -158,11 +158,7 @@ class Natale(HalfLineLayout):
         (counts of probability under 1e-6 left out)."""
         out = []
         for (d_in, d_out), n_i in zip(itertools.pairwise(target_widths), n, strict=True):
-            pmf = tuple(
-                (c, p)
-                for c in range(2 * n_i + 1)
-                if (p := math.comb(2 * n_i, c) / 2.0 ** (2 * n_i)) >= 1e-6
-            )
+            pmf = half_binomial_pmf(2 * n_i, floor=1e-6)
             out.append(((2 * d_out * d_in, 2 * n_i, pmf),))
         return tuple(out)
 
@@ -174,8 +170,8 @@ class Natale(HalfLineLayout):
         )
 
     def instance_size(self, n_i: int) -> int:
-        # 2n candidates, about n of the right sign; method "fixed" takes up to 124 valid ones,
-        # so n <= 62 (what the plan checks against the exact solver's 62) always fits
+        # 2n candidates, about n of the right sign; method "fixed" takes rows of up to 124
+        # valid ones, fewer within the memory budget (the plan refuses an n beyond it)
         return n_i
 
     def match_layer(

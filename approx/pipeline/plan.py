@@ -4,6 +4,7 @@ cannot run refused — in milliseconds, before anything is drawn."""
 from __future__ import annotations
 
 import itertools
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from ..basics.network import RELU, Activation, Network
 from ..basics.sampling import spawn_seeds
 from ..basics.units import format_widths
 from ..constructions import CONSTRUCTIONS, Construction, check_covered, get_construction
-from ..engine.subset_sum import SOLVERS, max_coefficients
+from ..engine.subset_sum import SOLVERS, fixed_row_limit, max_coefficients
 from ..engine.subset_sum.any_size import ANY_SIZE_METHODS
 from ..measurement.bounds import default_weight_tolerance
 from .estimate import RunEstimate, check_memory, estimate_run
@@ -134,8 +135,32 @@ def _check_instance_size(plan_n: tuple[int, ...], cons: Construction, solver: st
         )
 
 
+def _check_fixed_rows(plan_n: tuple[int, ...], cons: Construction, tw) -> None:
+    """A construction whose engine method is ``fixed`` (Natale's, whatever the solver's name)
+    refuses, before anything is drawn, a layer whose typical instance (`instance_size`:
+    about n of its 2n units have the weight's sign) has more valid coefficients than ``fixed``
+    takes at its subset size: the prune would refuse its first row after the sampling (and,
+    for a huge n, the run estimate would be costing impossible instances)."""
+    if getattr(cons, "subset_sum_method", None) != "fixed":
+        return
+    sizes = cons.subset_sizes(tuple(tw), plan_n)
+    for i, (n_i, size) in enumerate(zip(plan_n, sizes, strict=True), start=1):
+        limit = fixed_row_limit(size)
+        if cons.instance_size(n_i) > limit:
+            # a row's count is Binomial(2n, 1/2): n + 5 sd stays within the limit for all but
+            # ~3e-7 of the rows (a smaller n has a smaller subset size: no smaller a limit)
+            safe = max(k for k in range(1, limit + 1) if k + 2.5 * math.sqrt(2 * k) <= limit)
+            raise InvalidArgument(
+                f"n={list(plan_n)}: layer {i}'s instances have about {cons.instance_size(n_i)} "
+                f"valid units each (half of its 2n = {2 * n_i}), and the exact fixed-size "
+                f"search keeping {size} of them takes rows of at most {limit}: pass --n {safe} "
+                "or less (or a larger --eps, for the theorem's n)"
+            )
+
+
 def _check_size(plan_n: tuple[int, ...], cons: Construction, solver: str, tw, dtype) -> None:
     _check_instance_size(plan_n, cons, solver)
+    _check_fixed_rows(plan_n, cons, tw)
     count = random_params(cons, tw, plan_n)
     itemsize = torch.empty((), dtype=dtype).element_size()
     if count * (itemsize + 1) > defaults.MAX_RANDOM_NET_BYTES:

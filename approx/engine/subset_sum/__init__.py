@@ -47,10 +47,12 @@ from ._brute import MAX_K, brute
 from ._budget import valid_counts
 from ._cost import solve_cost
 from ._fixed import (
+    MAX_EXCESS,
     MAX_FIXED_VALID,
     check_subset_size,
     fixed_by_enumeration,
     fixed_capacity,
+    fixed_in_memory,
     fixed_numba,
 )
 from ._greedy import greedy
@@ -66,6 +68,7 @@ __all__ = [
     "SubsetSumResult",
     "exact_in_memory",
     "fewest_in_memory",
+    "fixed_row_limit",
     "max_coefficients",
     "solve",
     "solve_cost",
@@ -88,6 +91,13 @@ class SubsetSumResult:
 
 
 SOLVERS: tuple[str, ...] = ("exact", "greedy", "brute", "milp", "fewest", "fixed")
+
+
+def fixed_row_limit(size: int, memory_budget: int = SOLVER_MEMORY_BUDGET) -> int:
+    """The most valid coefficients a row may have for ``fixed`` with subset size `size`: what
+    one meet in the middle holds within `memory_budget` (at most 124), plus the `MAX_EXCESS`
+    it enumerates; `solve` refuses a batch with a row beyond it."""
+    return fixed_in_memory(size, memory_budget, MAX_FIXED_VALID) + MAX_EXCESS
 
 
 def max_coefficients(method: str, memory_budget: int = SOLVER_MEMORY_BUDGET) -> int | None:
