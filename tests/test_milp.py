@@ -136,3 +136,22 @@ def test_milp_matches_exact_across_a_row_of_any_spread(seed, k):
     milp = solve(coeffs, targets, valid, method="milp")
     exact = solve(coeffs, targets, valid, method="exact")
     _assert_within_gap(coeffs, targets, valid, milp, exact)
+
+
+def test_highs_own_output_goes_to_stderr_not_into_the_results_stdout(capfd):
+    # on this instance HiGHS prints "HighsMipSolverData::transformNewIntegerFeasibleSolution
+    # tmpSolver.run();" to file descriptor 1, where `approx run --solver milp --json` writes
+    c = torch.tensor([[0.16893256838419665, 0.26263871793232785, 0.5476539787984442,
+                       0.1303104864190604, -0.5407241401938068, -0.26278356392033725,
+                       -0.4647830426762948, -0.10791554324339743, -0.04585331372881726,
+                       0.4829349621886822, -0.40609285703062203, 0.7225828678847742,
+                       -0.7206700254163535, -0.1686916230891181, 0.13076017953641253,
+                       -0.2163567098632549]], dtype=torch.float64)  # fmt: skip
+    t = torch.tensor([-0.3421108324056477], dtype=torch.float64)
+    capfd.readouterr()
+    got = solve(c, t, method="milp")
+    out, err = capfd.readouterr()
+    assert out == ""
+    assert "HighsMipSolverData" in err  # it did print: the instance still shows the problem
+    want = solve(c, t, method="exact")
+    assert float(got.error[0]) <= float(want.error[0]) + 1e-6

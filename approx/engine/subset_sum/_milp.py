@@ -28,6 +28,8 @@ import math
 import numpy as np
 import torch
 
+from ...basics.stdio import stdout_to_stderr
+
 # the unscaled band, wide enough that every construction's instances stay in it (Burkholz's
 # sigmoid bias instances reach ~1200·sqrt(d_0)); its top inside the magnitudes where HiGHS
 # matched the exact optimum on every random instance measured (1 .. 1e5; one failure in 432
@@ -77,13 +79,14 @@ def _solve_one(c: np.ndarray, target: float) -> np.ndarray:
     constraints = LinearConstraint(rows, -np.inf, [target, -target])
     integrality = np.append(np.ones(n), 0.0)
     bounds = Bounds(np.zeros(n + 1), np.append(np.ones(n), np.inf))
-    res = scipy_milp(
-        objective,
-        constraints=constraints,
-        integrality=integrality,
-        bounds=bounds,
-        options={"mip_rel_gap": 0.0},
-    )
+    with stdout_to_stderr():  # HiGHS writes a line of its own on some instances
+        res = scipy_milp(
+            objective,
+            constraints=constraints,
+            integrality=integrality,
+            bounds=bounds,
+            options={"mip_rel_gap": 0.0},
+        )
     if res.x is None:
         raise RuntimeError(f"HiGHS found no solution for a {n}-coefficient instance: {res.message}")
     return res.x[:n] > 0.5
