@@ -7,7 +7,7 @@ import os
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
-from ..basics.files import check_writable_file, write_text_atomic
+from ..basics.files import check_not_overwriting, check_writable_file, write_text_atomic
 from ..basics.progress import progress_bar
 from ..experiments.conv_targets import checked_conv_targets
 from ..experiments.runner import check_runner, make_runner
@@ -35,6 +35,8 @@ def conv_rows(args: argparse.Namespace, names: list[str]):
 def command(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_writable_file(args.out, "--out")  # before any work: nothing computed is lost
+        if args.store is not None:
+            check_not_overwriting(args.out, "--out", args.store, "the --store of the probes")
     names = constructions_named(args.construction.split(","))
     shapes = args.widths or [defaults.TIGHTNESS_WIDTHS]
     targets = [""] * len(shapes)
