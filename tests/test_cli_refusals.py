@@ -197,6 +197,7 @@ def test_a_small_quick_sweep_prints_its_size_alone(tmp_path, monkeypatch):
         raise AssertionError("the cluster was asked")
 
     monkeypatch.setattr(cluster_mod, "cluster_threads", asked)
+    monkeypatch.setattr(cluster_mod, "check_scheduler", lambda scheduler: None)  # reachable
     line = _announced(argv, tmp_path, monkeypatch)
     assert line == f"approx sweep: 1 points -> {tmp_path / 's.sqlite'}"
 

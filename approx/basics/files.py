@@ -58,6 +58,17 @@ def check_writable_file(path: str | Path, option: str) -> Path:
     return path
 
 
+def check_not_overwriting(path: str | Path, option: str, kept: str | Path, what: str) -> None:
+    """Refuse an output `path` that is the file `kept` (by any name: a link, `./`), which the
+    command reads or keeps, so that writing its output never replaces it."""
+    path, kept = Path(path), Path(kept)
+    same = path.resolve() == kept.resolve()
+    if not same and path.exists() and kept.exists():
+        same = os.path.samefile(path, kept)
+    if same:
+        raise InvalidArgument(f"{option}={str(path)!r} is {what}; writing there would replace it")
+
+
 def _usual_mode(tmp: Path) -> None:
     """mkstemp makes 0600; give the file the mode any newly created file gets (0666 − umask)."""
     umask = os.umask(0)

@@ -7,7 +7,7 @@ import sys
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
-from ..basics.files import check_writable_file, write_text_atomic
+from ..basics.files import check_not_overwriting, check_writable_file, write_text_atomic
 from ..experiments.export import FORMATS, export_text
 from ..experiments.store import KINDS, load_rows
 
@@ -20,6 +20,7 @@ def command(args: argparse.Namespace) -> int:
         raise InvalidArgument(f"--kind={args.kind!r} is not one of {list(KINDS)}")
     if args.out is not None:
         check_writable_file(args.out, "--out")
+        check_not_overwriting(args.out, "--out", args.store, "the store exported")
     text = export_text(load_rows(args.store, args.kind), fmt)
     if args.out is None:
         sys.stdout.write(text)

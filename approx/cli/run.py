@@ -13,11 +13,31 @@ from ..basics import defaults
 from ..basics.errors import InvalidArgument
 from ..basics.files import check_writable_dir, write_files_atomic
 from ..basics.loading import load_network
+from ..pipeline.export import FILES as EXPORT_FILES
 from ..pipeline.export import export_ticket
 from ..pipeline.report import format_run
 from ..pipeline.result import RunResult
 from ..pipeline.run import run
 from .common import given, one_or_list
+
+# the files `write_out` writes into --out
+OUT_FILES = ("result.json", "error.png", "network.pt")
+
+
+def _check_apart(out: Path, export: Path) -> None:
+    """Refuse --out and --export where one names (or lies inside) a file the other writes: the
+    second write would fail after the first had left its files."""
+    for flag, path, other, owner, names in (
+        ("--export", export, out, "--out", OUT_FILES),
+        ("--out", out, export, "--export", EXPORT_FILES),
+    ):
+        for name in names:
+            file = (other / name).resolve()
+            if path.resolve() == file or file in path.resolve().parents:
+                raise InvalidArgument(
+                    f"{flag}={str(path)!r} is (or lies inside) the file {name} that "
+                    f"{owner}={str(other)!r} writes; give them apart"
+                )
 
 
 def write_out(result: RunResult, out: Path) -> None:
@@ -40,14 +60,12 @@ def write_out(result: RunResult, out: Path) -> None:
         "activation": result.activation,
     }
     text = json.dumps(result.to_json(), indent=2) + "\n"
-    write_files_atomic(
-        out,
-        {
-            "result.json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
-            "error.png": lambda tmp: plot_run(result, tmp),
-            "network.pt": lambda tmp: _save_tensors(network, tmp),
-        },
+    writers = (
+        lambda tmp: tmp.write_text(text, encoding="utf-8"),
+        lambda tmp: plot_run(result, tmp),
+        lambda tmp: _save_tensors(network, tmp),
     )
+    write_files_atomic(out, dict(zip(OUT_FILES, writers, strict=True)))
 
 
 def _cpu(tensors) -> list:
@@ -103,6 +121,8 @@ def command(args: argparse.Namespace) -> int:
         check_writable_dir(args.out, "--out")  # before any work: nothing computed is lost
     if args.export is not None:
         check_writable_dir(args.export, "--export")
+    if args.out is not None and args.export is not None:
+        _check_apart(args.out, args.export)
     # the file's own dtype: the class check allows for its rounding (run converts after)
     target = (
         None

@@ -11,12 +11,13 @@ from pathlib import Path
 from .. import __version__
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
+from ..basics.files import check_writable_dir
 from ..basics.threads import available_cores
 from ..basics.units import format_seconds
 from ..experiments.grid import SweepConfig, config_from_dict, load_config
 from ..experiments.points import estimate_seconds
-from ..experiments.runner import SweepCrash, sweep_blocks
-from ..experiments.store import ResultStore, point_key
+from ..experiments.runner import SweepCrash, check_runner, sweep_blocks
+from ..experiments.store import ResultStore, check_store, point_key
 
 # Where a store goes when none is named: never the current directory (a repository root).
 RESULTS = Path("results")
@@ -134,13 +135,17 @@ def command(args: argparse.Namespace) -> int:
         cfg = config_from_dict({"runs": flags}, where="flags")
         default_store = RESULTS / "sweep.sqlite"
     store = args.store or (Path(cfg.store) if cfg.store else default_store)
+    workers = cfg.workers if args.workers is None else args.workers
+    # Every refusal in one line before any note, and before a file or directory is created:
+    # the store (an existing one is checked unchanged), the workers, the scheduler.
+    if store.parent == RESULTS and not RESULTS.is_dir():
+        check_writable_dir(RESULTS, "--store")
+    else:
+        check_store(store)
+    scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
+    check_runner(workers, scheduler)
     if store.parent == RESULTS:
         RESULTS.mkdir(exist_ok=True)
-    workers = cfg.workers if args.workers is None else args.workers
-    if workers is not None and (isinstance(workers, bool) or workers < 1):
-        raise InvalidArgument(f"workers={workers!r} must be a positive integer")
-    ResultStore(store).close()  # refused here (one line) if it cannot be a store, before any note
-    scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
     announce(cfg, workers, store, scheduler)
     signal.signal(signal.SIGTERM, _on_sigterm)
     try:

@@ -6,11 +6,11 @@ import argparse
 import os
 
 from ..basics import defaults
-from ..basics.errors import InvalidArgument, check_positive_int
-from ..basics.files import check_writable_file, write_text_atomic
+from ..basics.errors import InvalidArgument
+from ..basics.files import check_not_overwriting, check_writable_file, write_text_atomic
 from ..basics.progress import progress_bar
 from ..experiments.conv_targets import checked_conv_targets
-from ..experiments.runner import make_runner
+from ..experiments.runner import check_runner, make_runner
 from ..experiments.store import ResultStore, canonical_json
 from ..experiments.tightness import check_row, constructions_named, tightness
 from ..experiments.tightness_table import format_table
@@ -35,6 +35,8 @@ def conv_rows(args: argparse.Namespace, names: list[str]):
 def command(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_writable_file(args.out, "--out")  # before any work: nothing computed is lost
+        if args.store is not None:
+            check_not_overwriting(args.out, "--out", args.store, "the --store of the probes")
     names = constructions_named(args.construction.split(","))
     shapes = args.widths or [defaults.TIGHTNESS_WIDTHS]
     targets = [""] * len(shapes)
@@ -54,9 +56,8 @@ def command(args: argparse.Namespace) -> int:
             name, shape, eps, delta, seeds=seeds, n_max=args.n_max, C=args.C, target=target,
             **options,
         )  # fmt: skip
-    if args.workers is not None:  # before the store is opened (or created) for the probes
-        check_positive_int("workers", args.workers)
     scheduler = args.scheduler or os.environ.get(defaults.SCHEDULER_ENV) or None
+    check_runner(args.workers, scheduler)  # before the store is opened (or created)
     rows = []
     with (
         ResultStore(args.store) as store,

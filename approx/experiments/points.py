@@ -10,7 +10,7 @@ from ..basics.errors import InvalidArgument
 from ..basics.units import format_widths
 from ..constructions import get_construction
 from ..engine.subset_sum import solve_cost
-from ..pipeline.plan import plan_run
+from ..pipeline.plan import RunPlan, plan_run
 from ..pipeline.run import run
 from ..pipeline.search.benchmark import benchmark
 from ..pipeline.search.benchmark import estimate_seconds as benchmark_seconds
@@ -137,26 +137,32 @@ def _compute_seconds(config: dict) -> float:
             return solve_cost(defaults.SOLVER, config["trials"], k, valid)[1]
         if config["kind"] == "compare":
             return benchmark_seconds(**_benchmark_arguments(config))
-        n = config.get("n")
-        if "width_factor" in config:
-            n = n_for_width_factor(config["construction"], config["widths"], config["width_factor"])
-        target = build_conv_target(config["target"], config["seed"]) if "target" in config else None
-        plan = plan_run(
-            target,
-            None if target is not None else config["widths"],
-            eps=config["eps"],
-            delta=config["delta"],
-            construction=config["construction"],
-            n=n,
-            C=config.get("C"),
-            solver=config["solver"],
-            seed=config["seed"],
-            device=defaults.DEVICE,
-            dtype=config["dtype"],
-            empirical_samples=config["empirical_samples"],
-            ascent_steps=config["ascent_steps"],
-            weight_tolerance=None,
-        )
+        plan = plan_point(config)
     except InvalidArgument:
         return 0.0
     return plan.estimate.seconds
+
+
+def plan_point(config: dict) -> RunPlan:
+    """A run point's plan (`approx.pipeline.plan.plan_run`): what its run would refuse
+    (InvalidArgument), found in milliseconds without running it."""
+    n = config.get("n")
+    if "width_factor" in config:
+        n = n_for_width_factor(config["construction"], config["widths"], config["width_factor"])
+    target = build_conv_target(config["target"], config["seed"]) if "target" in config else None
+    return plan_run(
+        target,
+        None if target is not None else config["widths"],
+        eps=config["eps"],
+        delta=config["delta"],
+        construction=config["construction"],
+        n=n,
+        C=config.get("C"),
+        solver=config["solver"],
+        seed=config["seed"],
+        device=defaults.DEVICE,
+        dtype=config["dtype"],
+        empirical_samples=config["empirical_samples"],
+        ascent_steps=config["ascent_steps"],
+        weight_tolerance=None,
+    )

@@ -38,6 +38,25 @@ from .store import ResultStore, Row, point_key
 from .threads import limit_threads
 
 
+def _check_workers(workers) -> int:
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InvalidArgument(f"workers={workers!r} must be a positive integer")
+    return workers
+
+
+def check_runner(workers: int | None, scheduler: str | None) -> None:
+    """What can refuse a runner, checked before its store is opened (or created), so that a
+    refused sweep leaves no file: `workers` (None: one per core), and a `scheduler` (an address
+    is connected to: `approx.experiments.cluster.check_scheduler`)."""
+    if workers is not None:
+        _check_workers(workers)
+    if scheduler is not None:
+        # Imported here: dask.distributed takes seconds to import (as in `make_runner`).
+        from .cluster import check_scheduler
+
+        check_scheduler(scheduler)
+
+
 def worker_evaluate(config: dict) -> tuple[str, Any, float]:
     """("ok", result) | ("failed", InvalidArgument message) | ("crash", traceback); seconds."""
     t = time.perf_counter()
@@ -97,9 +116,7 @@ class Runner:
         self.store = store
         if workers is None:
             workers = available_cores()  # its affinity mask: one worker per core it may use
-        if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-            raise InvalidArgument(f"workers={workers!r} must be a positive integer")
-        self.workers = workers
+        self.workers = _check_workers(workers)
         self.progress, self.stream = progress, stream
         self._pool: cf.ProcessPoolExecutor | None = None
         self.last: SweepSummary | None = None
@@ -250,6 +267,7 @@ def sweep_blocks(
     t0 = time.perf_counter()
     done = SweepSummary(0, 0, 0, 0, 0.0)
     blocks = math.ceil(total / block) if total else 0
+    check_runner(workers, scheduler)
     with (
         ResultStore(store) as st,
         make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,
@@ -287,6 +305,7 @@ def sweep(
         check_config(i, config)
     if store is not None and not isinstance(store, str | os.PathLike):
         raise InvalidArgument(f"store={store!r} must be a path or None")
+    check_runner(workers, scheduler)
     with (
         ResultStore(store) as st,
         make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,

@@ -41,7 +41,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import sqlite3
 import time
 from collections.abc import Iterator
@@ -51,11 +50,11 @@ from pathlib import Path
 from .. import __version__
 from ..basics.errors import InvalidArgument
 from .keys import canonical_json, point_key
+from .store_path import check_magic, check_path
 
 FORMAT = "approx-store"
 SCHEMA_VERSION = "1"
 KINDS = ("run", "subset_sum", "compare")  # the kinds of grid point (approx.experiments.grid)
-_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _SCHEMA = """
 CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -112,7 +111,7 @@ class ResultStore:
         where = f"store {str(self.path)!r}"
         if not self.path.is_file() or self.path.stat().st_size == 0:
             raise InvalidArgument(f"{where} does not exist or is empty")
-        self._check_magic(where)
+        check_magic(self.path, where)
         uri = self.path.resolve().as_uri()
         conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, isolation_level=None)
         try:
@@ -132,14 +131,6 @@ class ResultStore:
             conn.close()
             raise
         return conn
-
-    def _check_magic(self, where: str) -> None:
-        with open(self.path, "rb") as fh:
-            if fh.read(len(_SQLITE_MAGIC)) != _SQLITE_MAGIC:
-                raise InvalidArgument(
-                    f"{where} is not a SQLite file (not an approx results store); "
-                    "refusing to touch it — pass a new path"
-                )
 
     def _check_rows(self, conn: sqlite3.Connection) -> None:
         """Refuse a store with rows this code cannot read back, before anything is written."""
@@ -162,18 +153,7 @@ class ResultStore:
             conn.executescript(_SCHEMA)
             conn.executemany("INSERT INTO meta VALUES (?, ?)", _meta().items())
             return conn
-        where = f"store {str(self.path)!r}"
-        if self.path.is_dir():
-            raise InvalidArgument(f"{where} is a directory, not a results store")
-        if self.path.exists() and not self.path.is_file():
-            raise InvalidArgument(f"{where} is not a regular file (a device or pipe?)")
-        if self.path.exists() and self.path.stat().st_size > 0:
-            self._check_magic(where)
-        elif not self.path.parent.is_dir():
-            raise InvalidArgument(f"{where}: directory {str(self.path.parent)!r} does not exist")
-        writable = _why_not_writable(self.path)
-        if writable is not None:
-            raise InvalidArgument(f"{where} is read-only ({writable}); pass a writable path")
+        where = check_path(self.path)
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves, one transaction per row.
             conn = sqlite3.connect(self.path, isolation_level=None, timeout=30)
@@ -367,15 +347,14 @@ def load_rows(path: str | Path, kind: str | None = None) -> list[Row]:
         return store.rows(kind)
 
 
-def _why_not_writable(path: Path) -> str | None:
-    """Why SQLite could not write the store at `path` (None if it can): the file, or for a new
-    one (and for a WAL store's side files) its directory, must be writable."""
-    directory = path.parent
-    if path.exists() and not os.access(path, os.W_OK):
-        return "the file is not writable"
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return f"directory {str(directory)!r} is not writable"
-    return None
+def check_store(path: str | Path) -> None:
+    """Refuse (InvalidArgument naming the path) what `ResultStore(path)` would refuse, creating
+    and changing nothing: an existing store is opened and closed, which writes nothing to it
+    (module docstring); for a new one, its directory is checked."""
+    path = Path(path)
+    check_path(path)
+    if path.is_file() and path.stat().st_size > 0:
+        ResultStore(path).close()
 
 
 def _row_problem(row: tuple) -> str | None:

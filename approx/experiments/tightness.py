@@ -30,7 +30,6 @@ Definitions (every number here is one of these):
 
 from __future__ import annotations
 
-import json
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -43,11 +42,12 @@ from ..basics.errors import (
     check_positive_number,
 )
 from ..basics.statistics import fit_through_origin, quantile_interval
+from ..basics.units import format_widths
 from ..constructions import CONSTRUCTIONS, get_construction
 from ..engine.subset_sum import SOLVERS
-from ..measurement.sandwich import covers
 from .runner import Runner
 from .tightness_formula import configured, formula_unit, matching_C, own_formula
+from .tightness_probes import check_probes, probe_base, probe_config, probe_error
 
 __all__ = [
     "CFit",
@@ -92,16 +92,6 @@ class Tightness:
     target: str = ""
 
 
-def probe_error(construction: str, widths: Sequence[int], error: str, target: str = "") -> str:
-    """The error method the probes use: `error`, but "certified" where the sandwich does not
-    cover the construction, the widths (`approx.measurement.sandwich.covers`) or a
-    convolutional `target`."""
-    half_line = not getattr(get_construction(construction), "realises_copies", False)
-    if error == "sandwich" and (target or not covers(tuple(widths), half_line)):
-        return "certified"
-    return error
-
-
 def _upper(result: dict) -> float:
     """The probe's upper value (runs stored before `error_upper` existed: certified)."""
     upper = result.get("error_upper")
@@ -113,21 +103,6 @@ def _counted_by(methods: set[str]) -> str:
     if not methods or methods == {"exact"}:
         return "true"
     return "certified" if "certified" in methods else "sandwich upper"
-
-
-def _probe_config(
-    base: dict, construction: str, widths, eps, n: int, seed: int, target: str = ""
-) -> dict:
-    return {
-        "kind": "run",
-        "construction": construction,
-        "widths": list(widths),
-        **({"target": json.loads(target)} if target else {}),
-        "eps": float(eps),
-        "n": n,
-        "seed": seed,
-        **base,
-    }
 
 
 def thresholds(
@@ -146,22 +121,29 @@ def thresholds(
 ) -> tuple[list[float], int]:
     """(`N_s` for every seed, inf where no n within reach succeeds; the reach). All seeds'
     probes run in one batch per step. The reach is n_max, lowered to n − 1 when a run at n is
-    refused (InvalidArgument: e.g. more coefficients than the exact solver takes).
-    `settled(k)` is called as k more seeds' thresholds are known (a progress bar's update);
-    `methods` collects the probes' `error_method`s."""
+    refused (InvalidArgument: e.g. more coefficients than the exact solver takes). A run
+    refused at n = 1 leaves nothing to probe: InvalidArgument, its failed point kept in the
+    store as a sweep keeps one (readers skip it; a rerun refuses again from the store; what a
+    plan refuses is refused before anything runs: `check_row`). `settled(k)` is called as k
+    more seeds' thresholds are known (a progress bar's update); `methods` collects the probes'
+    `error_method`s."""
     lo = {s: 0 for s in seeds}  # largest n known to fail
     hi: dict[int, int | None] = {s: None for s in seeds}  # smallest n known to succeed
     reach = n_max
     nxt = {s: min(start, reach) for s in seeds}
     while nxt:
         configs = [
-            _probe_config(base, construction, widths, eps, n, s, target) for s, n in nxt.items()
+            probe_config(base, construction, widths, eps, n, s, target) for s, n in nxt.items()
         ]
         rows = runner.run(configs)
         for (_, n), row in zip(nxt.items(), rows, strict=True):
             if row.status != "ok":
-                if n == 1:
-                    raise InvalidArgument(f"tightness probe {row.config} failed: {row.error}")
+                if n == 1:  # no n to probe: the failed probe stays stored, as a sweep's does
+                    raise InvalidArgument(
+                        f"tightness: {construction}'s probe at n = 1 (widths "
+                        f"{format_widths(widths)}, eps={eps:g}, seed {row.config['seed']}) "
+                        f"failed, stored as a failed point: {row.error}"
+                    )
                 reach = min(reach, n - 1)
         new = {}
         for (s, n), row in zip(nxt.items(), rows, strict=True):
@@ -195,9 +177,10 @@ def check_row(
     error: str = defaults.TIGHTNESS_ERROR,
     target: str = "",
 ):
-    """Every argument of one row checked (InvalidArgument naming it), before anything runs:
-    (construction, widths, C, the theorem's n, n_max). `n_max` None: the construction's entry
-    of `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else `defaults.TIGHTNESS_N_MAX`."""
+    """Every argument of one row checked (InvalidArgument naming it), and its probe at n = 1
+    planned (`check_probes`), before anything runs or is stored: (construction, widths, C, the
+    theorem's n, n_max). `n_max` None: the construction's entry of
+    `defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION`, else `defaults.TIGHTNESS_N_MAX`."""
     cons = configured(construction, target)
     if n_max is None:
         n_max = defaults.TIGHTNESS_N_MAX_BY_CONSTRUCTION.get(construction, defaults.TIGHTNESS_N_MAX)
@@ -223,7 +206,10 @@ def check_row(
     if C is not None:
         check_positive_number("C", C)
     C = cons.default_C if C is None else C
-    return cons, widths, C, cons.size(widths, eps, delta, C), n_max
+    theorem_n = cons.size(widths, eps, delta, C)
+    base = probe_base(construction, widths, delta, solver, error, target)
+    check_probes(construction, widths, eps, base, target)  # what every probe would refuse
+    return cons, widths, C, theorem_n, n_max
 
 
 def tightness(
@@ -249,17 +235,7 @@ def tightness(
         construction, widths, eps, delta, seeds=seeds, n_max=n_max, C=C, solver=solver,
         error=error, target=target,
     )  # fmt: skip
-    # Only the upper value is needed: the empirical search is kept cheap.
-    base = {
-        "error": probe_error(construction, widths, error, target),
-        "sandwich_boxes": defaults.TIGHTNESS_SANDWICH_BOXES,
-        "delta": float(delta),
-        "solver": solver,
-        "dtype": "float64",
-        "empirical_samples": defaults.TIGHTNESS_EMPIRICAL_SAMPLES,
-        "ascent_steps": defaults.TIGHTNESS_ASCENT_STEPS,
-        "rescale": False,
-    }
+    base = probe_base(construction, widths, delta, solver, error, target)
     methods: set[str] = set()
     ths, reach = thresholds(
         runner,

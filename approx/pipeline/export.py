@@ -25,6 +25,9 @@ from ..basics.masks import Masks
 from ..basics.network import Network
 from ..basics.ticket import compact
 
+# the files `export_ticket` writes (a caller checks its other outputs do not collide with them)
+FILES = ("ticket.pt", "ticket_sparse.pt", "random_pruned.pt", "ticket.json")
+
 
 def export_ticket(random_net: Network, masks: Masks, out: str | Path) -> list[Path]:
     """Write the four files of the module docstring into `out`; their paths."""
@@ -49,12 +52,10 @@ def export_ticket(random_net: Network, masks: Masks, out: str | Path) -> list[Pa
         "activation": sparse["activation"],
     }
     text = json.dumps(info, indent=2) + "\n"
-    return write_files_atomic(
-        out,
-        {
-            "ticket.pt": lambda tmp: torch.save(module, tmp),
-            "ticket_sparse.pt": lambda tmp: torch.save(sparse, tmp),
-            "random_pruned.pt": lambda tmp: torch.save(pruned.state_dict(), tmp),
-            "ticket.json": lambda tmp: tmp.write_text(text, encoding="utf-8"),
-        },
+    writers = (
+        lambda tmp: torch.save(module, tmp),
+        lambda tmp: torch.save(sparse, tmp),
+        lambda tmp: torch.save(pruned.state_dict(), tmp),
+        lambda tmp: tmp.write_text(text, encoding="utf-8"),
     )
+    return write_files_atomic(out, dict(zip(FILES, writers, strict=True)))
