@@ -46,6 +46,7 @@ from ...basics.tensor_checks import check_finite
 from ._brute import MAX_K, brute
 from ._budget import valid_counts
 from ._cost import solve_cost
+from ._enumeration import exact_by_enumeration, fewest_by_enumeration
 from ._fixed import (
     MAX_EXCESS,
     MAX_FIXED_VALID,
@@ -255,30 +256,8 @@ def _exact(
         valid,
         cap,
         lambda c, t, v, n: kernel(c, t, v, budget, n),
-        lambda c, t, v: _exact_by_enumeration(c, t, v, cap, kernel, budget),
+        lambda c, t, v: exact_by_enumeration(c, t, v, cap, kernel, budget),
     )
-
-
-def _exact_by_enumeration(coeff, target, valid, cap, kernel, budget) -> torch.Tensor:
-    """One row with c > cap valid coefficients: for each of the 2^(c−cap) subsets F of its
-    first c − cap valid coefficients, the optimum over the other cap for target − ΣF (one
-    batch for the kernel); the best of those is the row's optimum."""
-    cols = valid.nonzero().flatten()
-    excess = cols.numel() - cap
-    fixed, rest = cols[:excess], cols[excess:]
-    shifts = torch.arange(excess, device=coeff.device)
-    bits = (torch.arange(2**excess, device=coeff.device)[:, None] >> shifts) & 1
-    bits = bits.to(torch.bool)  # (2^e, e): subset F of the fixed coefficients
-    fixed_sums = (bits * coeff[fixed]).sum(1)  # (2^e,)
-    batch = coeff[rest].expand(2**excess, cap).contiguous()  # (2^e, cap)
-    everything = torch.ones_like(batch, dtype=torch.bool)
-    sub = kernel(batch, target - fixed_sums, everything, budget)  # (2^e, cap)
-    err = (fixed_sums + (batch * sub).sum(1) - target).abs()
-    best = int(err.argmin())
-    row = torch.zeros_like(valid)
-    row[fixed] = bits[best]
-    row[rest] = sub[best]
-    return row
 
 
 def _fewest(
@@ -293,36 +272,8 @@ def _fewest(
         valid,
         cap,
         lambda c, t, v, n: fewest_numba(c, t, v, tol, budget, n),
-        lambda c, t, v: _fewest_by_enumeration(c, t, v, cap, tol, budget),
+        lambda c, t, v: fewest_by_enumeration(c, t, v, cap, tol, budget),
     )
-
-
-def _fewest_by_enumeration(coeff, target, valid, cap, tol, budget) -> torch.Tensor:
-    """One row with c > cap valid coefficients: for each subset F of its first c − cap valid
-    coefficients, the fewest-kept answer over the other cap for target − ΣF. Each answer is the
-    sparsest within `tol` given F (else the least error given F), so the row's answer is the
-    sparsest |F| + kept among those within `tol` (ties: smaller error), else the least error."""
-    cols = valid.nonzero().flatten()
-    excess = cols.numel() - cap
-    fixed, rest = cols[:excess], cols[excess:]
-    shifts = torch.arange(excess, device=coeff.device)
-    bits = (torch.arange(2**excess, device=coeff.device)[:, None] >> shifts) & 1
-    bits = bits.to(torch.bool)  # (2^e, e): subset F of the fixed coefficients
-    batch = coeff[rest].to(torch.float64).expand(2**excess, cap).contiguous()  # (2^e, cap)
-    fixed_sums = (bits * coeff[fixed].to(torch.float64)).sum(1)  # (2^e,)
-    everything = torch.ones_like(batch, dtype=torch.bool)
-    sub = fewest_numba(batch, target.double() - fixed_sums, everything, tol, budget)
-    err = (fixed_sums + (batch * sub).sum(1) - target.double()).abs()  # (2^e,)
-    kept = bits.sum(1) + sub.sum(1)  # (2^e,)
-    close = err <= tol
-    if bool(close.any()):
-        fewest = kept[close].min()
-        err = torch.where(close & (kept == fewest), err, torch.inf)
-    best = int(err.argmin())
-    row = torch.zeros_like(valid)
-    row[fixed] = bits[best]
-    row[rest] = sub[best]
-    return row
 
 
 def _fixed(

@@ -32,14 +32,13 @@ from ...basics.masks import kept_sum
 from . import (
     SubsetSumResult,
     _check,
-    _exact_by_enumeration,
-    _fewest_by_enumeration,
     exact_in_memory,
     fewest_in_memory,
     result,
     solve_cost,
 )
 from ._budget import valid_counts
+from ._enumeration import exact_by_enumeration, fewest_by_enumeration
 from ._numba_fewest import fewest_numba
 from ._numba_mitm import MAX_VALID, exact_numba
 from ._torch_mitm import exact_torch
@@ -197,7 +196,7 @@ def solve_any_size(
             return kernel(c, t, v, budget, n)
 
         def large_row(c, t, v):
-            return _exact_by_enumeration(c, t, v, cap, kernel, budget)
+            return exact_by_enumeration(c, t, v, cap, kernel, budget)
     else:
         cap = fewest_in_memory(budget)
 
@@ -205,7 +204,7 @@ def solve_any_size(
             return fewest_numba(c, t, v, float(tolerance), budget, n)
 
         def large_row(c, t, v):
-            return _fewest_by_enumeration(c, t, v, cap, float(tolerance), budget)
+            return fewest_by_enumeration(c, t, v, cap, float(tolerance), budget)
 
     if cap == 0:
         raise InvalidArgument(f"memory_budget is below one {method} instance's workspace; raise it")
