@@ -13,7 +13,7 @@ elementwise passes) and `P` weights (the products):
     annealing move: 84 µs + SAMPLES × (1 ns U_l + 0.095 ns P_l), U_l and P_l the units and
         weights from the changed layer on (a move's layer is drawn in proportion to its kept
         weights), over `steps` moves and 32 calibration moves
-    greedy move: 0.5 ms + 15 ns × S × d_in × (units in use) (every input edge's effect at
+    greedy move: 0.5 ms + 25 ns × S × d_in × (units in use) (every input edge's effect at
         every point, over the hidden units in use, which grow with the moves: ~0.6 a move, up
         to the pair's h; averaged over the moves); its moves are data-dependent: modelled as
         1.5 √n per target weight of the pair (measured 3.6-12.9 moves per weight at n = 8-32),
@@ -21,12 +21,15 @@ elementwise passes) and `P` weights (the products):
 
 Fitted to the CPU time of each method at its defaults, one thread, on 4-64-4-64-2,
 4-256-4-256-2, 8-256-8-256-4 and 16-256-16-256-4 (`approx compare --widths W --n N`'s
-networks; load average 2.4-4.4 on 2 cores): within ~25% of each, where the previous model (each
-method's seconds on 8-256-8-256-4, never scaled down) announced the default comparison's
-searches at 50 s against 14 s measured (greedy 8.8 s against 0.12 s, evolution 15.8 against
-3.3). The methods that keep a budget are costed at `density`; where the comparison takes the
-construction's (not known before its run), at `_BUDGET_GUESS` (measured 0.20-0.32 on those
-networks; only IMP's rounds depend on it).
+networks; load average 2.4-4.4 on 2 cores): the training methods, evolution and annealing
+within ~30% of each. Greedy's per-move temporaries (S × units × d_in floats, megabytes) are
+memory-bound and its time varies most with the neighbours on the cores: the same 674 moves on
+8-256-8-256-4 took 2.2-15.8 s in six runs (costed at 6.0 s; 0.12-0.18 s measured against 0.14
+on the default network). The previous model (each method's seconds on 8-256-8-256-4, never
+scaled down) announced the default comparison's searches at 50 s against 14 s measured
+(greedy 8.8 s against 0.12 s, evolution 15.8 against 3.3). The methods that keep a budget are
+costed at `density`; where the comparison takes the construction's (not known before its
+run), at `_BUDGET_GUESS` (measured 0.20-0.32 on those networks; only IMP's rounds depend on it).
 """
 
 from __future__ import annotations
@@ -55,7 +58,7 @@ _ANNEALING_S_PER_UNIT = 1e-9  # per fixed point, layers from the changed one on
 _ANNEALING_S_PER_WEIGHT = 0.095e-9
 _ANNEALING_CALIBRATION = 32  # `annealing._CALIBRATION_MOVES`
 _GREEDY_MOVE_S = 0.5e-3
-_GREEDY_S_PER_ENTRY = 15e-9  # per point, input and unit in use
+_GREEDY_S_PER_ENTRY = 25e-9  # per point, input and unit in use
 _GREEDY_MOVES_PER_WEIGHT = 1.5  # times √n
 _GREEDY_UNITS_PER_MOVE = 0.6
 
