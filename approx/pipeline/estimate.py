@@ -40,15 +40,15 @@ per point, ~6 ns per unit: its rows are batched). A local-search step evaluates 
 + min(FLIPS, d_0)` candidate points per start (in parallel chunks) and the Jacobian of its
 starts (a forward and two passes per output up to `JACOBIAN_ROWS`), plus ~10 ms; a polish step
 ~3 evaluations of the points it polishes plus ~0.5 ms; starts, steps, restart rounds and polish
-as the search plans them (`approx.measurement.empirical.search_schedule`). A target that is
-not positively homogeneous (biases, tanh, sigmoid) is searched in the ball instead
-(`ball_ascent`): per step a forward and a backward pass (~3 evaluations) of its starts. The difference
-form's unit cost and the step overhead were fitted to the empirical phase of six Pensia runs on
-quiet cores (wall, two threads): estimated / measured 0.79 (the default run, 1.25 s), 0.98
-(8-8-8-2), 1.07 (64-32-10, n = 12), 1.15 (784-500-10, n = 21, 3.4 s), 1.24 (32-64-10, n = 14),
-1.26 (128-64-10, n = 16); before, 20 ns per unit and 5 ms per step gave 1.03-2.65. Constants of
-the sampling fitted to the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0
-ms per point measured, 2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's
+as the search plans them (`approx.measurement.empirical.search_schedule`). A target that is not
+positively homogeneous (biases, tanh, sigmoid) is searched in the ball instead (`ball_ascent`):
+per step a forward and a backward pass (~3 evaluations) of its starts. The difference form's
+unit cost and the step overhead were fitted to the empirical phase of six Pensia runs on quiet
+cores (wall, two threads): estimated / measured 0.79 (the default run, 1.25 s), 0.98 (8-8-8-2),
+1.07 (64-32-10, n = 12), 1.15 (784-500-10, n = 21, 3.4 s), 1.24 (32-64-10, n = 14), 1.26
+(128-64-10, n = 16); before, 20 ns per unit and 5 ms per step gave 1.03-2.65. Constants of the
+sampling fitted to the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0 ms
+per point measured, 2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's
 checked on one loaded machine against its CPU time on one thread (docs/error.md: 16-16-16-4
 default 0.96 s, 64-32-10 at n = 12 1.3 s, Burkholz 16-16-16-4 18.8 s); good to a factor of
 ~2-3, slower in wall time on a loaded machine. Memory is what a run is refused on, time is only
