@@ -249,11 +249,11 @@ def test_sweep_points_vary_the_method_and_evaluate(tmp_path):
         config_from_dict({"compare": {"steps": 3}})
     with pytest.raises(InvalidArgument, match=r"planted=.* fixed setting"):
         config_from_dict({"compare": {"planted": [True, False]}})
-    # the time estimate of a sweep's points: each method's measured seconds, grown with the net
+    # the time estimate of a sweep's points: each method's modelled steps times their cost
     cost = {p["method"]: estimate_seconds(p) for p in cfg.points if p["seed"] == 0}
-    assert cost["annealing"] > cost["greedy"] / 9 > POINT_OVERHEAD_S  # 2.9 s and 8.8 s measured
+    assert cost["annealing"] > cost["greedy"] > POINT_OVERHEAD_S  # 10,000 moves against ~14
     wide = estimate_seconds({**cfg.points[0], "widths": [8, 8, 4], "n": 64})
-    assert wide > 4 * cost["greedy"]  # 4.6x the weights of the measured network
+    assert wide > 100 * cost["greedy"]  # ~1,500 moves over up to 1,024 hidden units a pair
     assert estimate_seconds({**cfg.points[0], "construction": "burkholz"}) == POINT_OVERHEAD_S
 
 

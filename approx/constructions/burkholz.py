@@ -149,7 +149,7 @@ def burkholz_random_params(target_widths: tuple[int, ...], n: tuple[int, ...]) -
 
 
 def burkholz_instances(
-    target_widths: tuple[int, ...], n: tuple[int, ...]
+    target_widths: tuple[int, ...], n: tuple[int, ...], homogeneous: bool = True
 ) -> tuple[tuple[tuple[int, int, tuple[tuple[int, float], ...]], ...], ...]:
     """Per target layer, the subset-sum instances `prune` solves on a ReLU-family target, as
     groups `(count, columns, ((valid coefficients, probability), ...))` (the run's time
@@ -158,8 +158,8 @@ def burkholz_instances(
     2 n_1 columns, each keeping the first n_1 units of its sign: min(n_1, Binomial(2 n_1,
     1/2)) valid; `R d_1` bias instances and (but for the last layer) R constant instances
     over n_1 units. Later layers: `R d_t d_{t-1}` weight and `R d_t` bias instances over all
-    n_t copies, plus R constant instances. (tanh and sigmoid targets solve half as many
-    first-layer weight instances, each over exactly n_1 units: overestimated here.)"""
+    n_t copies, plus R constant instances. Not `homogeneous` (tanh, sigmoid): no sign split,
+    `R d_1 d_0` first-layer weight instances over exactly the first n_1 units."""
     tw, n = tuple(target_widths), tuple(n)
     depth = len(tw) - 1
     out = []
@@ -171,7 +171,12 @@ def burkholz_instances(
         if t == 0:
             two_n = 2 * n[0]
             split = tuple((min(n[0], b), p) for b, p in half_binomial_pmf(two_n))
-            groups = ((2 * copies * d_out * d_in, two_n, split), (copies * d_out, two_n, every))
+            weights = (
+                (2 * copies * d_out * d_in, two_n, split)
+                if homogeneous
+                else (copies * d_out * d_in, two_n, every)
+            )
+            groups = (weights, (copies * d_out, two_n, every))
         else:
             groups = ((copies * d_out * d_in, n[t], every), (copies * d_out, n[t], every))
         out.append(groups + consts)
@@ -258,8 +263,10 @@ class Burkholz:
     def random_params(self, target_widths: tuple[int, ...], n: tuple[int, ...]) -> int:
         return burkholz_random_params(target_widths, n)
 
-    def solver_instances(self, target_widths: tuple[int, ...], n: tuple[int, ...]):
-        return burkholz_instances(target_widths, n)
+    def solver_instances(
+        self, target_widths: tuple[int, ...], n: tuple[int, ...], *, homogeneous: bool = True
+    ):
+        return burkholz_instances(target_widths, n, homogeneous)
 
     def instance_size(self, n_i: int) -> int:
         # every instance keeps at most n valid coefficients (burkholz_prune): the solver's limit

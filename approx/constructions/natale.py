@@ -151,11 +151,14 @@ class Natale(HalfLineLayout):
         """Theorem 3's n_i* (δ does not enter: the theorem's probability is 1 − ε)."""
         return natale_samples_per_weight(target_widths, eps, self.density, C)
 
-    def solver_instances(self, target_widths: tuple[int, ...], n: tuple[int, ...]):
+    def solver_instances(
+        self, target_widths: tuple[int, ...], n: tuple[int, ...], *, homogeneous: bool = True
+    ):
         """Per target layer, the instances `prune` solves, as groups `(count, columns,
         ((valid coefficients, probability), ...))` (the run's time estimate): two per weight,
         one per half-line, over 2 n_i units of which Binomial(2 n_i, 1/2) have its sign
-        (counts of probability under 1e-6 left out)."""
+        (counts of probability under 1e-6 left out), whatever the target's activation
+        (`homogeneous`: Burkholz's layout depends on it, Natale's does not)."""
         out = []
         for (d_in, d_out), n_i in zip(itertools.pairwise(target_widths), n, strict=True):
             pmf = half_binomial_pmf(2 * n_i, floor=1e-6)

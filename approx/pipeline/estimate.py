@@ -40,13 +40,15 @@ per point, ~6 ns per unit: its rows are batched). A local-search step evaluates 
 + min(FLIPS, d_0)` candidate points per start (in parallel chunks) and the Jacobian of its
 starts (a forward and two passes per output up to `JACOBIAN_ROWS`), plus ~10 ms; a polish step
 ~3 evaluations of the points it polishes plus ~0.5 ms; starts, steps, restart rounds and polish
-as the search plans them (`approx.measurement.empirical.search_schedule`). The difference
-form's unit cost and the step overhead were fitted to the empirical phase of six Pensia runs on
-quiet cores (wall, two threads): estimated / measured 0.79 (the default run, 1.25 s), 0.98
-(8-8-8-2), 1.07 (64-32-10, n = 12), 1.15 (784-500-10, n = 21, 3.4 s), 1.24 (32-64-10, n = 14),
-1.26 (128-64-10, n = 16); before, 20 ns per unit and 5 ms per step gave 1.03-2.65. Constants of
-the sampling fitted to the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0
-ms per point measured, 2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's
+as the search plans them (`approx.measurement.empirical.search_schedule`). A target that is not
+positively homogeneous (biases, tanh, sigmoid) is searched in the ball instead (`ball_ascent`):
+per step a forward and a backward pass (~3 evaluations) of its starts. The difference form's
+unit cost and the step overhead were fitted to the empirical phase of six Pensia runs on quiet
+cores (wall, two threads): estimated / measured 0.79 (the default run, 1.25 s), 0.98 (8-8-8-2),
+1.07 (64-32-10, n = 12), 1.15 (784-500-10, n = 21, 3.4 s), 1.24 (32-64-10, n = 14), 1.26
+(128-64-10, n = 16); before, 20 ns per unit and 5 ms per step gave 1.03-2.65. Constants of the
+sampling fitted to the CPU time of one thread on an x86 machine (784-500-10 at n = 21: 2.0 ms
+per point measured, 2.2 estimated; Malach 4-4-2 at n = 20,000: 6.0 and 6.5); the search's
 checked on one loaded machine against its CPU time on one thread (docs/error.md: 16-16-16-4
 default 0.96 s, 64-32-10 at n = 12 1.3 s, Burkholz 16-16-16-4 18.8 s); good to a factor of
 ~2-3, slower in wall time on a loaded machine. Memory is what a run is refused on, time is only
@@ -66,21 +68,12 @@ from ..basics import defaults
 from ..basics.devices import available_memory
 from ..basics.units import format_bytes, format_seconds
 from ..constructions import Construction
-from ..engine.subset_sum import solve_cost
-from ..engine.subset_sum.any_size import ANY_SIZE_METHODS, any_size_cost
 from ..measurement.empirical import FLIPS, JACOBIAN_ROWS, LINE_ANGLES, search_schedule
 from ..measurement.max_norm import CHUNK_ROWS as MAX_NORM_CHUNK_ROWS
 from .memory_refusal import MemoryRefusal
+from .prune_cost import prune_cost
 
 _SAMPLE_S_PER_WEIGHT = 1e-8
-_ARGMIN_S_PER_CANDIDATE = 5e-9
-# Orseau's digit_greedy, fitted to its CPU time on one thread (R rows, c columns, K digits from
-# 16x16x1000 to 256x16384x40; load average ~5 on 2 cores): ~8 ns per element and log2 c of the
-# sort, ~64 µs per digit pass (~15 torch calls) and ~25 ns per row and pass; costed at 100 µs
-# and 30 ns, which leaves room for the second thread's synchronisation
-_DIGIT_SORT_S = 8e-9
-_DIGIT_PASS_S = 100e-6
-_DIGIT_ROW_S = 30e-9
 _EMPIRICAL_S_PER_UNIT = 20e-9
 _EMPIRICAL_S_PER_MAC = 0.04e-9
 _DIFFERENCE_S_PER_UNIT = 5e-9  # the difference form's units: batched, elementwise
@@ -140,70 +133,6 @@ def _chunk_rows(row_bytes: int, threads: int, budget: int) -> int:
     return int(min(hi, max(lo, rows // lo * lo)))
 
 
-def _prune_cost(
-    cons: Construction, target_widths, n, solver: str, itemsize: int, threads: int, tolerance
-) -> tuple[int, float]:
-    """(workspace bytes of the largest layer, seconds of all layers) of `cons.prune`; rows
-    beyond one meet in the middle (``exact``, ``fewest``) as `solve_any_size` routes them, a
-    prefix row widening until `tolerance`. The instances are Pensia's layout's unless the
-    construction lists its own (`solver_instances`: Burkholz's copies, Natale's half-lines)
-    or matches digits (`digit_passes`: Orseau's); ``fixed`` at Natale's `subset_sizes`."""
-    workspace, seconds = 0, 0.0
-    # weights per target layer: d_out·d_in, or a convolution's kernel entries (the CNN
-    # construction's `target_layer_params`; its widths are flattened feature counts)
-    per_layer = getattr(cons, "target_layer_params", None)
-    weights = (
-        per_layer(tuple(target_widths))
-        if per_layer
-        else tuple(a * b for a, b in itertools.pairwise(target_widths))
-    )
-    listed = getattr(cons, "solver_instances", None)
-    groups = listed(tuple(target_widths), tuple(n)) if listed else (None,) * len(weights)
-    passes = getattr(cons, "digit_passes", None)
-    digits = passes(tuple(target_widths), tuple(n)) if passes else (None,) * len(weights)
-    sized = getattr(cons, "subset_sizes", None)
-    sizes = sized(tuple(target_widths), tuple(n)) if sized else (None,) * len(weights)
-    for w_i, n_i, group, digit, size in zip(weights, n, groups, digits, sizes, strict=True):
-        candidates = 2 * w_i * n_i  # B_i: products of target layer i
-        k = cons.instance_size(n_i)
-        if digit is not None:  # two digit_greedy calls (one per half-line), no solver
-            w, s = 0, 2 * _digit_seconds(*digit)
-        elif k == 0:  # no solver: an argmin over the candidates, per sign
-            w, s = 0, 2 * candidates * _ARGMIN_S_PER_CANDIDATE
-        else:
-            if group is None:
-                # Pensia's layout: a row's valid coefficients are Binomial(k, 1/2), sd sqrt(k)/2
-                group = ((2 * w_i, k, ((k / 2, 1.0),)),)
-                most = k / 2 + 2 * math.sqrt(k)
-            else:
-                most = max(c for _, _, pmf in group for c, _ in pmf)
-            w, s = 0, 0.0
-            for rows, columns, pmf in group:
-                for valid, p in pmf:
-                    if p < 1e-9:
-                        continue
-                    if solver in ANY_SIZE_METHODS and size is None:
-                        gw, gs = any_size_cost(
-                            solver, rows, valid, most, tolerance=tolerance, threads=threads
-                        )
-                    else:  # at Natale's sizes: method fixed, whatever the solver's name
-                        method = solver if size is None else "fixed"
-                        gw, gs = solve_cost(
-                            method, rows, columns, valid, most, threads=threads, size=size
-                        )
-                    w, s = max(w, gw), s + p * gs
-        workspace = max(workspace, candidates * (4 * itemsize + 12) + w)
-        seconds += s
-    return workspace, seconds
-
-
-def _digit_seconds(rows: int, columns: int, digits: int) -> float:
-    """One `digit_greedy` call (`approx.constructions.orseau`): a sort of its rows, then per
-    digit a binary search per row and a few torch calls."""
-    sort = rows * columns * math.log2(max(2, columns)) * _DIGIT_SORT_S
-    return sort + digits * (_DIGIT_PASS_S + rows * _DIGIT_ROW_S)
-
-
 def _random_net_search_bytes(
     work, target_work, d_in, itemsize, samples, ascent_steps, threads, budget
 ) -> int:
@@ -257,9 +186,13 @@ def _empirical_cost(
     threads,
     budget,
     half_line,
+    *,
+    ball: bool = False,
 ) -> tuple[int, float, int, float]:
     """(bytes of the chunks and the ascent, seconds, chunk rows, seconds per point on the
-    random network, chunk rows of the searched map) of the empirical phase."""
+    random network, chunk rows of the searched map) of the empirical phase; `ball`: the
+    search of a target that is not positively homogeneous (`ball_ascent`: gradient steps from
+    its starts, no local search)."""
     hidden = random_widths[1:-1] or (1,)
     widest = max(hidden)
     row_bytes = 3 * widest * itemsize
@@ -291,7 +224,9 @@ def _empirical_cost(
     )
     seconds = samples * searched / threads
     plan = search_schedule(target_widths[0], ascent_steps, None, None, None)
-    if plan.steps:
+    if ball:  # a forward and a backward pass (~3 evaluations) of the starts per step
+        seconds += (3 * ascent_steps * searched + per_point) * plan.starts
+    elif plan.steps:
         # the local search, then its restart rounds (as many starts, fewer steps each)
         steps = plan.steps + plan.restarts * min(defaults.EMPIRICAL_RESTART_STEPS, plan.steps)
         candidates = 3 * LINE_ANGLES + min(FLIPS, target_widths[0])  # per start and step, no grad
@@ -316,10 +251,13 @@ def estimate_run(
     ascent_steps: int,
     max_memory_gib: float | None = None,
     prefix_tolerance: float | None = None,
+    homogeneous: bool = True,
 ) -> RunEstimate:
     """Peak memory and time of a run with these arguments (module docstring: the model).
     `max_memory_gib` (None: no limit but the device's) also sizes the empirical chunks;
-    `prefix_tolerance`: where a row too large for one meet in the middle stops widening."""
+    `prefix_tolerance`: where a row too large for one meet in the middle stops widening;
+    `homogeneous`: the target is bias-free with a ReLU-family activation (else its empirical
+    search runs in the ball, and Burkholz's prune solves its smooth-activation layout)."""
     random_widths = cons.random_widths(tuple(target_widths), tuple(n))
     s = torch.empty((), dtype=dtype).element_size()
     threads = max(1, torch.get_num_threads()) if device.type == "cpu" else 1
@@ -333,7 +271,9 @@ def estimate_run(
     limit = None if max_memory_gib is None else int(max_memory_gib * 2**30)
     net = P * s
     sampling = max(layers) * (16 + (s if s != 8 else 0))
-    prune_bytes, prune_s = _prune_cost(cons, target_widths, n, solver, s, threads, prefix_tolerance)
+    prune_bytes, prune_s = prune_cost(
+        cons, target_widths, n, solver, s, threads, prefix_tolerance, homogeneous=homogeneous
+    )
     fixed = net + P + P * s  # random network, masks, masked copy
     budget = defaults.EMPIRICAL_MEMORY_BUDGET
     if limit is not None:
@@ -343,7 +283,7 @@ def estimate_run(
     difference_form = half_line and getattr(cons, "difference_form", True)
     emp_bytes, emp_s, rows, per_point, search_rows = _empirical_cost(
         random_widths, target_widths, s, empirical_samples, ascent_steps, threads, budget,
-        difference_form,
+        difference_form, ball=not homogeneous,
     )  # fmt: skip
     work = getattr(cons, "random_layer_work", None)
     if not difference_form and work is not None:

@@ -87,6 +87,21 @@ def _check_structure(cons: Construction, target: Network, where: str) -> None:
         )
 
 
+def hidden_activation(target: Network) -> Activation:
+    """The activation between the target's layers (ReLU for a single layer)."""
+    return target.activations[0] if target.depth > 1 else RELU
+
+
+def positively_homogeneous(target: Network) -> bool:
+    """`f(cx) = c f(x)` for c ≥ 0: no bias and a ReLU-family activation. Only then is the sup of
+    `||f − g||` over the ball attained on the sphere (for the constructions' g as well: they
+    realise a bias-free ReLU-family target with a bias-free, homogeneous g)."""
+    return all(b is None for b in target.biases) and hidden_activation(target).name in (
+        "relu",
+        "leaky_relu",
+    )
+
+
 def _random_target_shape(widths: tuple[int, ...], activation: Activation, bias: bool) -> Network:
     """A zero network with a random target's structure, for `check_structure` before drawing."""
     ws = [torch.zeros(b, a, dtype=torch.float64) for a, b in itertools.pairwise(widths)]
@@ -239,6 +254,9 @@ def plan_run(
         ascent_steps=ascent_steps,
         max_memory_gib=max_memory_gib,
         prefix_tolerance=prefix_tolerance,
+        homogeneous=positively_homogeneous(target)
+        if target is not None
+        else not bias and (len(tw) == 2 or act.name in ("relu", "leaky_relu")),
     )
     check_memory(
         estimate, n_used, theorem=n is None, max_memory_gib=max_memory_gib, ascent=ascent_steps > 0

@@ -86,14 +86,9 @@ from .measure import (
     per_weight_fields,
     search,
 )
-from .plan import RunPlan, plan_run, random_params
+from .plan import RunPlan, hidden_activation, plan_run, positively_homogeneous, random_params
 from .result import Artifacts, RunResult
-from .target import (
-    hidden_activation,
-    positively_homogeneous,
-    prepare_target,
-    prepare_target_scaled,
-)
+from .target import prepare_target, prepare_target_scaled
 
 __all__ = ["hidden_activation", "positively_homogeneous", "prepare_target", "run"]
 

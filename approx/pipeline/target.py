@@ -6,7 +6,7 @@ from __future__ import annotations
 import torch
 
 from ..basics.errors import TargetAssumptionError
-from ..basics.network import RELU, Activation, Network
+from ..basics.network import Network
 from ..basics.sampling import random_target
 from .plan import RunPlan
 
@@ -18,21 +18,6 @@ def _scaled(net: Network, factors: tuple[float, ...]) -> Network:
         return scaled
     return scaled.with_biases(
         None if b is None else b * f for b, f in zip(net.biases, factors, strict=True)
-    )
-
-
-def hidden_activation(target: Network) -> Activation:
-    """The activation between the target's layers (ReLU for a single layer)."""
-    return target.activations[0] if target.depth > 1 else RELU
-
-
-def positively_homogeneous(target: Network) -> bool:
-    """`f(cx) = c f(x)` for c ≥ 0: no bias and a ReLU-family activation. Only then is the sup of
-    `||f − g||` over the ball attained on the sphere (for the constructions' g as well: they
-    realise a bias-free ReLU-family target with a bias-free, homogeneous g)."""
-    return all(b is None for b in target.biases) and hidden_activation(target).name in (
-        "relu",
-        "leaky_relu",
     )
 
 

@@ -18,14 +18,20 @@ per c (one thread, load average ~5 on 2 cores): ~10 ms at c = 4, 37 ms at 12, 0.
 1.9 s at 20, then 8–13 s from 24 to 38 (HiGHS stops at its 1e-6 absolute gap, which gets
 easy to reach only where many subsets come that close). It was 10 ms for every row, whatever
 its size (docs/performance.md, "Estimating a run before it starts"). `fixed` (exactly s
-coefficients, `_fixed`) walks `fixed_steps(c, s)` element steps, each carrying a bit mask:
-3.5–6.5 ns per step measured (one thread, U[-1, 1] rows, c from 20 to 93 and s from 4 to 16),
-costed at 6.5 ns; it was costed like `exact` at c/2 valid, 17 times below Natale's measured
-prune.
+coefficients, `_fixed`) walks `fixed_steps(c, s)` element steps, each carrying a bit mask, and
+its time follows how often its merges switch between the two lists they merge
+(`fixed_switches`: a random merge of a and b elements switches ~2ab/(a + b) times, each a
+mispredicted branch and a jump to the other list): large s (lists of similar lengths) switch
+at ~0.45 per step, small s at large c at ~0.16. Costed at 1 ns per step and 20 ns per switch
+on each solver thread, fitted to Natale's prune on the default widths at densities 0.05, 0.1,
+0.3 and on 32-16-4 at 0.2 (2 cores, load ~1): estimated / measured 0.76–1.13 (docs/
+performance.md); one thread on a loaded machine ran at ~36 ns per switch. It was 6.5 ns per step
+(0.51–1.54 of those runs; before that, costed like `exact` at c/2 valid, 17 times below).
 """
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 
@@ -37,7 +43,8 @@ from ._numba_mitm import workspace_bytes
 _ROW_OVERHEAD_S = 1e-6
 _EXACT_STEP_S = 2.5e-9
 _FEWEST_STEP_S = 3.5e-9
-_FIXED_STEP_S = 6.5e-9
+_FIXED_STEP_S = 1e-9
+_FIXED_SWITCH_S = 20e-9
 _BRUTE_S = 3e-9
 _GREEDY_S = 1e-8
 _MILP_ROW_S = ((0, 2e-3), (4, 1e-2), (8, 2.3e-2), (12, 3.7e-2), (16, 0.27), (20, 1.9), (24, 10.0))
@@ -62,7 +69,7 @@ def solve_cost(
     c_max = min(k, max(c, round(valid if valid_max is None else valid_max)))
     if method == "fixed" and size is not None:
         workspace = min(memory_budget, max(1, threads) * fixed_workspace_bytes(c_max, size))
-        per_row = _FIXED_STEP_S * fixed_steps(c, size)
+        per_row = _FIXED_STEP_S * fixed_steps(c, size) + _FIXED_SWITCH_S * fixed_switches(c, size)
     elif method in ("exact", "fewest", "fixed"):
         per_lane = workspace_bytes(c_max) if method == "exact" else fewest_workspace_bytes(c_max)
         workspace = min(memory_budget, max(1, threads) * per_lane)
@@ -95,6 +102,36 @@ def fixed_steps(c: int, s: int) -> int:
 
     sweeps = sum(
         math.comb(h1, a) + math.comb(h2, s - a) for a in range(max(0, s - h2), min(s, h1) + 1)
+    )
+    return build(h1) + build(h2) + sweeps
+
+
+@functools.lru_cache(maxsize=4096)
+def fixed_switches(c: int, s: int) -> float:
+    """Expected switches of ``fixed``'s merges between their two lists on c valid coefficients
+    and subset size s, counted like `fixed_steps`: adding a half's e-th coefficient merges list
+    q (C(e - 1, q) sums) with list q - 1 shifted (C(e - 1, q - 1)), a random interleaving of
+    a and b sorted sums switching ~2ab/(a + b) times; the sweeps of every split likewise."""
+    s = min(s, c)
+    h1 = c // 2
+    h2 = c - h1
+
+    def interleave(a: float, b: float) -> float:
+        return 2 * a * b / (a + b) if a + b else 0.0
+
+    def build(h: int) -> float:
+        total = 0.0
+        for e in range(h):  # lists of e coefficients: C(e, q), from C(e, 0) = 1 up
+            below = 1.0
+            for q in range(1, min(s, e + 1) + 1):
+                here = below * (e - q + 1) / q
+                total += interleave(here, below)
+                below = here
+        return total
+
+    sweeps = sum(
+        interleave(math.comb(h1, a), math.comb(h2, s - a))
+        for a in range(max(0, s - h2), min(s, h1) + 1)
     )
     return build(h1) + build(h2) + sweeps
 

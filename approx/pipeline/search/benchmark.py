@@ -16,7 +16,6 @@ certified bound covers too when they have that form.
 
 from __future__ import annotations
 
-import itertools
 import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -34,27 +33,11 @@ from ..result import RunResult
 from ..run import run
 from . import METHODS, TAKES_DENSITY, search
 from .compare import check_depth_2l, measure
+from .cost import search_seconds
 from .planted import circle, half_line_ticket, overlap, plant, relu_chain
 from .training import check_density
 
 OUTSIDE_FORM = "none: masks outside the construction's form"
-
-# CPU seconds of each method at its defaults on one thread (`limited_threads`), measured with
-# `search(...)` on the 8-256-8-256-4 network of `approx compare --widths 8,8,4 --n 16` (7,168
-# weights) at the construction's density. On the 896 weights of the 4-4-2 default they took
-# 0.2-4.6 s (per-step overheads dominate), so `estimate_seconds` scales them with the weights
-# only above 7,168. Good to a factor of ~2-3 on a quiet machine.
-METHOD_SECONDS = {
-    "edge-popup": 3.8,
-    "greedy": 8.8,
-    "supermask": 4.6,
-    "imp": 6.5,
-    "gmp": 4.1,
-    "rigl": 3.8,
-    "evolution": 15.8,
-    "annealing": 2.9,
-}
-_MEASURED_WEIGHTS = 7168
 
 
 @dataclass(frozen=True)
@@ -336,8 +319,8 @@ def estimate_seconds(
     """Estimated CPU seconds of `benchmark(...)` with these arguments (and default method
     options) on one thread, from its arguments alone: the run's estimate
     (`approx.pipeline.estimate`), the other constructions' pruning and every row's empirical
-    error at the run's rates, and each method's `METHOD_SECONDS`. Raises what `benchmark`
-    would refuse before its run."""
+    error at the run's rates, and each method's `search_seconds` (`approx.pipeline.search.
+    cost`) at every budget it runs. Raises what `benchmark` would refuse before its run."""
     names, _, densities = _checked(methods, None, densities)
     fixed = builtin_target(target, depth=depth, directions=directions)
     check_depth_2l(construction, widths if fixed is None else fixed.widths)
@@ -358,16 +341,19 @@ def estimate_seconds(
         weight_tolerance=None,
     )
     est = plan.estimate
-    weights = sum(a * b for a, b in itertools.pairwise(plan.random_widths))
-    runs = [len(densities or (None,)) if m in TAKES_DENSITY else 1 for m in names]
-    scale = max(1.0, weights / _MEASURED_WEIGHTS)
-    searches = sum(METHOD_SECONDS[m] * k * scale for m, k in zip(names, runs, strict=True))
+    # every budget of a method that keeps one (None: the construction's, known after its run)
+    budgets = {m: (densities or (None,)) if m in TAKES_DENSITY else (None,) for m in names}
+    searches = sum(
+        search_seconds(m, plan.random_widths, plan.target_widths, plan.n, d)
+        for m in names
+        for d in budgets[m]
+    )
     layout = [
         c
         for c in CONSTRUCTIONS.values()
         if c.random_widths(plan.target_widths, plan.n) == plan.random_widths
     ]
-    rows = 1 + int(planted) + len(layout) + sum(runs)
+    rows = 1 + int(planted) + len(layout) + sum(len(b) for b in budgets.values())
     phases = est.phase_seconds
     return (
         est.seconds
