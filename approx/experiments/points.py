@@ -7,6 +7,7 @@ from collections.abc import Sequence
 
 from ..basics import defaults
 from ..basics.errors import InvalidArgument
+from ..basics.network import Network
 from ..basics.units import format_widths
 from ..constructions import get_construction
 from ..engine.subset_sum import solve_cost
@@ -59,25 +60,12 @@ def check_config(i: int, config) -> None:
 def evaluate(config: dict) -> dict:
     """Compute one grid point; the JSON dict the store keeps. Raises what the run raises."""
     if config["kind"] == "run":
-        n = config.get("n")
-        if "width_factor" in config:
-            n = n_for_width_factor(config["construction"], config["widths"], config["width_factor"])
-        target = build_conv_target(config["target"], config["seed"]) if "target" in config else None
+        target, widths, common = _run_inputs(config)
         return run(
             target,
-            widths=None if target is not None else config["widths"],
-            eps=config["eps"],
-            delta=config["delta"],
-            construction=config["construction"],
-            n=n,
-            C=config.get("C"),
-            solver=config["solver"],
-            seed=config["seed"],
+            widths=widths,
             rescale=config["rescale"],
-            dtype=config["dtype"],
-            empirical_samples=config["empirical_samples"],
-            ascent_steps=config["ascent_steps"],
-            **({"activation": config["activation"]} if config.get("activation") else {}),
+            **common,
             **{k: config[k] for k in ("error", "sandwich_boxes") if k in config},
         ).to_json()
     if config["kind"] == "subset_sum":
@@ -143,26 +131,31 @@ def _compute_seconds(config: dict) -> float:
     return plan.estimate.seconds
 
 
-def plan_point(config: dict) -> RunPlan:
-    """A run point's plan (`approx.pipeline.plan.plan_run`): what its run would refuse
-    (InvalidArgument), found in milliseconds without running it."""
+def _run_inputs(config: dict) -> tuple[Network | None, list[int] | None, dict]:
+    """A run point's target (a generated conv target, else None), widths (None with a
+    target) and the arguments `run` and `plan_run` share."""
     n = config.get("n")
     if "width_factor" in config:
         n = n_for_width_factor(config["construction"], config["widths"], config["width_factor"])
     target = build_conv_target(config["target"], config["seed"]) if "target" in config else None
-    return plan_run(
-        target,
-        None if target is not None else config["widths"],
-        eps=config["eps"],
-        delta=config["delta"],
-        construction=config["construction"],
-        n=n,
-        C=config.get("C"),
-        solver=config["solver"],
-        seed=config["seed"],
-        device=defaults.DEVICE,
-        dtype=config["dtype"],
-        empirical_samples=config["empirical_samples"],
-        ascent_steps=config["ascent_steps"],
-        weight_tolerance=None,
-    )
+    common = {
+        "eps": config["eps"],
+        "delta": config["delta"],
+        "construction": config["construction"],
+        "n": n,
+        "C": config.get("C"),
+        "solver": config["solver"],
+        "seed": config["seed"],
+        "dtype": config["dtype"],
+        "empirical_samples": config["empirical_samples"],
+        "ascent_steps": config["ascent_steps"],
+        **({"activation": config["activation"]} if config.get("activation") else {}),
+    }
+    return target, None if target is not None else config["widths"], common
+
+
+def plan_point(config: dict) -> RunPlan:
+    """A run point's plan (`approx.pipeline.plan.plan_run`): what its run would refuse
+    (InvalidArgument), found in milliseconds without running it."""
+    target, widths, common = _run_inputs(config)
+    return plan_run(target, widths, **common, device=defaults.DEVICE, weight_tolerance=None)
