@@ -121,6 +121,37 @@ def test_failed_points_are_stored_and_not_recomputed(tmp_path):
     assert rows2 == rows
 
 
+def test_retry_failed_recomputes_the_failed_points_only(tmp_path, monkeypatch):
+    # a point refused for a reason of the machine (its memory) is stored as failed and, by
+    # default, never recomputed; retry_failed recomputes it and replaces its row
+    path = tmp_path / "s.sqlite"
+    pts = run_points({"construction": "pensia", "n": 2, "seed": [0, 1], **TINY})
+    real, seen = runner_mod.evaluate, []
+
+    def refuse_seed_1(config):
+        if config["seed"] == 1:
+            raise InvalidArgument("needs more memory than this machine has")
+        return real(config)
+
+    def counting(config):
+        seen.append(config["seed"])
+        return real(config)
+
+    monkeypatch.setattr(runner_mod, "evaluate", refuse_seed_1)
+    rows, _ = sweep(pts, path, workers=1, progress=False)
+    assert [r.status for r in rows] == ["ok", "failed"]
+    monkeypatch.setattr(runner_mod, "evaluate", counting)
+    assert sweep(pts, path, workers=1, progress=False)[0] == rows and seen == []
+    rows2, summary = sweep(pts, path, workers=1, progress=False, retry_failed=True)
+    assert seen == [1]  # the failed point alone
+    assert [r.status for r in rows2] == ["ok", "ok"] and rows2[0] == rows[0]
+    assert (summary.computed, summary.already_stored, summary.failed) == (1, 1, 0)
+    assert len(load_rows(path)) == 2
+    with ResultStore(path) as st:  # an ok row is never replaced
+        assert not st.add("run", pts[0], error="x", seconds=0.0, replace_failed=True)
+    assert load_rows(path) == rows2
+
+
 def test_a_crashing_point_is_reported_not_stored(tmp_path, monkeypatch):
     real = runner_mod.evaluate
 
@@ -367,3 +398,9 @@ def test_flag_form_and_usage_errors(tmp_path, capsys):
     assert main(["sweep", str(cfg), "--store", str(notes)]) == 2
     assert "not a SQLite file" in capsys.readouterr().err
     assert notes.read_text() == "not a store"
+    bad = tmp_path / "bad.sqlite"  # brute force refuses n = 40: a failed point, retried
+    argv = ["sweep", "--construction", "pensia", "--width", "2", "--depth", "1", "--n", "40",
+            "--solver", "brute", "--store", str(bad), "--workers", "1", "--quiet"]  # fmt: skip
+    assert main(argv) == 0 and main([*argv, "--retry-failed"]) == 0
+    assert "1 computed (1 failed)" in capsys.readouterr().out.splitlines()[-1]
+    assert [r.status for r in load_rows(bad)] == ["failed"]

@@ -156,6 +156,7 @@ def command(args: argparse.Namespace) -> int:
             workers=workers,
             progress=not args.quiet,
             scheduler=scheduler,
+            retry_failed=args.retry_failed,
         )
     except KeyboardInterrupt:
         print(

@@ -104,8 +104,11 @@ class DaskRunner(Runner):
         *,
         progress: bool = True,
         stream: IO[str] | None = None,
+        retry_failed: bool = False,
     ) -> None:
-        super().__init__(store, workers, progress=progress, stream=stream)
+        super().__init__(
+            store, workers, progress=progress, stream=stream, retry_failed=retry_failed
+        )
         _check_address(scheduler)
         self.scheduler = scheduler
         self._client: Client | None = None

@@ -112,8 +112,10 @@ class Runner:
         *,
         progress: bool = True,
         stream: IO[str] | None = None,
+        retry_failed: bool = False,
     ) -> None:
         self.store = store
+        self.retry_failed = retry_failed  # recompute the points stored as failed
         if workers is None:
             workers = available_cores()  # its affinity mask: one worker per core it may use
         self.workers = _check_workers(workers)
@@ -170,7 +172,7 @@ class Runner:
         back); the summary is also kept in `self.last`."""
         t0 = time.perf_counter()
         keys = [point_key(c) for c in configs]
-        stored = self.store.stored(list(dict.fromkeys(keys)))
+        stored = self.store.stored(list(dict.fromkeys(keys)), ok_only=self.retry_failed)
         todo: dict[str, dict] = {}
         for k, c in zip(keys, configs, strict=True):
             if k not in stored:
@@ -218,6 +220,7 @@ class Runner:
                     result=payload if status == "ok" else None,
                     error=payload if status == "failed" else None,
                     seconds=seconds,
+                    replace_failed=self.retry_failed,
                 )
                 failed += status == "failed"
             if status != "ok":
@@ -259,10 +262,12 @@ def sweep_blocks(
     stream: IO[str] | None = None,
     block: int = defaults.SWEEP_BLOCK,
     scheduler: str | None = None,
+    retry_failed: bool = False,
 ) -> SweepSummary:
     """`sweep` for a grid of any size: `configs` (an iterable of `total` points, e.g. a lazy
     grid) is computed `block` points at a time, so memory does not grow with the grid; returns
-    the summary only (read the rows from the store). `scheduler` as in `sweep`."""
+    the summary only (read the rows from the store). `scheduler` and `retry_failed` as in
+    `sweep`."""
     check_positive_int("block", block)
     t0 = time.perf_counter()
     done = SweepSummary(0, 0, 0, 0, 0.0)
@@ -270,7 +275,9 @@ def sweep_blocks(
     check_runner(workers, scheduler)
     with (
         ResultStore(store) as st,
-        make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,
+        make_runner(
+            st, workers, scheduler, progress=progress, stream=stream, retry_failed=retry_failed
+        ) as runner,
     ):
         it = iter(configs)
         for b in range(blocks):
@@ -295,11 +302,14 @@ def sweep(
     progress: bool = True,
     stream: IO[str] | None = None,
     scheduler: str | None = None,
+    retry_failed: bool = False,
 ) -> tuple[list[Row], SweepSummary]:
     """Compute every grid point of `configs` into the store at `store` (None: in memory);
     return all their rows and a summary. Rerunning resumes: stored points are not recomputed.
     `scheduler`: None computes in a local process pool; an address (or "local") on a Dask
-    cluster (`approx.experiments.cluster`), with the same store and the same rows."""
+    cluster (`approx.experiments.cluster`), with the same store and the same rows.
+    `retry_failed`: also recompute the points stored as failed (a refusal that depended on
+    the machine, such as its memory), each row replaced as its point finishes."""
     configs = as_tuple("configs", configs, "a list of grid points (dicts)")
     for i, config in enumerate(configs):
         check_config(i, config)
@@ -308,7 +318,9 @@ def sweep(
     check_runner(workers, scheduler)
     with (
         ResultStore(store) as st,
-        make_runner(st, workers, scheduler, progress=progress, stream=stream) as runner,
+        make_runner(
+            st, workers, scheduler, progress=progress, stream=stream, retry_failed=retry_failed
+        ) as runner,
     ):
         rows = runner.run(configs)
         return rows, runner.last
@@ -321,12 +333,15 @@ def make_runner(
     *,
     progress: bool = True,
     stream: IO[str] | None = None,
+    retry_failed: bool = False,
 ) -> Runner:
-    """The local pool's `Runner` (scheduler None), or a `DaskRunner` on `scheduler`."""
+    """The local pool's `Runner` (scheduler None), or a `DaskRunner` on `scheduler`;
+    `retry_failed`: recompute the points stored as failed."""
+    options = {"progress": progress, "stream": stream, "retry_failed": retry_failed}
     if scheduler is None:
-        return Runner(store, workers, progress=progress, stream=stream)
+        return Runner(store, workers, **options)
     # Imported here, not at the top: dask.distributed takes seconds to import, and only a
     # sweep on a cluster needs it (every `approx` command imports this module).
     from .cluster import DaskRunner
 
-    return DaskRunner(store, scheduler, workers, progress=progress, stream=stream)
+    return DaskRunner(store, scheduler, workers, **options)

@@ -239,16 +239,16 @@ class ResultStore:
         """The `meta` table: format, schema, created_by."""
         return dict(self._conn.execute("SELECT key, value FROM meta"))
 
-    def stored(self, keys: list[str]) -> set[str]:
-        """Which of `keys` are stored (queried in batches, not by loading every key)."""
+    def stored(self, keys: list[str], *, ok_only: bool = False) -> set[str]:
+        """Which of `keys` are stored (`ok_only`: stored as computed, not as failed), queried in
+        batches, not by loading every key."""
         found: set[str] = set()
+        status = " AND status = 'ok'" if ok_only else ""
         for i in range(0, len(keys), 500):
             batch = keys[i : i + 500]
             marks = ",".join("?" * len(batch))
-            found.update(
-                r[0]
-                for r in self._conn.execute(f"SELECT key FROM points WHERE key IN ({marks})", batch)
-            )
+            query = f"SELECT key FROM points WHERE key IN ({marks}){status}"
+            found.update(r[0] for r in self._conn.execute(query, batch))
         return found
 
     def rows_by_key(self, keys: list[str]) -> dict[str, Row]:
@@ -282,9 +282,12 @@ class ResultStore:
         result: dict | None = None,
         error: str | None = None,
         seconds: float,
+        replace_failed: bool = False,
     ) -> bool:
         """Store one finished point in one transaction: `result` for a success, `error` (the
-        message) for a failed point. Returns False (and changes nothing) if the key is stored."""
+        message) for a failed point. Returns False (and changes nothing) if the key is stored,
+        except that with `replace_failed` a row stored as failed is replaced (a retried point:
+        one statement, so an interruption leaves the old row or the new one)."""
         if (result is None) == (error is None):
             raise InvalidArgument("give exactly one of result= and error=")
         if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds >= 0):
@@ -296,8 +299,14 @@ class ResultStore:
         if not self._wal and self.path is not None:
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchall()[0][0]
             self._wal = mode == "wal"  # not switched (another connection busy): next row tries
+        upsert = (
+            " ON CONFLICT(key) DO UPDATE SET status = excluded.status, result = excluded.result,"
+            " error = excluded.error, seconds = excluded.seconds, version = excluded.version,"
+            " finished_at = excluded.finished_at WHERE points.status = 'failed'"
+        )
         cur = self._conn.execute(
-            "INSERT OR IGNORE INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT" + ("" if replace_failed else " OR IGNORE") + " INTO points VALUES "
+            "(?, ?, ?, ?, ?, ?, ?, ?, ?)" + (upsert if replace_failed else ""),
             (
                 point_key(config),
                 kind,

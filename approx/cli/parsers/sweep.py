@@ -56,6 +56,12 @@ def add_parser(sub) -> None:
         + defaults.SCHEDULER_ENV
         + ", else the local process pool; docs/experiments.md)",
     )
+    s.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="also recompute the points stored as failed (e.g. refused for this machine's "
+        "memory); points stored as computed are never recomputed",
+    )
     s.add_argument("--quiet", action="store_true", help="no progress bar")
     g = s.add_argument_group("grid flags (instead of a config file)")
     g.add_argument("--construction", help="comma-separated names, or all (default all)")
