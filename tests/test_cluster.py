@@ -14,6 +14,7 @@ import pytest
 
 from approx.basics.errors import InvalidArgument
 from approx.cli import main
+from approx.experiments import cluster as cluster_mod
 from approx.experiments.cluster import DaskRunner
 from approx.experiments.grid import config_from_dict
 from approx.experiments.runner import SweepCrash
@@ -235,3 +236,14 @@ def test_cluster_threads_counts_a_real_local_cluster(cluster):
     from approx.experiments.cluster import cluster_threads
 
     assert cluster_threads(cluster.scheduler_address) == 2  # 2 processes, 1 thread each
+
+
+def test_a_client_that_fails_inside_distributed_is_refused_naming_the_scheduler(monkeypatch):
+    # distributed's LoopRunner asserts when its IO-loop thread has not started within 10 s
+    # (seen once in a full test run): an AssertionError from deep inside, not a refusal
+    def broken(*args, **kwargs):
+        raise AssertionError
+
+    monkeypatch.setattr(cluster_mod, "Client", broken)
+    with pytest.raises(InvalidArgument, match=r"--scheduler='tcp://h:1': cannot connect .*"):
+        cluster_mod.connect("tcp://h:1")
