@@ -60,13 +60,13 @@ def half_binomial_pmf(trials: int, floor: float = 0.0) -> tuple[tuple[int, float
     def p(c: int) -> float:
         return math.exp(log_all - math.lgamma(c + 1) - math.lgamma(trials - c + 1))
 
-    def kept(c: int) -> bool:
-        return 0 <= c <= trials and (q := p(c)) > 0 and q >= floor
+    def walk(c: int, step: int) -> list[tuple[int, float]]:
+        out = []
+        while 0 <= c <= trials and (q := p(c)) > 0 and q >= floor:
+            out.append((c, q))
+            c += step
+        return out
 
     mode = trials // 2
-    low, high = mode, mode
-    while kept(low - 1):
-        low -= 1
-    while kept(high + 1):
-        high += 1
-    return tuple((c, p(c)) for c in range(low, high + 1))
+    below, above = walk(mode - 1, -1), walk(mode + 1, 1)
+    return (*reversed(below), (mode, p(mode)), *above)

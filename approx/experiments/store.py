@@ -299,14 +299,16 @@ class ResultStore:
         if not self._wal and self.path is not None:
             mode = self._conn.execute("PRAGMA journal_mode=WAL").fetchall()[0][0]
             self._wal = mode == "wal"  # not switched (another connection busy): next row tries
-        upsert = (
-            " ON CONFLICT(key) DO UPDATE SET status = excluded.status, result = excluded.result,"
-            " error = excluded.error, seconds = excluded.seconds, version = excluded.version,"
-            " finished_at = excluded.finished_at WHERE points.status = 'failed'"
+        on_conflict = (
+            "UPDATE SET status = excluded.status, result = excluded.result, error = "
+            "excluded.error, seconds = excluded.seconds, version = excluded.version, "
+            "finished_at = excluded.finished_at WHERE points.status = 'failed'"
+            if replace_failed
+            else "NOTHING"
         )
         cur = self._conn.execute(
-            "INSERT" + ("" if replace_failed else " OR IGNORE") + " INTO points VALUES "
-            "(?, ?, ?, ?, ?, ?, ?, ?, ?)" + (upsert if replace_failed else ""),
+            "INSERT INTO points VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(key) DO "
+            + on_conflict,
             (
                 point_key(config),
                 kind,

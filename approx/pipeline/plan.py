@@ -160,13 +160,13 @@ def _check_fixed_rows(plan_n: tuple[int, ...], cons: Construction, tw) -> None:
         return
     sizes = cons.subset_sizes(tuple(tw), plan_n)
     for i, (n_i, size) in enumerate(zip(plan_n, sizes, strict=True), start=1):
-        limit = fixed_row_limit(size)
-        if cons.instance_size(n_i) > limit:
+        limit, typical = fixed_row_limit(size), cons.instance_size(n_i)
+        if typical > limit:
             # a row's count is Binomial(2n, 1/2): n + 5 sd stays within the limit for all but
             # ~3e-7 of the rows (a smaller n has a smaller subset size: no smaller a limit)
             safe = max(k for k in range(1, limit + 1) if k + 2.5 * math.sqrt(2 * k) <= limit)
             raise InvalidArgument(
-                f"n={list(plan_n)}: layer {i}'s instances have about {cons.instance_size(n_i)} "
+                f"n={list(plan_n)}: layer {i}'s instances have about {typical} "
                 f"valid units each (half of its 2n = {2 * n_i}), and the exact fixed-size "
                 f"search keeping {size} of them takes rows of at most {limit}: pass --n {safe} "
                 "or less (or a larger --eps, for the theorem's n)"
@@ -234,7 +234,8 @@ def plan_run(
     seeds = tuple(spawn_seeds(seed, 3))
     act = _random_target_activation(target, activation, bias)
     tw = _target_widths(target, widths)
-    cons = _for_run(_covering(cons, target, tw, act, bias), tw, eps, density)
+    shape = target if target is not None else _random_target_shape(tw, act, bias)
+    cons = _for_run(_covering(cons, target, shape), tw, eps, density)
     C = cons.default_C if C is None else C
     theorem_n = cons.size(tw, eps, delta, C)
     if n is None:
@@ -254,9 +255,7 @@ def plan_run(
         ascent_steps=ascent_steps,
         max_memory_gib=max_memory_gib,
         prefix_tolerance=prefix_tolerance,
-        homogeneous=positively_homogeneous(target)
-        if target is not None
-        else not bias and (len(tw) == 2 or act.name in ("relu", "leaky_relu")),
+        homogeneous=positively_homogeneous(shape),
     )
     check_memory(
         estimate, n_used, theorem=n is None, max_memory_gib=max_memory_gib, ascent=ascent_steps > 0
@@ -282,11 +281,11 @@ def plan_run(
     )
 
 
-def _covering(cons: Construction, target: Network | None, tw, act: Activation, bias: bool):
-    """`cons` once it is known to cover the target (or the random target's shape), configured
+def _covering(cons: Construction, target: Network | None, shape: Network):
+    """`cons` once it is known to cover the target (or `shape`, the random target's), configured
     for a given target's geometry where it needs it (`for_target`: the CNN construction)."""
     if target is None:
-        _check_structure(cons, _random_target_shape(tw, act, bias), "random target")
+        _check_structure(cons, shape, "random target")
         return cons
     _check_structure(cons, target, "target")
     for_target = getattr(cons, "for_target", None)
